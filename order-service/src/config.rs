@@ -1,0 +1,111 @@
+//! Settings, read from the environment.
+
+use std::time::Duration;
+
+use shared_lib::config::{ConfigError, ServerConfig, process_env, var_or};
+
+/// The port order-service listens on unless `PORT` says otherwise.
+pub const DEFAULT_PORT: u16 = 8082;
+
+/// Everything order-service reads at start-up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `BIND_ADDR`, `PORT` (default 8082) and `LOG_FORMAT`.
+    pub server: ServerConfig,
+    /// `USER_SERVICE_URL`: where user-service answers (default
+    /// `http://127.0.0.1:8081`; in compose, `http://user-service:8081`).
+    pub user_service_url: String,
+    /// `USER_SERVICE_TIMEOUT_MS`: the longest a call to user-service may
+    /// take before the order is answered 503 (default 2000).
+    pub user_service_timeout: Duration,
+    /// `DISCOUNT_SEED`: seeds the discount RNG for reproducible runs;
+    /// unset, the OS seeds it.
+    pub discount_seed: Option<u64>,
+    /// `MAX_ORDERS`: the most orders the in-memory store keeps (default 100 000).
+    pub max_orders: usize,
+}
+
+impl Config {
+    /// Reads the settings through `lookup`.
+    pub fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let url: String = var_or(
+            lookup,
+            "USER_SERVICE_URL",
+            "http://127.0.0.1:8081".to_string(),
+        )?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(ConfigError {
+                key: "USER_SERVICE_URL".into(),
+                value: url,
+                reason: "expected an http:// URL".into(),
+            });
+        }
+        let timeout_ms: u64 = var_or(lookup, "USER_SERVICE_TIMEOUT_MS", 2_000)?;
+        if timeout_ms == 0 {
+            return Err(ConfigError {
+                key: "USER_SERVICE_TIMEOUT_MS".into(),
+                value: "0".into(),
+                reason: "expected a positive number of milliseconds".into(),
+            });
+        }
+        let seed = match lookup("DISCOUNT_SEED").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(_) => Some(var_or(lookup, "DISCOUNT_SEED", 0u64)?),
+        };
+        Ok(Config {
+            server: ServerConfig::from_lookup(lookup, DEFAULT_PORT)?,
+            user_service_url: url.trim_end_matches('/').to_string(),
+            user_service_timeout: Duration::from_millis(timeout_ms),
+            discount_seed: seed,
+            max_orders: var_or(lookup, "MAX_ORDERS", 100_000)?,
+        })
+    }
+
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(&process_env)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn defaults_point_at_the_local_user_service() {
+        let c = Config::from_lookup(&lookup(&[])).unwrap();
+        assert_eq!(c.server.port, 8082);
+        assert_eq!(c.user_service_url, "http://127.0.0.1:8081");
+        assert_eq!(c.user_service_timeout, Duration::from_secs(2));
+        assert_eq!(c.discount_seed, None);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e =
+            Config::from_lookup(&lookup(&[("USER_SERVICE_URL", "user-service:8081")])).unwrap_err();
+        assert_eq!(e.key, "USER_SERVICE_URL");
+        let e = Config::from_lookup(&lookup(&[("DISCOUNT_SEED", "lucky")])).unwrap_err();
+        assert_eq!(e.key, "DISCOUNT_SEED");
+        let e = Config::from_lookup(&lookup(&[("USER_SERVICE_TIMEOUT_MS", "0")])).unwrap_err();
+        assert_eq!(e.key, "USER_SERVICE_TIMEOUT_MS");
+        let c = Config::from_lookup(&lookup(&[
+            ("DISCOUNT_SEED", "7"),
+            ("USER_SERVICE_URL", "http://u:1/"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (c.discount_seed, c.user_service_url.as_str()),
+            (Some(7), "http://u:1")
+        );
+    }
+}

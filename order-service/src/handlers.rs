@@ -1,0 +1,152 @@
+//! What each endpoint does. An order is validated, its user checked with
+//! user-service, priced with shared-lib's money and discount rules, then
+//! stored. Every failure is an [`ApiError`] in the shared error body.
+
+use serde::Deserialize;
+use shared_lib::error::ApiError;
+use shared_lib::filters::RequestId;
+use shared_lib::money::{MAX_CENTS, subtotal};
+use shared_lib::wire::{CreateOrder, Order, OrderLine, PageQuery};
+use warp::http::StatusCode;
+use warp::{Rejection, Reply};
+
+use crate::AppState;
+
+/// Most lines in one order.
+pub const MAX_ITEMS: usize = 100;
+/// Most units of one line.
+pub const MAX_QUANTITY: u32 = 1_000_000;
+/// Longest SKU, in characters.
+pub const MAX_SKU_CHARS: usize = 64;
+
+/// Query of `GET /api/orders`: `?user_id=1&offset=0&limit=20`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderQuery {
+    /// Only this user's orders.
+    pub user_id: Option<u64>,
+    /// Items to skip.
+    pub offset: Option<usize>,
+    /// Page size.
+    pub limit: Option<usize>,
+}
+
+/// `POST /api/orders`: 201 with the priced order.
+pub async fn create_order(
+    request_id: RequestId,
+    body: CreateOrder,
+    state: AppState,
+) -> Result<impl Reply, Rejection> {
+    let lines = price_lines(&body)?;
+    if state.users.find(body.user_id, &request_id).await?.is_none() {
+        return Err(warp::reject::custom(ApiError::unprocessable(
+            "unknown_user",
+            format!("user {} does not exist", body.user_id),
+        )));
+    }
+    let sub = subtotal(lines.iter().map(|l| (l.unit_price_cents, l.quantity))).map_err(overflow)?;
+    let discount = {
+        let mut rng = state.rng.lock().unwrap_or_else(|p| p.into_inner());
+        state.rule.price(sub, &mut *rng)
+    };
+    let order = state
+        .store
+        .add(|id| Order {
+            id,
+            user_id: body.user_id,
+            items: lines,
+            subtotal_cents: sub,
+            discount_percent: discount.percent,
+            discount_cents: discount.amount,
+            total_cents: discount.total,
+            created_at: shared_lib::wire::timestamp_now(),
+        })
+        .map_err(ApiError::from)?;
+    tracing::info!(
+        order_id = order.id,
+        user_id = order.user_id,
+        total_cents = order.total_cents.get(),
+        "order created"
+    );
+    Ok(warp::reply::with_status(
+        warp::reply::json(&order),
+        StatusCode::CREATED,
+    ))
+}
+
+/// `GET /api/orders/{id}`: 200 with the order, 404 `order_not_found`.
+pub async fn get_order(id: u64, state: AppState) -> Result<impl Reply, Rejection> {
+    match state.store.get(id) {
+        Some(order) => Ok(warp::reply::json(&order)),
+        None => Err(warp::reject::custom(ApiError::not_found(
+            "order_not_found",
+            format!("order {id} does not exist"),
+        ))),
+    }
+}
+
+/// `GET /api/orders?user_id=&offset=&limit=`: a page of orders in id order.
+pub async fn list_orders(query: OrderQuery, state: AppState) -> Result<impl Reply, Rejection> {
+    let page = PageQuery {
+        offset: query.offset,
+        limit: query.limit,
+    };
+    let (offset, limit) = page
+        .resolve()
+        .map_err(|why| warp::reject::custom(ApiError::bad_request("invalid_limit", why)))?;
+    Ok(warp::reply::json(&state.store.page(
+        query.user_id,
+        offset,
+        limit,
+    )))
+}
+
+/// Validates the lines of an order and prices each one.
+pub fn price_lines(order: &CreateOrder) -> Result<Vec<OrderLine>, ApiError> {
+    if order.items.is_empty() || order.items.len() > MAX_ITEMS {
+        return Err(ApiError::unprocessable(
+            "invalid_items",
+            format!("an order has 1 to {MAX_ITEMS} items"),
+        ));
+    }
+    if order.user_id == 0 {
+        return Err(ApiError::unprocessable(
+            "unknown_user",
+            "user ids start at 1",
+        ));
+    }
+    order
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let sku = item.sku.trim();
+            let sku_chars = sku.chars().count();
+            if sku_chars == 0 || sku_chars > MAX_SKU_CHARS || sku.chars().any(char::is_control) {
+                return Err(ApiError::unprocessable(
+                    "invalid_sku",
+                    format!("items[{i}].sku must be 1 to {MAX_SKU_CHARS} characters without control characters"),
+                ));
+            }
+            if item.quantity == 0 || item.quantity > MAX_QUANTITY {
+                return Err(ApiError::unprocessable(
+                    "invalid_quantity",
+                    format!("items[{i}].quantity must be 1 to {MAX_QUANTITY}"),
+                ));
+            }
+            Ok(OrderLine {
+                sku: sku.to_string(),
+                quantity: item.quantity,
+                unit_price_cents: item.unit_price_cents,
+                line_total_cents: item.unit_price_cents.checked_mul(item.quantity).map_err(overflow)?,
+            })
+        })
+        .collect()
+}
+
+fn overflow(_: shared_lib::money::MoneyError) -> ApiError {
+    ApiError::unprocessable(
+        "amount_overflow",
+        format!("the order total exceeds the maximum of {MAX_CENTS} cents"),
+    )
+}

@@ -1,0 +1,70 @@
+//! order-service takes the fleet's orders.
+//!
+//! - [`config`]: settings from the environment.
+//! - [`routes`]: the HTTP API as warp filters, one function per endpoint.
+//! - [`handlers`]: what each endpoint does (validation, pricing).
+//! - [`store`]: the in-memory order store (data does not survive a restart).
+//! - [`users`]: the client of user-service, with a bounded timeout.
+//!
+//! [`run`] serves the API on a listener the caller binds, until `shutdown`
+//! completes: `main` passes the configured address and SIGTERM/Ctrl-C,
+//! tests pass port 0 and a channel.
+
+pub mod config;
+pub mod handlers;
+pub mod routes;
+pub mod store;
+pub mod users;
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+pub use config::Config;
+use shared_lib::discount::{DiscountRule, SeedableRng, StdRng};
+use tokio::net::TcpListener;
+
+/// This service's name, as `GET /` reports it.
+pub const SERVICE: &str = "order-service";
+/// This service's version, as `GET /` reports it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What every handler needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The orders taken so far.
+    pub store: store::OrderStore,
+    /// Asks user-service whether a user exists.
+    pub users: users::UserClient,
+    /// The discount rule every order is priced with.
+    pub rule: DiscountRule,
+    /// The discount RNG: seeded from `DISCOUNT_SEED` for reproducible runs,
+    /// else from the OS.
+    pub rng: Arc<Mutex<StdRng>>,
+}
+
+impl AppState {
+    /// The state for `config`.
+    pub fn new(config: &Config) -> AppState {
+        let rng = match config.discount_seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        AppState {
+            store: store::OrderStore::new(config.max_orders),
+            users: users::UserClient::new(&config.user_service_url, config.user_service_timeout),
+            rule: DiscountRule::STANDARD,
+            rng: Arc::new(Mutex::new(rng)),
+        }
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then lets
+/// in-flight requests finish.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let state = AppState::new(&config);
+    shared_lib::server::serve(listener, routes::routes(state), shutdown).await
+}

@@ -1,0 +1,170 @@
+//! Test helpers: a stand-in user-service (users 1 and 2 exist) that records
+//! the request ids it sees, and the real order-service on port 0.
+//! The stand-in keeps these tests about order-service alone; the xtask
+//! end-to-end tests run it against the real user-service binary.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use order_service::{AppState, Config};
+use shared_lib::wire::User;
+use tokio::sync::oneshot;
+use warp::Filter;
+
+/// How a stand-in user-service behaves.
+#[derive(Clone, Copy)]
+pub enum Peer {
+    /// Answers: users 1 and 2 exist.
+    Healthy,
+    /// Accepts connections and never answers.
+    Hanging,
+}
+
+/// A running stand-in user-service.
+pub struct StubUsers {
+    /// Its base URL.
+    pub url: String,
+    /// Request ids seen, in order.
+    pub seen_ids: Arc<Mutex<Vec<String>>>,
+    /// Notified on every request it receives.
+    pub arrived: Arc<tokio::sync::Notify>,
+    /// Stops it.
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for StubUsers {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub async fn stub_users(peer: Peer) -> StubUsers {
+    let seen_ids = Arc::new(Mutex::new(Vec::new()));
+    let seen = seen_ids.clone();
+    let arrived = Arc::new(tokio::sync::Notify::new());
+    let notify = arrived.clone();
+    let users = warp::path!("api" / "users" / u64)
+        .and(warp::header::optional::<String>("x-request-id"))
+        .then(move |id: u64, rid: Option<String>| {
+            let (seen, notify) = (seen.clone(), notify.clone());
+            async move {
+                seen.lock().unwrap().push(rid.unwrap_or_default());
+                notify.notify_one();
+                if matches!(peer, Peer::Hanging) {
+                    std::future::pending::<()>().await;
+                }
+                if id <= 2 {
+                    let user = User {
+                        id,
+                        name: format!("user {id}"),
+                        email: format!("u{id}@example.com"),
+                        created_at: "2026-01-01T00:00:00.000Z".into(),
+                    };
+                    warp::reply::with_status(warp::reply::json(&user), warp::http::StatusCode::OK)
+                } else {
+                    warp::reply::with_status(
+                        warp::reply::json(
+                            &serde_json::json!({"code": "user_not_found", "message": "no"}),
+                        ),
+                        warp::http::StatusCode::NOT_FOUND,
+                    )
+                }
+            }
+        });
+    let routes = warp::path!("health")
+        .map(|| "ok")
+        .or(users)
+        .recover(shared_lib::error::handle_rejection);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(shared_lib::server::serve(listener, routes, async {
+        let _ = stopped.await;
+    }));
+    StubUsers {
+        url,
+        seen_ids,
+        arrived,
+        stop: Some(stop),
+    }
+}
+
+/// A URL where nothing listens.
+pub async fn dead_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    url
+}
+
+/// Settings for tests: the given user-service, a 500 ms timeout, seed 7.
+pub fn config(user_service_url: &str) -> Config {
+    let url = user_service_url.to_string();
+    Config::from_lookup(&move |k| match k {
+        "USER_SERVICE_URL" => Some(url.clone()),
+        "USER_SERVICE_TIMEOUT_MS" => Some("500".into()),
+        "DISCOUNT_SEED" => Some("7".into()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+pub fn state(user_service_url: &str) -> AppState {
+    AppState::new(&config(user_service_url))
+}
+
+/// A running order-service on an ephemeral port.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+pub async fn spawn_app(user_service_url: &str) -> TestApp {
+    shared_lib::telemetry::init_for_tests();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel();
+    let server = tokio::spawn(order_service::run(
+        listener,
+        config(user_service_url),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    TestApp {
+        addr,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap(),
+        stop: Some(stop),
+        server,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn create_order(&self, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/orders"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        self.stop.take().unwrap().send(()).unwrap();
+        self.server.await.unwrap()
+    }
+}

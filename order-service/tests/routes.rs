@@ -1,0 +1,257 @@
+//! Handler and filter tests in process (`warp::test`): pricing, the user
+//! check, and every kind of bad input, each answered with the shared error
+//! body and never a 5xx (except 503 when user-service cannot be asked).
+
+mod common;
+
+use common::{Peer, dead_url, state, stub_users};
+use serde_json::{Value, json};
+use shared_lib::discount::{DiscountRule, SeedableRng, StdRng};
+use shared_lib::error::ErrorBody;
+use shared_lib::money::Cents;
+use shared_lib::wire::{Order, Page, ServiceInfo};
+use warp::test::request;
+
+type Resp = warp::http::Response<warp::hyper::body::Bytes>;
+
+async fn post(
+    api: &(
+         impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible>
+         + Clone
+         + 'static
+     ),
+    body: &str,
+) -> Resp {
+    request()
+        .method("POST")
+        .path("/api/orders")
+        .header("content-type", "application/json")
+        .body(body)
+        .reply(api)
+        .await
+}
+
+fn code(resp: &Resp) -> String {
+    serde_json::from_slice::<ErrorBody>(resp.body())
+        .unwrap_or_else(|e| panic!("not the shared error body ({e}): {:?}", resp.body()))
+        .code
+}
+
+#[tokio::test]
+async fn orders_are_priced_with_the_shared_discount_rule() {
+    let users = stub_users(Peer::Healthy).await;
+    let api = order_service::routes::routes(state(&users.url));
+    // The service is seeded with DISCOUNT_SEED=7: the same draws as shared-lib's rule.
+    let mut rng = StdRng::seed_from_u64(7);
+    for _ in 0..5 {
+        let body = json!({"user_id": 1, "items": [
+            {"sku": "BOOK", "quantity": 3, "unit_price_cents": 1999},
+            {"sku": "PEN", "quantity": 1, "unit_price_cents": 250}
+        ]});
+        let resp = post(&api, &body.to_string()).await;
+        assert_eq!(resp.status(), 201);
+        let order: Order = serde_json::from_slice(resp.body()).unwrap();
+        let expected = DiscountRule::STANDARD.price(Cents::new(6_247).unwrap(), &mut rng);
+        assert_eq!(order.subtotal_cents.get(), 6_247);
+        assert_eq!(order.items[0].line_total_cents.get(), 5_997);
+        assert_eq!(order.discount_percent, expected.percent);
+        assert_eq!(order.discount_cents, expected.amount);
+        assert_eq!(order.total_cents, expected.total);
+    }
+}
+
+#[tokio::test]
+async fn orders_can_be_fetched_and_listed_by_user() {
+    let users = stub_users(Peer::Healthy).await;
+    let api = order_service::routes::routes(state(&users.url));
+    for user in [1, 2, 1] {
+        let body = json!({"user_id": user, "items": [{"sku": "A", "quantity": 1, "unit_price_cents": 100}]});
+        assert_eq!(post(&api, &body.to_string()).await.status(), 201);
+    }
+    let resp = request().path("/api/orders/2").reply(&api).await;
+    let order: Order = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!((order.id, order.user_id), (2, 2));
+    let resp = request().path("/api/orders?user_id=1").reply(&api).await;
+    let page: Page<Order> = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(page.items.iter().map(|o| o.id).collect::<Vec<_>>(), [1, 3]);
+    let resp = request()
+        .path("/api/orders?limit=1&offset=2")
+        .reply(&api)
+        .await;
+    let page: Page<Order> = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!((page.total, page.items[0].id), (3, 3));
+}
+
+#[tokio::test]
+async fn an_unknown_user_is_a_422() {
+    let users = stub_users(Peer::Healthy).await;
+    let api = order_service::routes::routes(state(&users.url));
+    let resp = post(
+        &api,
+        r#"{"user_id":99,"items":[{"sku":"A","quantity":1,"unit_price_cents":1}]}"#,
+    )
+    .await;
+    assert_eq!(
+        (resp.status().as_u16(), code(&resp).as_str()),
+        (422, "unknown_user")
+    );
+}
+
+#[tokio::test]
+async fn user_service_down_or_hanging_is_a_503_within_the_timeout() {
+    let hanging = stub_users(Peer::Hanging).await;
+    let dead = dead_url().await;
+    for url in [dead.clone(), hanging.url.clone()] {
+        let api = order_service::routes::routes(state(&url));
+        let started = std::time::Instant::now();
+        let resp = post(
+            &api,
+            r#"{"user_id":1,"items":[{"sku":"A","quantity":1,"unit_price_cents":1}]}"#,
+        )
+        .await;
+        assert_eq!(
+            (resp.status().as_u16(), code(&resp).as_str()),
+            (503, "user_service_unavailable"),
+            "{url}"
+        );
+        // Bounded by the configured 500 ms timeout (generous margin for a loaded machine).
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{url}"
+        );
+    }
+    // Readiness follows user-service's /health: not ready while nothing listens.
+    let api = order_service::routes::routes(state(&dead));
+    let ready = request().path("/ready").reply(&api).await;
+    assert_eq!(
+        (ready.status().as_u16(), code(&ready).as_str()),
+        (503, "not_ready")
+    );
+}
+
+#[tokio::test]
+async fn bad_orders_are_4xx_with_the_shared_error_body() {
+    let users = stub_users(Peer::Healthy).await;
+    let api = order_service::routes::routes(state(&users.url));
+    let item = |q: &str, p: &str| {
+        format!(r#"{{"user_id":1,"items":[{{"sku":"A","quantity":{q},"unit_price_cents":{p}}}]}}"#)
+    };
+    let cases: Vec<(String, u16, &str)> = vec![
+        ("{".into(), 400, "invalid_body"),
+        ("null".into(), 400, "invalid_body"),
+        (r#"{"user_id":1}"#.into(), 400, "invalid_body"),
+        (r#"{"user_id":"1","items":[]}"#.into(), 400, "invalid_body"),
+        (
+            r#"{"user_id":1,"items":[],"coupon":"x"}"#.into(),
+            400,
+            "invalid_body",
+        ),
+        (
+            r#"{"user_id":1,"items":[{"sku":"A","quantity":1,"unit_price_cents":1,"x":1}]}"#.into(),
+            400,
+            "invalid_body",
+        ),
+        (item("-1", "100"), 400, "invalid_body"),
+        (item("1.5", "100"), 400, "invalid_body"),
+        (item("1", "-100"), 400, "invalid_body"),
+        (item("1", "99999999999999999999"), 400, "invalid_body"),
+        (item("1", "9007199254740992"), 400, "invalid_body"),
+        (item("4294967296", "1"), 400, "invalid_body"),
+        (r#"{"user_id":-1,"items":[]}"#.into(), 400, "invalid_body"),
+        (r#"{"user_id":1,"items":[]}"#.into(), 422, "invalid_items"),
+        (
+            r#"{"user_id":0,"items":[{"sku":"A","quantity":1,"unit_price_cents":1}]}"#.into(),
+            422,
+            "unknown_user",
+        ),
+        (item("0", "100"), 422, "invalid_quantity"),
+        (item("1000001", "100"), 422, "invalid_quantity"),
+        (item("1000000", "9007199254740991"), 422, "amount_overflow"),
+        (
+            r#"{"user_id":1,"items":[{"sku":"","quantity":1,"unit_price_cents":1}]}"#.into(),
+            422,
+            "invalid_sku",
+        ),
+        (
+            format!(
+                r#"{{"user_id":1,"items":[{{"sku":"{}","quantity":1,"unit_price_cents":1}}]}}"#,
+                "S".repeat(65)
+            ),
+            422,
+            "invalid_sku",
+        ),
+    ];
+    for (body, status, expected) in &cases {
+        let resp = post(&api, body).await;
+        assert_eq!(resp.status().as_u16(), *status, "{body}");
+        assert_eq!(code(&resp), *expected, "{body}");
+    }
+    // Two lines that each fit but whose sum overflows.
+    let max = "9007199254740991";
+    let body = format!(
+        r#"{{"user_id":1,"items":[{{"sku":"A","quantity":1,"unit_price_cents":{max}}},{{"sku":"B","quantity":1,"unit_price_cents":1}}]}}"#
+    );
+    let resp = post(&api, &body).await;
+    assert_eq!(
+        (resp.status().as_u16(), code(&resp).as_str()),
+        (422, "amount_overflow")
+    );
+    let many: Vec<Value> = (0..101)
+        .map(|i| json!({"sku": format!("S{i}"), "quantity": 1, "unit_price_cents": 1}))
+        .collect();
+    let resp = post(&api, &json!({"user_id": 1, "items": many}).to_string()).await;
+    assert_eq!(
+        (resp.status().as_u16(), code(&resp).as_str()),
+        (422, "invalid_items")
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_wrong_methods_bad_ids_and_queries_are_4xx() {
+    let users = stub_users(Peer::Healthy).await;
+    let api = order_service::routes::routes(state(&users.url));
+    let big = json!({"user_id": 1, "items": [{"sku": "x".repeat(70_000), "quantity": 1, "unit_price_cents": 1}]});
+    let resp = post(&api, &big.to_string()).await;
+    assert_eq!(
+        (resp.status().as_u16(), code(&resp).as_str()),
+        (413, "payload_too_large")
+    );
+    let cases: &[(&str, &str, u16, &str)] = &[
+        ("GET", "/api/orders/abc", 400, "invalid_id"),
+        ("GET", "/api/orders/0", 400, "invalid_id"),
+        ("GET", "/api/orders/5", 404, "order_not_found"),
+        ("DELETE", "/api/orders", 405, "method_not_allowed"),
+        ("PATCH", "/api/orders/1", 405, "method_not_allowed"),
+        ("GET", "/api/order", 404, "not_found"),
+        ("GET", "/api/orders?user_id=abc", 400, "invalid_query"),
+        ("GET", "/api/orders?limit=1000", 400, "invalid_limit"),
+    ];
+    for (method, path, status, expected) in cases {
+        let resp = request().method(method).path(path).reply(&api).await;
+        assert_eq!(resp.status().as_u16(), *status, "{method} {path}");
+        assert_eq!(code(&resp), *expected, "{method} {path}");
+    }
+    let resp = request()
+        .method("POST")
+        .path("/api/orders")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("user_id=1")
+        .reply(&api)
+        .await;
+    assert_eq!(
+        (resp.status().as_u16(), code(&resp).as_str()),
+        (415, "unsupported_media_type")
+    );
+}
+
+#[tokio::test]
+async fn root_names_the_service_and_its_shared_lib() {
+    let api = order_service::routes::routes(state(&dead_url().await));
+    let info: ServiceInfo =
+        serde_json::from_slice(request().path("/").reply(&api).await.body()).unwrap();
+    assert_eq!(
+        (info.service.as_str(), info.shared_lib_version.as_str()),
+        ("order-service", shared_lib::VERSION)
+    );
+    assert_eq!(request().path("/health").reply(&api).await.status(), 200);
+}

@@ -1,0 +1,104 @@
+//! The real order-service on port 0, over real sockets: request-id
+//! propagation to user-service, concurrency and graceful shutdown.
+
+mod common;
+
+use common::{Peer, spawn_app, stub_users};
+use serde_json::json;
+use shared_lib::wire::Order;
+
+fn order(user_id: u64) -> serde_json::Value {
+    json!({"user_id": user_id, "items": [{"sku": "A", "quantity": 2, "unit_price_cents": 500}]})
+}
+
+#[tokio::test]
+async fn the_request_id_is_passed_on_to_user_service_and_returned() {
+    let users = stub_users(Peer::Healthy).await;
+    let app = spawn_app(&users.url).await;
+    let resp = app
+        .client
+        .post(app.url("/api/orders"))
+        .header("x-request-id", "checkout-1234")
+        .json(&order(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    assert_eq!(resp.headers()["x-request-id"], "checkout-1234");
+    assert_eq!(users.seen_ids.lock().unwrap().as_slice(), ["checkout-1234"]);
+
+    // Without one, the generated id is the one passed on.
+    let resp = app.create_order(order(2)).await;
+    let generated = resp.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(users.seen_ids.lock().unwrap().last().unwrap(), &generated);
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn concurrent_orders_all_succeed_with_distinct_ids() {
+    let users = stub_users(Peer::Healthy).await;
+    let app = spawn_app(&users.url).await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (client, url) = (app.client.clone(), app.url("/api/orders"));
+        tasks.push(tokio::spawn(async move {
+            let resp = client
+                .post(url)
+                .json(&order(1 + i % 2))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 201);
+            resp.json::<Order>().await.unwrap().id
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap());
+    }
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=40).collect::<Vec<u64>>());
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn ready_follows_user_service() {
+    let users = stub_users(Peer::Healthy).await;
+    let app = spawn_app(&users.url).await;
+    assert_eq!(
+        app.client
+            .get(app.url("/ready"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    drop(users);
+    let resp = app.client.get(app.url("/ready")).send().await.unwrap();
+    assert_eq!(resp.status(), 503);
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_in_flight_request_finishes_during_shutdown() {
+    // A hanging user-service keeps the order request in flight until
+    // order-service's own 500 ms timeout answers it with 503.
+    let users = stub_users(Peer::Hanging).await;
+    let app = spawn_app(&users.url).await;
+    let addr = app.addr;
+    let (client, url) = (app.client.clone(), app.url("/api/orders"));
+    let in_flight = tokio::spawn(async move { client.post(url).json(&order(1)).send().await });
+    // Shut down only once user-service has seen the call: the request is in flight.
+    users.arrived.notified().await;
+    app.shutdown().await.unwrap();
+    let resp = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight request got an answer");
+    assert_eq!(resp.status(), 503);
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "new connections are refused"
+    );
+}

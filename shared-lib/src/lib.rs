@@ -1,0 +1,34 @@
+//! What every service of the fleet shares, published to the private registry.
+//!
+//! A map of the crate:
+//!
+//! - [`telemetry`]: tracing setup (`RUST_LOG`, text or JSON lines).
+//! - [`config`]: reading settings from the environment with clear errors.
+//! - [`money`]: amounts in integer cents, overflow-checked, JSON-safe.
+//! - [`discount`]: the fleet's discount rule, with an injectable RNG.
+//! - [`wire`]: the JSON types the services exchange.
+//! - [`error`]: the one JSON error body and the warp rejection handler.
+//! - [`filters`]: warp filters both services use (state, JSON bodies,
+//!   request id, health and readiness).
+//! - [`store`]: a bounded in-memory table with sequential ids.
+//! - [`server`]: serving a warp filter on a listener with request ids,
+//!   access logs and graceful shutdown.
+//!
+//! The version a service was built with is [`VERSION`]; services report it
+//! on `GET /` so an operator sees which shared-lib each one runs.
+
+pub mod config;
+pub mod discount;
+pub mod error;
+pub mod filters;
+pub mod money;
+pub mod server;
+pub mod store;
+pub mod telemetry;
+pub mod wire;
+
+/// The version of shared-lib compiled into this binary.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The header that carries the request id across services.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";

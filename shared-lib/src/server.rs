@@ -1,0 +1,194 @@
+//! Serving a warp filter: request ids, access logs, graceful shutdown.
+//!
+//! [`serve`] takes the listener and the shutdown future from its caller (the
+//! mini-redis shape), so a test binds port 0 and a `main` binds the
+//! configured address, and both stop the server the same way.
+//!
+//! Around the service's filter it puts tower-http layers that
+//! - take the caller's `x-request-id` or generate a UUID v4,
+//! - open a tracing span per request carrying that id and log one line when
+//!   the response leaves (status and latency),
+//! - copy the id onto every response, errors included.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use warp::{Filter, Reply};
+
+use crate::REQUEST_ID_HEADER;
+
+/// How long a client may take to send the request headers before its
+/// connection is closed (guards against slow-loris clients).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves `routes` on `listener` until `shutdown` completes, then stops
+/// accepting, lets in-flight requests finish and returns.
+///
+/// `routes` must already have recovered its rejections
+/// (`.recover(handle_rejection)`), hence `Error = Infallible`.
+pub async fn serve<F, R>(
+    listener: TcpListener,
+    routes: F,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()>
+where
+    F: Filter<Extract = (R,), Error = std::convert::Infallible> + Clone + Send + Sync + 'static,
+    R: Reply,
+{
+    let service = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(
+            http_header(REQUEST_ID_HEADER),
+            MakeRequestUuid,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &warp::http::Request<_>| {
+                    let id = req
+                        .headers()
+                        .get(REQUEST_ID_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(http_header(REQUEST_ID_HEADER)))
+        .service(warp::service(routes));
+
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer): (_, SocketAddr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(err) => {
+                    // Usually out of file descriptors: back off instead of spinning.
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .serve_connection(
+                TokioIo::new(stream),
+                TowerToHyperService::new(service.clone()),
+            );
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(err) = conn.await {
+                tracing::debug!(%peer, %err, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: waiting for in-flight requests");
+    graceful.shutdown().await;
+    Ok(())
+}
+
+fn http_header(name: &'static str) -> warp::http::HeaderName {
+    warp::http::HeaderName::from_static(name)
+}
+
+/// Completes on SIGTERM or Ctrl-C (SIGINT), whichever comes first.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::handle_rejection;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn raw_get(addr: SocketAddr, path: &str, extra: &str) -> String {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let req = format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n{extra}\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn serves_with_request_ids_and_stops_on_shutdown() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let routes = crate::filters::request_id()
+            .and(warp::path("id"))
+            .map(|id: crate::filters::RequestId| id.to_string())
+            .recover(handle_rejection);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, routes, async {
+            let _ = stopped.await;
+        }));
+
+        let given = raw_get(addr, "/id", "x-request-id: trace-me\r\n").await;
+        assert!(given.contains("x-request-id: trace-me"), "{given}");
+        assert!(
+            given.ends_with("trace-me"),
+            "handler saw the same id: {given}"
+        );
+
+        let generated = raw_get(addr, "/id", "").await;
+        let header = generated
+            .lines()
+            .find_map(|l| l.strip_prefix("x-request-id: "))
+            .expect("generated id header");
+        assert!(
+            generated.ends_with(header),
+            "handler and response agree: {generated}"
+        );
+
+        let missing = raw_get(addr, "/missing", "").await;
+        assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+        assert!(
+            missing.contains("x-request-id: "),
+            "errors carry the id too"
+        );
+
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
+        assert!(
+            tokio::net::TcpStream::connect(addr).await.is_err(),
+            "listener closed"
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! Tracing setup: one call at start-up.
+//!
+//! The level filter comes from `RUST_LOG` (default `info`); the format is
+//! text for people or JSON lines for log collectors. The writer is a
+//! parameter, so a test can capture logs; [`init_for_tests`] logs only when
+//! `TEST_LOG` is set.
+
+use std::str::FromStr;
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<LogFormat, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err("expected `text` or `json`".to_string()),
+        }
+    }
+}
+
+/// Why tracing could not be set up.
+#[derive(Debug)]
+pub enum TelemetryError {
+    /// `RUST_LOG` is not a valid filter.
+    InvalidFilter(String),
+    /// A global subscriber was already installed.
+    AlreadyInitialised,
+}
+
+impl std::fmt::Display for TelemetryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TelemetryError::InvalidFilter(why) => write!(f, "invalid RUST_LOG: {why}"),
+            TelemetryError::AlreadyInitialised => write!(f, "tracing is already initialised"),
+        }
+    }
+}
+
+impl std::error::Error for TelemetryError {}
+
+/// The level filter: `RUST_LOG` when set, else `info`.
+pub fn filter_from_env() -> Result<EnvFilter, TelemetryError> {
+    match std::env::var("RUST_LOG") {
+        Ok(spec) => {
+            EnvFilter::try_new(&spec).map_err(|e| TelemetryError::InvalidFilter(e.to_string()))
+        }
+        Err(_) => Ok(EnvFilter::new("info")),
+    }
+}
+
+/// Installs the global subscriber writing `format` lines to `writer`.
+pub fn init<W>(format: LogFormat, writer: W) -> Result<(), TelemetryError>
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter_from_env()?)
+        .with_writer(writer);
+    let installed = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().with_current_span(true).try_init(),
+    };
+    installed.map_err(|_| TelemetryError::AlreadyInitialised)
+}
+
+/// For tests: logs as text through the test harness' capture when
+/// `TEST_LOG` is set, and stays silent otherwise. Safe to call many times.
+pub fn init_for_tests() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter_from_env().unwrap_or_else(|_| EnvFilter::new("info")))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_format_parses_case_insensitively_and_explains_errors() {
+        assert_eq!("json".parse(), Ok(LogFormat::Json));
+        assert_eq!("TEXT".parse(), Ok(LogFormat::Text));
+        assert_eq!(
+            "xml".parse::<LogFormat>(),
+            Err("expected `text` or `json`".to_string())
+        );
+    }
+
+    #[test]
+    fn json_lines_carry_the_span_fields() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let writer = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("request", request_id = "r-1");
+            let _g = span.enter();
+            tracing::info!("hello");
+        });
+        let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let line: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(line["fields"]["message"], "hello");
+        assert_eq!(line["span"]["request_id"], "r-1");
+    }
+}

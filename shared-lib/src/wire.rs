@@ -1,0 +1,196 @@
+//! The JSON types the services exchange.
+//!
+//! Requests (`Create*`) refuse unknown fields, so a typo in a client is an
+//! error instead of silently ignored data. Responses accept unknown fields,
+//! so a reader built on an older shared-lib keeps working when a newer
+//! writer adds a field: the wire format only ever grows by optional fields.
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::Cents;
+
+/// `POST /api/users` request body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// Display name, 1 to 100 characters.
+    pub name: String,
+    /// Email address, unique across users (compared case-insensitively).
+    pub email: String,
+}
+
+/// A user as user-service returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Assigned by user-service, starting at 1.
+    pub id: u64,
+    /// Display name.
+    pub name: String,
+    /// Email address as given at creation.
+    pub email: String,
+    /// Creation time, RFC 3339 in UTC.
+    pub created_at: String,
+}
+
+/// One line of a `POST /api/orders` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderItem {
+    /// Stock keeping unit, 1 to 64 characters.
+    pub sku: String,
+    /// How many units, at least 1.
+    pub quantity: u32,
+    /// Price of one unit in cents.
+    pub unit_price_cents: Cents,
+}
+
+/// `POST /api/orders` request body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrder {
+    /// The user placing the order; must exist in user-service.
+    pub user_id: u64,
+    /// At least one line.
+    pub items: Vec<OrderItem>,
+}
+
+/// One priced line of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    /// Stock keeping unit.
+    pub sku: String,
+    /// How many units.
+    pub quantity: u32,
+    /// Price of one unit in cents.
+    pub unit_price_cents: Cents,
+    /// `unit_price_cents * quantity`.
+    pub line_total_cents: Cents,
+}
+
+/// An order as order-service returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    /// Assigned by order-service, starting at 1.
+    pub id: u64,
+    /// The user who placed it.
+    pub user_id: u64,
+    /// The priced lines, in request order.
+    pub items: Vec<OrderLine>,
+    /// Sum of the line totals.
+    pub subtotal_cents: Cents,
+    /// The percentage drawn by the discount rule.
+    pub discount_percent: u8,
+    /// The discount amount, rounded half up to a cent.
+    pub discount_cents: Cents,
+    /// `subtotal_cents - discount_cents`.
+    pub total_cents: Cents,
+    /// Creation time, RFC 3339 in UTC.
+    pub created_at: String,
+}
+
+/// `GET /` of every service: who it is and what it was built with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceInfo {
+    /// The service's name, e.g. `user-service`.
+    pub service: String,
+    /// The service's own version.
+    pub version: String,
+    /// The shared-lib version compiled into the service.
+    pub shared_lib_version: String,
+}
+
+/// Query of list endpoints: `?offset=0&limit=20`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Items to skip (default 0).
+    pub offset: Option<usize>,
+    /// Items to return (default 20, at most [`PageQuery::MAX_LIMIT`]).
+    pub limit: Option<usize>,
+}
+
+impl PageQuery {
+    /// Default page size.
+    pub const DEFAULT_LIMIT: usize = 20;
+    /// Largest page size a client may ask for.
+    pub const MAX_LIMIT: usize = 100;
+
+    /// The offset and the limit to use, or a message when the limit is out of range.
+    pub fn resolve(self) -> Result<(usize, usize), String> {
+        let limit = self.limit.unwrap_or(Self::DEFAULT_LIMIT);
+        if limit == 0 || limit > Self::MAX_LIMIT {
+            return Err(format!("limit must be between 1 and {}", Self::MAX_LIMIT));
+        }
+        Ok((self.offset.unwrap_or(0), limit))
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// The offset this page starts at.
+    pub offset: usize,
+    /// The page size asked for.
+    pub limit: usize,
+    /// How many items there are in all.
+    pub total: usize,
+}
+
+/// The current time as RFC 3339 in UTC with millisecond precision,
+/// the format of every `created_at`.
+pub fn timestamp_now() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_refuse_unknown_fields_but_responses_accept_them() {
+        let err =
+            serde_json::from_str::<CreateUser>(r#"{"name":"a","email":"a@b.c","admin":true}"#)
+                .unwrap_err();
+        assert!(err.to_string().contains("unknown field `admin`"), "{err}");
+        let user: User = serde_json::from_str(
+            r#"{"id":1,"name":"a","email":"a@b.c","created_at":"2026-01-01T00:00:00Z","tier":"gold"}"#,
+        )
+        .unwrap();
+        assert_eq!(user.id, 1);
+    }
+
+    #[test]
+    fn page_query_limits_are_enforced() {
+        assert_eq!(PageQuery::default().resolve(), Ok((0, 20)));
+        let q = PageQuery {
+            offset: Some(5),
+            limit: Some(100),
+        };
+        assert_eq!(q.resolve(), Ok((5, 100)));
+        assert!(
+            PageQuery {
+                offset: None,
+                limit: Some(0)
+            }
+            .resolve()
+            .is_err()
+        );
+        assert!(
+            PageQuery {
+                offset: None,
+                limit: Some(101)
+            }
+            .resolve()
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let ts = timestamp_now();
+        assert!(ts.ends_with('Z') && ts.len() == 24, "{ts}");
+        assert!(humantime::parse_rfc3339(&ts).is_ok());
+    }
+}

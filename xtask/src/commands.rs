@@ -1,0 +1,238 @@
+//! The subcommands. Each returns an error instead of exiting; `main` turns
+//! it into one line on stderr and a non-zero exit code.
+
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::fleet::{self, RegistryStart, SERVICES, ServiceStart};
+use crate::history::{self, SHARED_LIB, Verify};
+use crate::index;
+use crate::paths::Layout;
+use crate::run::capture;
+
+/// `up`: registry started, pinned shared-lib versions published, both
+/// services built, started and ready. A second `up` changes nothing.
+pub fn up(layout: &Layout) -> Result<()> {
+    let started = Instant::now();
+    let registry_start = fleet::ensure_registry(layout)?;
+    let registry = fleet::fleet_registry(layout);
+    let published = fleet::publish_pinned(layout, &registry)?;
+    println!("services: building with `cargo build --locked`");
+    fleet::build_services(layout)?;
+    let mut changed = registry_start == RegistryStart::Started || !published.is_empty();
+    for service in SERVICES {
+        let outcome = fleet::start_service(layout, service)?;
+        let what = match outcome {
+            ServiceStart::AlreadyRunning => "already running",
+            ServiceStart::Started => "started",
+            ServiceStart::Restarted => "restarted (its binary was rebuilt)",
+        };
+        changed |= outcome != ServiceStart::AlreadyRunning;
+        println!("{}: {what} at {}", service.name, service.url());
+    }
+    println!();
+    println!(
+        "registry       {}  (index {})",
+        registry.base_url(),
+        registry.index_url()
+    );
+    for service in SERVICES {
+        println!(
+            "{:<14} {}  (try `curl {}/`)",
+            service.name,
+            service.url(),
+            service.url()
+        );
+    }
+    println!("logs and pids  {}", layout.state_dir().display());
+    if changed {
+        println!(
+            "fleet up in {:.1}s; `cargo xtask down` stops it",
+            started.elapsed().as_secs_f64()
+        );
+    } else {
+        println!("nothing changed: everything was already up");
+    }
+    Ok(())
+}
+
+/// `down`: stops what `up` started, by pid, and nothing else.
+pub fn down(layout: &Layout) -> Result<()> {
+    let stopped = fleet::down(layout)?;
+    if stopped.is_empty() {
+        println!("nothing to stop: no process started by `cargo xtask up` is running");
+    }
+    Ok(())
+}
+
+/// `publish`: publishes the working tree's shared-lib version if the
+/// registry lacks it, from the commit that introduced that version.
+pub fn publish(layout: &Layout) -> Result<()> {
+    let manifest = layout.project(SHARED_LIB).join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .with_context(|| format!("cannot read {}", manifest.display()))?;
+    let version = history::manifest_version(&text)?;
+    fleet::ensure_registry(layout)?;
+    let registry = fleet::fleet_registry(layout);
+    if index::published(&registry.base_url(), SHARED_LIB)?
+        .iter()
+        .any(|p| p.version == version)
+    {
+        println!(
+            "{SHARED_LIB} {version} is already published; nothing to do (versions are immutable: bump to release changes)"
+        );
+        return Ok(());
+    }
+    let dirty = capture(Command::new("git").arg("-C").arg(&layout.root).args([
+        "status",
+        "--porcelain",
+        "--",
+        SHARED_LIB,
+    ]))?;
+    if !dirty.trim().is_empty() {
+        bail!(
+            "{SHARED_LIB}/ has uncommitted changes; commit them (or release with `cargo release`) before publishing {version}"
+        );
+    }
+    let release = history::releases(&layout.root)?
+        .into_iter()
+        .find(|r| r.version == version)
+        .with_context(|| {
+            format!(
+                "{SHARED_LIB} {version} is not in git history; commit {SHARED_LIB}/Cargo.toml first"
+            )
+        })?;
+    let changed_since = Command::new("git")
+        .arg("-C")
+        .arg(&layout.root)
+        .args(["diff", "--quiet", &release.commit, "HEAD", "--", SHARED_LIB])
+        .status()?;
+    if !changed_since.success() {
+        bail!(
+            "{SHARED_LIB} changed after version {version} was set in commit {}; a published version \
+             must be the commit that introduced it, so bump the version (`cargo release patch`) instead",
+            &release.commit[..12]
+        );
+    }
+    history::publish_release(layout, &registry, &release, Verify::Build)?;
+    println!(
+        "published {SHARED_LIB} {version} to {}",
+        registry.index_url()
+    );
+    Ok(())
+}
+
+/// One step of `test`.
+struct Step {
+    /// What it checks, as printed.
+    name: String,
+    /// The command.
+    cmd: Command,
+}
+
+fn cargo_step(name: impl Into<String>, dir: std::path::PathBuf, args: &[&str]) -> Step {
+    let mut cmd = Command::new("cargo");
+    cmd.args(args).current_dir(dir);
+    Step {
+        name: name.into(),
+        cmd,
+    }
+}
+
+/// Every project of the repository, each checked on its own.
+pub const PROJECTS: [&str; 4] = ["shared-lib", "user-service", "order-service", "xtask"];
+
+/// `test`: the whole suite. Starts the registry when none runs (and stops
+/// it again at the end), publishes what the services pin, then runs fmt,
+/// clippy and the tests of every project, and the end-to-end tests.
+pub fn test(layout: &Layout) -> Result<()> {
+    let started = Instant::now();
+    let registry_start = fleet::ensure_registry(layout)?;
+    let outcome = (|| {
+        fleet::publish_pinned(layout, &fleet::fleet_registry(layout))?;
+        let mut steps = Vec::new();
+        for project in PROJECTS {
+            steps.push(cargo_step(
+                format!("fmt {project}"),
+                layout.project(project),
+                &["fmt", "--check"],
+            ));
+        }
+        for project in PROJECTS {
+            steps.push(cargo_step(
+                format!("clippy {project}"),
+                layout.project(project),
+                &[
+                    "clippy",
+                    "--locked",
+                    "--all-targets",
+                    "--quiet",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            ));
+        }
+        for project in ["shared-lib", "user-service", "order-service"] {
+            steps.push(cargo_step(
+                format!("test {project}"),
+                layout.project(project),
+                &["test", "--locked"],
+            ));
+        }
+        for service in SERVICES {
+            steps.push(cargo_step(
+                format!("build {}", service.name),
+                layout.project(service.name),
+                &["build", "--locked", "--quiet"],
+            ));
+        }
+        let mut e2e = cargo_step(
+            "test xtask (end to end)",
+            layout.project("xtask"),
+            &["test", "--locked"],
+        );
+        e2e.cmd
+            .env("FLEET_BIN_DIR", layout.target_dir().join("debug"));
+        steps.push(e2e);
+        Ok::<_, anyhow::Error>(run_steps(steps))
+    })();
+    if registry_start == RegistryStart::Started {
+        fleet::down(layout)?;
+    }
+    let failed = outcome?;
+    println!("({:.0}s)", started.elapsed().as_secs_f64());
+    if !failed.is_empty() {
+        bail!("{} step(s) failed: {}", failed.len(), failed.join(", "));
+    }
+    Ok(())
+}
+
+/// Runs every step, even after a failure, and prints a summary line.
+fn run_steps(steps: Vec<Step>) -> Vec<String> {
+    let total = steps.len();
+    let mut failed = Vec::new();
+    for mut step in steps {
+        println!("==> {}", step.name);
+        let ok = match step.cmd.status() {
+            Ok(status) => status.success(),
+            Err(err) => {
+                eprintln!("cannot run {}: {err}", step.name);
+                false
+            }
+        };
+        if !ok {
+            println!("FAILED: {}", step.name);
+            failed.push(step.name);
+        }
+    }
+    println!();
+    println!(
+        "xtask test steps: {} passed, {} failed",
+        total - failed.len(),
+        failed.len()
+    );
+    failed
+}

@@ -1,0 +1,208 @@
+//! shared-lib's versions as recorded in git, what each service pins, and
+//! publishing a version again from the commit that introduced it.
+//!
+//! A fresh clone starts with an empty registry. Every version a service
+//! pins is rebuilt from the first commit whose `shared-lib/Cargo.toml`
+//! carries that version (the release commit cargo-release makes), in a
+//! clean detached worktree. Cargo packs the same files the same way, so the
+//! `.crate` has the checksum every Cargo.lock recorded.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use semver::Version;
+
+use crate::paths::Layout;
+use crate::registry::Kellnr;
+use crate::run::{capture, run};
+
+/// The shared crate's name.
+pub const SHARED_LIB: &str = "shared-lib";
+
+/// A version of shared-lib and the commit that introduced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    /// The version.
+    pub version: Version,
+    /// The first commit whose `shared-lib/Cargo.toml` has it.
+    pub commit: String,
+}
+
+/// Every shared-lib version in the history of HEAD, oldest first.
+pub fn releases(root: &Path) -> Result<Vec<Release>> {
+    let shallow = capture(git(root).args(["rev-parse", "--is-shallow-repository"])).context(
+        "this is not a git checkout; shared-lib versions are published from git history",
+    )?;
+    if shallow.trim() == "true" {
+        bail!(
+            "this clone is shallow, so the commits that introduced shared-lib's versions are \
+             missing; run `git fetch --unshallow` and try again"
+        );
+    }
+    let commits = capture(git(root).args([
+        "log",
+        "--reverse",
+        "--format=%H",
+        "--",
+        "shared-lib/Cargo.toml",
+    ]))?;
+    let mut found: Vec<Release> = Vec::new();
+    for commit in commits.lines().filter(|l| !l.is_empty()) {
+        let manifest =
+            capture(git(root).args(["show", &format!("{commit}:shared-lib/Cargo.toml")]))?;
+        let version = manifest_version(&manifest)
+            .with_context(|| format!("shared-lib/Cargo.toml at {commit}"))?;
+        if !found.iter().any(|r| r.version == version) {
+            found.push(Release {
+                version,
+                commit: commit.to_string(),
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// `package.version` of a manifest.
+pub fn manifest_version(manifest: &str) -> Result<Version> {
+    let doc: toml::Table = toml::from_str(manifest).context("not valid TOML")?;
+    let version = doc
+        .get("package")
+        .and_then(|p| p.get("version"))
+        .and_then(|v| v.as_str())
+        .context("no package.version")?;
+    Version::parse(version).with_context(|| format!("bad version {version:?}"))
+}
+
+/// What one service's Cargo.lock says about shared-lib.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    /// The locked version.
+    pub version: Version,
+    /// The locked checksum (hex), if the lockfile records one.
+    pub checksum: Option<String>,
+    /// The locked source, e.g. `sparse+http://127.0.0.1:8000/api/v1/crates/`.
+    pub source: String,
+}
+
+/// The shared-lib entry of the lockfile in `project_dir`.
+pub fn pin(project_dir: &Path) -> Result<Pin> {
+    let path = project_dir.join("Cargo.lock");
+    let lock = cargo_lock::Lockfile::load(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let package = lock
+        .packages
+        .iter()
+        .find(|p| p.name.as_str() == SHARED_LIB)
+        .with_context(|| format!("{} has no {SHARED_LIB} entry", path.display()))?;
+    Ok(Pin {
+        version: Version::parse(&package.version.to_string())?,
+        checksum: package.checksum.as_ref().map(ToString::to_string),
+        source: package
+            .source
+            .as_ref()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "path".to_string()),
+    })
+}
+
+/// The pins of every service, by service name.
+pub fn pins(layout: &Layout, services: &[&str]) -> Result<BTreeMap<String, Pin>> {
+    services
+        .iter()
+        .map(|s| Ok((s.to_string(), pin(&layout.project(s))?)))
+        .collect()
+}
+
+/// How to publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verify {
+    /// Build the packaged crate before uploading (a new release).
+    Build,
+    /// Upload as packed (replaying a release that was verified when made).
+    Skip,
+}
+
+/// Publishes `release` to `registry` from a clean worktree at its commit,
+/// with real `cargo publish`.
+pub fn publish_release(
+    layout: &Layout,
+    registry: &Kellnr,
+    release: &Release,
+    verify: Verify,
+) -> Result<()> {
+    let token = registry.token()?;
+    let worktree = layout.state_dir().join("worktrees").join(format!(
+        "{SHARED_LIB}-{}-{}",
+        release.version, registry.port
+    ));
+    remove_worktree(&layout.root, &worktree);
+    if let Some(parent) = worktree.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    run(git(&layout.root)
+        .args(["worktree", "add", "--quiet", "--detach"])
+        .arg(&worktree)
+        .arg(&release.commit))?;
+    let result = cargo_publish(layout, registry, release, &worktree, &token, verify);
+    remove_worktree(&layout.root, &worktree);
+    result
+}
+
+fn cargo_publish(
+    layout: &Layout,
+    registry: &Kellnr,
+    release: &Release,
+    worktree: &Path,
+    token: &str,
+    verify: Verify,
+) -> Result<()> {
+    let mut publish = Command::new("cargo");
+    publish
+        .args(["publish", "--locked", "--registry", "local"])
+        .current_dir(worktree.join(SHARED_LIB))
+        .env("CARGO_REGISTRIES_LOCAL_INDEX", registry.index_url())
+        .env("CARGO_REGISTRIES_LOCAL_TOKEN", token)
+        .env("CARGO_TARGET_DIR", layout.target_dir().join("publish"));
+    if verify == Verify::Skip {
+        publish.arg("--no-verify");
+    }
+    capture(&mut publish).map(drop).with_context(|| {
+        format!(
+            "publishing {SHARED_LIB} {} from commit {} failed",
+            release.version,
+            &release.commit[..12.min(release.commit.len())]
+        )
+    })
+}
+
+fn remove_worktree(root: &Path, worktree: &PathBuf) {
+    if worktree.exists() {
+        let _ = git(root)
+            .args(["worktree", "remove", "--force"])
+            .arg(worktree)
+            .output();
+        let _ = std::fs::remove_dir_all(worktree);
+    }
+    let _ = git(root).args(["worktree", "prune"]).output();
+}
+
+fn git(root: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C").arg(root);
+    cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_versions_are_read_from_the_package_table() {
+        let v = manifest_version("[package]\nname = \"x\"\nversion = \"0.2.1\"\n").unwrap();
+        assert_eq!(v, Version::new(0, 2, 1));
+        assert!(manifest_version("[package]\nname = \"x\"\n").is_err());
+        assert!(manifest_version("not toml [").is_err());
+    }
+}

@@ -1,0 +1,67 @@
+//! Where things are: the checkout, the shared build cache, the state of
+//! running processes and the tools installed outside the checkout.
+
+use std::path::{Path, PathBuf};
+
+/// The paths of one checkout.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The repository root (the directory holding `.cargo/` and `xtask/`).
+    pub root: PathBuf,
+}
+
+impl Layout {
+    /// The checkout this xtask was built from.
+    pub fn detect() -> Layout {
+        let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        Layout {
+            root: manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf(),
+        }
+    }
+
+    /// The one build cache of every project: `CARGO_TARGET_DIR` when set
+    /// (CI puts it outside the checkout), else `target/` at the root, as
+    /// `.cargo/config.toml` says.
+    pub fn target_dir(&self) -> PathBuf {
+        match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
+            Some(dir) => std::env::current_dir().unwrap_or_default().join(dir),
+            None => self.root.join("target"),
+        }
+    }
+
+    /// Pid records and logs of what `up` started (git-ignored).
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join(".fleet")
+    }
+
+    /// Kellnr's checked-in settings.
+    pub fn kellnr_config(&self) -> PathBuf {
+        self.root.join("registry").join("kellnr.toml")
+    }
+
+    /// Kellnr's data: database, crate files, admin token (git-ignored).
+    pub fn registry_data(&self) -> PathBuf {
+        self.root.join("registry").join("data")
+    }
+
+    /// A project directory of the checkout (`shared-lib`, `user-service` ...).
+    pub fn project(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+}
+
+/// Tools the project installs for itself (Kellnr, cargo-release ...), each
+/// in a versioned directory outside any checkout, so every clone on this
+/// machine, CI's included, reuses them: `$SHARED_FLEET_TOOLS`, else
+/// `$XDG_CACHE_HOME/shared-fleet`, else `~/.cache/shared-fleet`.
+pub fn tools_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SHARED_FLEET_TOOLS") {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("shared-fleet")
+}

@@ -1,0 +1,84 @@
+//! Installing the cargo tools the project needs, pinned, with
+//! `cargo install --locked`, once per machine.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::paths::tools_dir;
+
+/// A tool installed from crates.io at a pinned version.
+#[derive(Debug, Clone, Copy)]
+pub struct Tool {
+    /// The crate to install.
+    pub krate: &'static str,
+    /// The pinned version (the newest that builds with this toolchain).
+    pub version: &'static str,
+    /// The binary it installs.
+    pub bin: &'static str,
+    /// What a first install costs here, said before it starts.
+    pub cost: &'static str,
+}
+
+/// The private registry server.
+pub const KELLNR: Tool = Tool {
+    krate: "kellnr",
+    version: "6.6.0",
+    bin: "kellnr",
+    cost: "a one-time compile of about 16 minutes on 2 cores",
+};
+
+impl Tool {
+    /// Where the binary lives once installed.
+    pub fn path(&self) -> PathBuf {
+        tools_dir()
+            .join(format!("{}-{}", self.krate, self.version))
+            .join("bin")
+            .join(self.bin)
+    }
+
+    /// The binary, installed first when missing. Cargo's own progress lines
+    /// show while it compiles.
+    pub fn ensure(&self) -> Result<PathBuf> {
+        let bin = self.path();
+        if bin.is_file() {
+            return Ok(bin);
+        }
+        let root = bin
+            .parent()
+            .and_then(|p| p.parent())
+            .context("tool path has no root")?;
+        eprintln!(
+            "==> installing {} {} into {} ({}; later runs reuse it). Cargo's progress follows.",
+            self.krate,
+            self.version,
+            root.display(),
+            self.cost
+        );
+        let status = Command::new("cargo")
+            .args(["install", "--locked", "--root"])
+            .arg(root)
+            .arg(format!("{}@{}", self.krate, self.version))
+            // The checkout's target dir and config do not apply to installs.
+            .env_remove("CARGO_TARGET_DIR")
+            .current_dir(tools_dir_existing()?)
+            .status()
+            .with_context(|| format!("cannot run cargo to install {}", self.krate))?;
+        if !status.success() || !bin.is_file() {
+            bail!(
+                "installing {} {} failed ({status}); read cargo's error above, fix it (often a missing \
+                 Debian package) and run the command again",
+                self.krate,
+                self.version
+            );
+        }
+        Ok(bin)
+    }
+}
+
+fn tools_dir_existing() -> Result<PathBuf> {
+    let dir = tools_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}

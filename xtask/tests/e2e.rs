@@ -1,0 +1,378 @@
+//! End to end: the real service binaries on loopback, and real `cargo
+//! publish` into a real, throwaway Kellnr.
+//!
+//! `cargo xtask test` builds the service binaries and points
+//! `FLEET_BIN_DIR` at them; Kellnr must be installed (the same command
+//! installs it).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::{Value, json};
+use xtask::history::{self, SHARED_LIB, Verify};
+use xtask::paths::Layout;
+use xtask::procs::{free_port, wait_http_ready};
+use xtask::registry::Kellnr;
+use xtask::tools::KELLNR;
+
+/// A service binary running for one test, killed when dropped.
+struct Running {
+    child: Child,
+    log: PathBuf,
+    url: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    fn terminate(mut self) -> std::process::ExitStatus {
+        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM).unwrap();
+        self.child.wait().unwrap()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+fn bin(name: &str) -> PathBuf {
+    let dir = std::env::var_os("FLEET_BIN_DIR").unwrap_or_else(|| {
+        panic!("FLEET_BIN_DIR is not set: run these tests through `cargo xtask test`, which builds the service binaries first")
+    });
+    let path = Path::new(&dir).join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: build {name} first (`cargo xtask test` does)",
+        path.display()
+    );
+    path
+}
+
+fn start(name: &str, port: u16, env: &[(&str, String)], dir: &Path) -> Running {
+    let log = dir.join(format!("{name}-{port}.log"));
+    let file = std::fs::File::create(&log).unwrap();
+    let mut child = Command::new(bin(name))
+        .env("PORT", port.to_string())
+        .env("LOG_FORMAT", "json")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::from(file.try_clone().unwrap()))
+        .stderr(Stdio::from(file))
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    wait_http_ready(
+        &format!("{url}/health"),
+        &mut child,
+        &log,
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    Running { child, log, url }
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+fn order_body(user_id: u64) -> Value {
+    json!({"user_id": user_id, "items": [
+        {"sku": "BOOK-1", "quantity": 3, "unit_price_cents": 1999},
+        {"sku": "PEN-2", "quantity": 7, "unit_price_cents": 135}
+    ]})
+}
+
+/// shared-lib's rule, restated: percent in 0..=20, amount rounded half up.
+fn assert_priced_by_the_rule(order: &Value) {
+    let subtotal = order["subtotal_cents"].as_u64().unwrap();
+    let percent = order["discount_percent"].as_u64().unwrap();
+    let discount = order["discount_cents"].as_u64().unwrap();
+    assert_eq!(subtotal, 3 * 1999 + 7 * 135);
+    assert!(percent <= 20, "{order}");
+    assert_eq!(discount, (subtotal * percent + 50) / 100, "{order}");
+    assert_eq!(order["total_cents"].as_u64().unwrap(), subtotal - discount);
+}
+
+#[test]
+fn a_user_and_orders_flow_through_both_real_services() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (user_port, order_port) = (free_port().unwrap(), free_port().unwrap());
+    let users = start("user-service", user_port, &[], tmp.path());
+    let orders = start(
+        "order-service",
+        order_port,
+        &[
+            ("USER_SERVICE_URL", users.url.clone()),
+            ("USER_SERVICE_TIMEOUT_MS", "1000".into()),
+        ],
+        tmp.path(),
+    );
+    let http = client();
+
+    for service in [&users, &orders] {
+        let info: Value = http
+            .get(format!("{}/", service.url))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert!(
+            info["shared_lib_version"]
+                .as_str()
+                .unwrap()
+                .starts_with("0."),
+            "{info}"
+        );
+    }
+    assert_eq!(
+        http.get(format!("{}/ready", orders.url))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let resp = http
+        .post(format!("{}/api/users", users.url))
+        .json(&json!({"name": "Ada", "email": "ada@example.com"}))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let user: Value = resp.json().unwrap();
+    let user_id = user["id"].as_u64().unwrap();
+
+    let mut created = Vec::new();
+    for n in 0..3 {
+        let request_id = format!("e2e-order-{n}-{}", std::process::id());
+        let resp = http
+            .post(format!("{}/api/orders", orders.url))
+            .header("x-request-id", &request_id)
+            .json(&order_body(user_id))
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+        assert_eq!(resp.headers()["x-request-id"], request_id.as_str());
+        let order: Value = resp.json().unwrap();
+        assert_priced_by_the_rule(&order);
+        // The id crossed into user-service: its access log for the user
+        // lookup carries the same request id.
+        assert!(
+            users
+                .log()
+                .lines()
+                .any(|l| l.contains(&request_id) && l.contains("/api/users/")),
+            "user-service never logged {request_id}:\n{}",
+            users.log()
+        );
+        created.push(order);
+    }
+    for order in &created {
+        let fetched: Value = http
+            .get(format!("{}/api/orders/{}", orders.url, order["id"]))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(&fetched, order);
+    }
+    let page: Value = http
+        .get(format!("{}/api/orders?user_id={user_id}", orders.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(page["total"], 3);
+
+    let resp = http
+        .post(format!("{}/api/orders", orders.url))
+        .json(&order_body(999))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    assert_eq!(resp.json::<Value>().unwrap()["code"], "unknown_user");
+
+    // user-service stops: it exits 0 on SIGTERM; order-service answers 503
+    // within its timeout and reports not ready.
+    assert_eq!(users.terminate().code(), Some(0));
+    let resp = http
+        .post(format!("{}/api/orders", orders.url))
+        .json(&order_body(user_id))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    assert_eq!(
+        resp.json::<Value>().unwrap()["code"],
+        "user_service_unavailable"
+    );
+    assert_eq!(
+        http.get(format!("{}/ready", orders.url))
+            .send()
+            .unwrap()
+            .status(),
+        503
+    );
+
+    // user-service comes back (empty: it keeps data in memory): order-service recovers.
+    let users = start("user-service", user_port, &[], tmp.path());
+    assert_eq!(
+        http.get(format!("{}/ready", orders.url))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    let user: Value = http
+        .post(format!("{}/api/users", users.url))
+        .json(&json!({"name": "Bob", "email": "bob@example.com"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let resp = http
+        .post(format!("{}/api/orders", orders.url))
+        .json(&order_body(user["id"].as_u64().unwrap()))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+
+    assert_eq!(orders.terminate().code(), Some(0));
+    assert_eq!(users.terminate().code(), Some(0));
+}
+
+/// A Kellnr in a temporary directory on a free port.
+fn throwaway_registry(dir: &Path) -> Kellnr {
+    Kellnr {
+        port: free_port().unwrap(),
+        data_dir: dir.join("data"),
+        config: Layout::detect().kellnr_config(),
+        log: dir.join("kellnr.log"),
+    }
+}
+
+fn stop(mut child: Child) {
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    child.wait().unwrap();
+}
+
+/// `cargo publish` of a minimal crate `name@version` to `registry` with `token`.
+fn publish_scratch_crate(
+    registry: &Kellnr,
+    dir: &Path,
+    name: &str,
+    token: &str,
+) -> std::process::Output {
+    let krate = dir.join(name);
+    std::fs::create_dir_all(krate.join("src")).unwrap();
+    std::fs::write(
+        krate.join("Cargo.toml"),
+        format!("[package]\nname = \"{name}\"\nversion = \"0.0.1\"\nedition = \"2024\"\ndescription = \"scratch\"\nlicense = \"MIT\"\n"),
+    )
+    .unwrap();
+    std::fs::write(krate.join("src/lib.rs"), "//! scratch\n").unwrap();
+    Command::new("cargo")
+        .args([
+            "publish",
+            "--registry",
+            "local",
+            "--allow-dirty",
+            "--no-verify",
+            "--token",
+            token,
+        ])
+        .current_dir(&krate)
+        .env("CARGO_REGISTRIES_LOCAL_INDEX", registry.index_url())
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn shared_lib_republished_from_history_matches_every_lockfile_and_the_registry_holds() {
+    let kellnr_bin = KELLNR.path();
+    assert!(
+        kellnr_bin.is_file(),
+        "Kellnr is not installed: `cargo xtask test` installs it"
+    );
+    let layout = Layout::detect();
+    let tmp = tempfile::tempdir().unwrap();
+    let registry = throwaway_registry(tmp.path());
+    let child = registry.start(&kellnr_bin).unwrap();
+    let token = std::fs::read_to_string(registry.token_file())
+        .unwrap()
+        .trim()
+        .to_string();
+
+    // Every version a service pins, rebuilt from its commit with real
+    // `cargo publish`, has exactly the checksum the lockfiles recorded.
+    let pins = history::pins(&layout, &["user-service", "order-service"]).unwrap();
+    let releases = history::releases(&layout.root).unwrap();
+    for pin in pins.values() {
+        let release = releases.iter().find(|r| r.version == pin.version).unwrap();
+        if !xtask::index::published(&registry.base_url(), SHARED_LIB)
+            .unwrap()
+            .iter()
+            .any(|p| p.version == pin.version)
+        {
+            history::publish_release(&layout, &registry, release, Verify::Skip).unwrap();
+        }
+    }
+    let published = xtask::index::published(&registry.base_url(), SHARED_LIB).unwrap();
+    for (service, pin) in &pins {
+        let entry = published.iter().find(|p| p.version == pin.version).unwrap();
+        assert_eq!(Some(&entry.checksum), pin.checksum.as_ref(), "{service}");
+    }
+
+    // Reads are anonymous: the .crate downloads without a token.
+    let version = &published[0].version;
+    let dl = reqwest::blocking::get(format!(
+        "{}/api/v1/crates/dl/{SHARED_LIB}/{version}/download",
+        registry.base_url()
+    ))
+    .unwrap();
+    assert_eq!(dl.status(), 200);
+
+    // Re-publishing an existing version fails with cargo's own message.
+    let release = releases.iter().find(|r| &r.version == version).unwrap();
+    let err = history::publish_release(&layout, &registry, release, Verify::Skip).unwrap_err();
+    assert!(format!("{err:#}").contains("already exists"), "{err:#}");
+
+    // A wrong token is refused; the right one publishes.
+    let refused = publish_scratch_crate(&registry, tmp.path(), "fleet-scratch", "not-the-token");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("401")
+            || stderr.contains("403")
+            || stderr.to_lowercase().contains("unauthorized"),
+        "{stderr}"
+    );
+    let accepted = publish_scratch_crate(&registry, tmp.path(), "fleet-scratch", &token);
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+
+    // Data survives a restart.
+    stop(child);
+    let child = registry.start(&kellnr_bin).unwrap();
+    let after = xtask::index::published(&registry.base_url(), SHARED_LIB).unwrap();
+    assert_eq!(after, published);
+    assert_eq!(
+        xtask::index::published(&registry.base_url(), "fleet-scratch")
+            .unwrap()
+            .len(),
+        1
+    );
+    stop(child);
+}
