@@ -9,7 +9,7 @@ use xtask::paths::Layout;
 
 /// The fleet's CLI: private registry, shared-lib publishing, services, tests.
 #[derive(Parser)]
-#[command(name = "cargo xtask", version, about)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
