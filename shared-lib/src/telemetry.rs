@@ -1,10 +1,13 @@
 //! Tracing setup: one call at start-up.
 //!
 //! The level filter comes from `RUST_LOG` (default `info`); the format is
-//! text for people or JSON lines for log collectors. The writer is a
+//! text for people or JSON lines for log collectors. Text is coloured only
+//! when stdout is a terminal and `NO_COLOR` is unset, so log files and
+//! container logs hold plain text. The writer is a
 //! parameter, so a test can capture logs; [`init_for_tests`] logs only when
 //! `TEST_LOG` is set.
 
+use std::io::IsTerminal;
 use std::str::FromStr;
 
 use tracing_subscriber::EnvFilter;
@@ -62,6 +65,12 @@ pub fn filter_from_env() -> Result<EnvFilter, TelemetryError> {
     }
 }
 
+/// Whether text logs get ANSI colours: stdout is a terminal and `NO_COLOR`
+/// is unset (<https://no-color.org>).
+pub fn use_colour() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
 /// Installs the global subscriber writing `format` lines to `writer`.
 pub fn init<W>(format: LogFormat, writer: W) -> Result<(), TelemetryError>
 where
@@ -69,6 +78,7 @@ where
 {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter_from_env()?)
+        .with_ansi(use_colour())
         .with_writer(writer);
     let installed = match format {
         LogFormat::Text => builder.try_init(),

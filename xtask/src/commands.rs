@@ -124,6 +124,56 @@ pub fn publish(layout: &Layout) -> Result<()> {
     Ok(())
 }
 
+/// `release`: the semver guard, then cargo-release for shared-lib; a dry
+/// run unless `execute`.
+pub fn release(layout: &Layout, level: crate::release::Level, execute: bool) -> Result<()> {
+    fleet::ensure_registry(layout)?;
+    let registry = fleet::fleet_registry(layout);
+    let next = crate::release::release(layout, &registry, level, execute)?;
+    if execute {
+        println!(
+            "released {SHARED_LIB} {next} to {}; move a service with `cargo xtask bump <service> --to {next}`",
+            registry.index_url()
+        );
+    } else {
+        println!("dry run of {SHARED_LIB} {next}: nothing was changed; add --execute to release");
+    }
+    Ok(())
+}
+
+/// `status`: every service's requirement, locked and newest version, verdict.
+pub fn status(layout: &Layout, json: bool) -> Result<()> {
+    fleet::ensure_registry(layout)?;
+    let rows = crate::status::status(layout, &fleet::fleet_registry(layout))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        print!("{}", crate::status::render(&rows));
+    }
+    Ok(())
+}
+
+/// `bump`: moves one service to a shared-lib version and runs its tests.
+pub fn bump(layout: &Layout, service: &str, to: Option<&semver::Version>) -> Result<()> {
+    fleet::ensure_registry(layout)?;
+    let registry = fleet::fleet_registry(layout);
+    fleet::publish_pinned(layout, &registry)?;
+    let bumped = crate::status::bump(layout, &registry, service, to)?;
+    if bumped.from != bumped.to {
+        println!(
+            "{service}: {SHARED_LIB} {} -> {}, tests pass. Untouched: {}.",
+            bumped.from,
+            bumped.to,
+            crate::status::others(service).join(", ")
+        );
+        println!(
+            "commit it: git commit -m \"{service}: move to {SHARED_LIB} {}\" {service}/Cargo.toml {service}/Cargo.lock",
+            bumped.to
+        );
+    }
+    Ok(())
+}
+
 /// One step of `test`.
 struct Step {
     /// What it checks, as printed.

@@ -91,13 +91,13 @@ pub fn ensure_registry(layout: &Layout) -> Result<RegistryStart> {
         Health::Up => {
             match procs::read_record(&record_path)? {
                 Some(r) if procs::is_running(&r) => {
-                    println!(
+                    eprintln!(
                         "registry: already running at {} (pid {})",
                         kellnr.base_url(),
                         r.pid
                     )
                 }
-                _ => println!(
+                _ => eprintln!(
                     "registry: a Kellnr already answers at {} (not started from this checkout); using it",
                     kellnr.base_url()
                 ),
@@ -122,7 +122,7 @@ pub fn ensure_registry(layout: &Layout) -> Result<RegistryStart> {
                     log: kellnr.log.clone(),
                 },
             )?;
-            println!(
+            eprintln!(
                 "registry: started Kellnr {} at {} (pid {}, data in {}, log {})",
                 KELLNR.version,
                 kellnr.base_url(),
@@ -166,7 +166,7 @@ pub fn publish_pinned(layout: &Layout, registry: &Kellnr) -> Result<Vec<Version>
                      lockfile names a version never released from this repository"
                 )
             })?;
-            println!(
+            eprintln!(
                 "registry: publishing {SHARED_LIB} {version} from commit {}",
                 &release.commit[..12]
             );
@@ -193,7 +193,7 @@ pub fn publish_pinned(layout: &Layout, registry: &Kellnr) -> Result<Vec<Version>
     }
     let listed: Vec<String> = needed.iter().map(ToString::to_string).collect();
     if missing.is_empty() {
-        println!(
+        eprintln!(
             "registry: already holds every pinned {SHARED_LIB} version ({})",
             listed.join(", ")
         );

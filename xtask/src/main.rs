@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use xtask::commands;
 use xtask::paths::Layout;
+use xtask::release::Level;
 
 /// The fleet's CLI: private registry, shared-lib publishing, services, tests.
 #[derive(Parser)]
@@ -26,6 +27,29 @@ enum Cmd {
     Test,
     /// Publish the working tree's shared-lib version if the registry lacks it.
     Publish,
+    /// Release shared-lib with cargo-release after a semver check against
+    /// the last published version. A dry run unless --execute.
+    Release {
+        /// How far to move the version.
+        level: Level,
+        /// Really commit, tag and publish.
+        #[arg(long)]
+        execute: bool,
+    },
+    /// Show which shared-lib each service requires and locks, against the registry.
+    Status {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move one service to a shared-lib version (the newest by default) and run its tests.
+    Bump {
+        /// The service to move (user-service, order-service).
+        service: String,
+        /// The version to move to; must be published and not yanked.
+        #[arg(long, value_name = "VERSION")]
+        to: Option<semver::Version>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -36,6 +60,9 @@ fn main() -> ExitCode {
         Cmd::Down => commands::down(&layout),
         Cmd::Test => commands::test(&layout),
         Cmd::Publish => commands::publish(&layout),
+        Cmd::Release { level, execute } => commands::release(&layout, level, execute),
+        Cmd::Status { json } => commands::status(&layout, json),
+        Cmd::Bump { service, to } => commands::bump(&layout, &service, to.as_ref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -29,6 +29,23 @@ pub const KELLNR: Tool = Tool {
     cost: "a one-time compile of about 16 minutes on 2 cores",
 };
 
+/// Releases shared-lib: version bump, CHANGELOG, commit, tag, publish.
+/// 1.1.6 is the newest that builds with rustc 1.95.
+pub const CARGO_RELEASE: Tool = Tool {
+    krate: "cargo-release",
+    version: "1.1.6",
+    bin: "cargo-release",
+    cost: "a one-time compile of a few minutes",
+};
+
+/// Compares shared-lib's API with the last published version.
+pub const SEMVER_CHECKS: Tool = Tool {
+    krate: "cargo-semver-checks",
+    version: "0.51.0",
+    bin: "cargo-semver-checks",
+    cost: "a one-time compile of about 10 minutes on 2 cores",
+};
+
 impl Tool {
     /// Where the binary lives once installed.
     pub fn path(&self) -> PathBuf {

@@ -1,0 +1,185 @@
+//! Releasing shared-lib: a semver guard against the last version in the
+//! registry, then cargo-release (a dry run unless `--execute`).
+//!
+//! cargo-semver-checks cannot read an alternative registry, so the guard
+//! downloads the last published `.crate` from Kellnr
+//! (`/api/v1/crates/dl/<name>/<version>/download`, anonymous), unpacks it
+//! and hands it over as `--baseline-root`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
+use semver::Version;
+
+use crate::history::{self, SHARED_LIB};
+use crate::index;
+use crate::paths::Layout;
+use crate::registry::Kellnr;
+use crate::run::run;
+use crate::tools::{CARGO_RELEASE, SEMVER_CHECKS};
+
+/// How far a release moves the version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Level {
+    /// x.y.z -> x.y.(z+1): compatible for Cargo.
+    Patch,
+    /// x.y.z -> x.(y+1).0: compatible from 1.0 on, breaking for 0.x.
+    Minor,
+    /// x.y.z -> (x+1).0.0: breaking.
+    Major,
+}
+
+impl Level {
+    /// The name cargo-release and cargo-semver-checks use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Patch => "patch",
+            Level::Minor => "minor",
+            Level::Major => "major",
+        }
+    }
+
+    /// The version this level makes of `current`.
+    pub fn next(self, current: &Version) -> Version {
+        match self {
+            Level::Patch => Version::new(current.major, current.minor, current.patch + 1),
+            Level::Minor => Version::new(current.major, current.minor + 1, 0),
+            Level::Major => Version::new(current.major + 1, 0, 0),
+        }
+    }
+}
+
+/// Whether Cargo treats `from -> to` as compatible (same caret range):
+/// 0.1.0 -> 0.1.1 and 1.2.0 -> 1.3.0 are; 0.1.x -> 0.2.0 and 1.x -> 2.0 are not.
+pub fn is_compatible(from: &Version, to: &Version) -> bool {
+    match (from.major, to.major) {
+        (0, 0) => from.minor == to.minor,
+        (a, b) => a == b,
+    }
+}
+
+/// Downloads `name`'s published `version` from `registry` and unpacks it
+/// under `into`; returns the crate's directory.
+pub fn fetch_published_source(
+    registry: &Kellnr,
+    name: &str,
+    version: &Version,
+    into: &Path,
+) -> Result<PathBuf> {
+    let url = format!(
+        "{}/api/v1/crates/dl/{name}/{version}/download",
+        registry.base_url()
+    );
+    let resp = reqwest::blocking::get(&url).with_context(|| format!("cannot download {url}"))?;
+    if !resp.status().is_success() {
+        bail!("{url} answered {}", resp.status());
+    }
+    let bytes = resp.bytes()?;
+    tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]))
+        .unpack(into)
+        .with_context(|| format!("{url} is not a .crate archive"))?;
+    Ok(into.join(format!("{name}-{version}")))
+}
+
+/// Refuses a release whose API change is larger than `level` allows,
+/// comparing the working tree with the newest non-yanked version in
+/// `registry`. Returns the version the release makes.
+pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<Version> {
+    let manifest = layout.project(SHARED_LIB).join("Cargo.toml");
+    let current = history::manifest_version(&std::fs::read_to_string(&manifest)?)?;
+    let next = level.next(&current);
+    let baseline = index::published(&registry.base_url(), SHARED_LIB)?
+        .into_iter()
+        .filter(|p| !p.yanked)
+        .map(|p| p.version)
+        .max();
+    let Some(baseline) = baseline else {
+        println!("semver guard: nothing published yet, no API to compare with");
+        return Ok(next);
+    };
+    if next <= baseline {
+        bail!(
+            "a {} release makes {SHARED_LIB} {next}, which is not newer than the published {baseline}; \
+             set shared-lib/Cargo.toml to the last release ({baseline}) or pick a larger level",
+            level.as_str()
+        );
+    }
+    let checks = SEMVER_CHECKS.ensure()?;
+    let tmp = tempfile::tempdir()?;
+    let baseline_root = fetch_published_source(registry, SHARED_LIB, &baseline, tmp.path())?;
+    println!(
+        "semver guard: comparing the working tree with published {SHARED_LIB} {baseline} for a {} release ({current} -> {next})",
+        level.as_str()
+    );
+    let status = Command::new(checks)
+        .args(["semver-checks", "check-release", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--baseline-root")
+        .arg(&baseline_root)
+        .args(["--release-type", level.as_str()])
+        .env(
+            "CARGO_TARGET_DIR",
+            layout.target_dir().join("semver-checks"),
+        )
+        .status()
+        .context("cannot run cargo-semver-checks")?;
+    if !status.success() {
+        let needed = if next.major == 0 {
+            "minor (0.x)"
+        } else {
+            "major"
+        };
+        bail!(
+            "refused: the API changes above break users of {SHARED_LIB} {baseline}, but {current} -> {next} \
+             is a compatible {} release for Cargo. Release them as a {needed} bump \
+             (`cargo xtask release {}`), or keep the old API",
+            level.as_str(),
+            if next.major == 0 { "minor" } else { "major" }
+        );
+    }
+    Ok(next)
+}
+
+/// Runs cargo-release for shared-lib at `level`, after the semver guard.
+/// Without `execute` it is cargo-release's dry run: nothing is written.
+pub fn release(layout: &Layout, registry: &Kellnr, level: Level, execute: bool) -> Result<Version> {
+    let next = semver_guard(layout, registry, level)?;
+    let cargo_release = CARGO_RELEASE.ensure()?;
+    let mut cmd = Command::new(cargo_release);
+    cmd.args(["release", level.as_str()])
+        .current_dir(layout.project(SHARED_LIB))
+        .env("CARGO_REGISTRIES_LOCAL_INDEX", registry.index_url())
+        .env("CARGO_REGISTRIES_LOCAL_TOKEN", registry.token()?)
+        .env("CARGO_TARGET_DIR", layout.target_dir().join("publish"));
+    if execute {
+        cmd.args(["--execute", "--no-confirm"]);
+    }
+    run(&mut cmd)?;
+    Ok(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn levels_bump_the_right_component() {
+        assert_eq!(Level::Patch.next(&v("0.1.0")), v("0.1.1"));
+        assert_eq!(Level::Minor.next(&v("0.1.3")), v("0.2.0"));
+        assert_eq!(Level::Major.next(&v("0.2.1")), v("1.0.0"));
+    }
+
+    #[test]
+    fn compatibility_follows_cargos_caret_rules() {
+        assert!(is_compatible(&v("0.1.0"), &v("0.1.9")));
+        assert!(!is_compatible(&v("0.1.0"), &v("0.2.0")));
+        assert!(is_compatible(&v("1.2.0"), &v("1.9.0")));
+        assert!(!is_compatible(&v("1.9.0"), &v("2.0.0")));
+    }
+}

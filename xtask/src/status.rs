@@ -1,0 +1,320 @@
+//! Which service pins which shared-lib, and moving one service.
+//!
+//! Requirements come from each service's Cargo.toml, locked versions from
+//! its Cargo.lock (cargo-lock), published versions from the registry's
+//! sparse index (crates-index). Manifests and lockfiles are only ever
+//! changed through cargo itself (`cargo add`, `cargo update --precise`).
+
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use semver::{Version, VersionReq};
+use serde::Serialize;
+
+use crate::fleet::{SERVICES, service_names};
+use crate::history::{self, SHARED_LIB};
+use crate::index::{self, Published};
+use crate::paths::Layout;
+use crate::registry::Kellnr;
+use crate::run::run;
+
+/// Where a service stands against the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// It locks the newest published version.
+    UpToDate,
+    /// A newer version matches its requirement: `cargo update` takes it.
+    CompatibleUpdateAvailable,
+    /// Newer versions exist only outside its requirement: its owners must
+    /// change the requirement (`cargo xtask bump`).
+    NeedsBreakingBump,
+    /// The locked version was yanked.
+    PinsYankedVersion,
+    /// The locked version is not in the registry (`cargo xtask up` publishes it).
+    NotPublished,
+}
+
+impl Verdict {
+    /// How the table says it.
+    pub fn as_text(self) -> &'static str {
+        match self {
+            Verdict::UpToDate => "up to date",
+            Verdict::CompatibleUpdateAvailable => "compatible update available",
+            Verdict::NeedsBreakingBump => "needs a breaking bump",
+            Verdict::PinsYankedVersion => "pins a yanked version",
+            Verdict::NotPublished => "not published",
+        }
+    }
+}
+
+/// The verdict for a service requiring `req` and locking `locked`.
+pub fn verdict(req: &VersionReq, locked: &Version, published: &[Published]) -> Verdict {
+    match published.iter().find(|p| &p.version == locked) {
+        None => return Verdict::NotPublished,
+        Some(p) if p.yanked => return Verdict::PinsYankedVersion,
+        Some(_) => {}
+    }
+    let newer: Vec<&Version> = published
+        .iter()
+        .filter(|p| !p.yanked && &p.version > locked)
+        .map(|p| &p.version)
+        .collect();
+    if newer.is_empty() {
+        Verdict::UpToDate
+    } else if newer.iter().any(|v| req.matches(v)) {
+        Verdict::CompatibleUpdateAvailable
+    } else {
+        Verdict::NeedsBreakingBump
+    }
+}
+
+/// One row of `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    /// The service.
+    pub service: String,
+    /// Its shared-lib requirement in Cargo.toml, e.g. `0.1`.
+    pub requirement: String,
+    /// The version in its Cargo.lock.
+    pub locked: String,
+    /// The newest non-yanked version in the registry, if any.
+    pub newest: Option<String>,
+    /// Where it stands.
+    pub verdict: Verdict,
+}
+
+/// The shared-lib requirement in the manifest of `project_dir`.
+pub fn requirement(project_dir: &std::path::Path) -> Result<VersionReq> {
+    let path = project_dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let manifest: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let dep = manifest
+        .get("dependencies")
+        .and_then(|d| d.get(SHARED_LIB))
+        .with_context(|| format!("{} does not depend on {SHARED_LIB}", path.display()))?;
+    let req = dep
+        .as_str()
+        .or_else(|| dep.get("version").and_then(|v| v.as_str()))
+        .with_context(|| {
+            format!(
+                "{}: the {SHARED_LIB} dependency has no version",
+                path.display()
+            )
+        })?;
+    VersionReq::parse(req).with_context(|| format!("{}: bad requirement {req:?}", path.display()))
+}
+
+/// The status of every service against `registry`.
+pub fn status(layout: &Layout, registry: &Kellnr) -> Result<Vec<Row>> {
+    let published = index::published(&registry.base_url(), SHARED_LIB)?;
+    let newest = published
+        .iter()
+        .filter(|p| !p.yanked)
+        .map(|p| p.version.clone())
+        .max();
+    service_names()
+        .into_iter()
+        .map(|service| {
+            let dir = layout.project(service);
+            let req = requirement(&dir)?;
+            let pin = history::pin(&dir)?;
+            Ok(Row {
+                service: service.to_string(),
+                requirement: req.to_string(),
+                locked: pin.version.to_string(),
+                newest: newest.as_ref().map(ToString::to_string),
+                verdict: verdict(&req, &pin.version, &published),
+            })
+        })
+        .collect()
+}
+
+/// The rows as an aligned text table.
+pub fn render(rows: &[Row]) -> String {
+    let mut out = format!(
+        "{:<14} {:<12} {:<8} {:<8} {}\n",
+        "service", "requirement", "locked", "newest", "verdict"
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "{:<14} {:<12} {:<8} {:<8} {}\n",
+            r.service,
+            r.requirement,
+            r.locked,
+            r.newest.as_deref().unwrap_or("-"),
+            r.verdict.as_text()
+        ));
+    }
+    out
+}
+
+/// What a bump did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bumped {
+    /// The version locked before.
+    pub from: Version,
+    /// The version locked now.
+    pub to: Version,
+}
+
+/// Moves `service` to shared-lib `to` (the newest published when `None`)
+/// with `cargo add` and `cargo update --precise`, then runs its tests.
+/// Other services are not touched.
+pub fn bump(
+    layout: &Layout,
+    registry: &Kellnr,
+    service: &str,
+    to: Option<&Version>,
+) -> Result<Bumped> {
+    if !service_names().contains(&service) {
+        bail!(
+            "unknown service {service:?}; the services are {}",
+            service_names().join(", ")
+        );
+    }
+    let published = index::published(&registry.base_url(), SHARED_LIB)?;
+    let listing = published
+        .iter()
+        .map(|p| format!("{}{}", p.version, if p.yanked { " (yanked)" } else { "" }))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let target = match to {
+        Some(v) => match published.iter().find(|p| &p.version == v) {
+            None => bail!(
+                "{SHARED_LIB} {v} is not published in the registry (published: {listing}); release it first"
+            ),
+            Some(p) if p.yanked => {
+                bail!("{SHARED_LIB} {v} is yanked; pick another version (published: {listing})")
+            }
+            Some(_) => v.clone(),
+        },
+        None => published
+            .iter()
+            .filter(|p| !p.yanked)
+            .map(|p| p.version.clone())
+            .max()
+            .with_context(|| {
+                format!("no {SHARED_LIB} version is published yet; run `cargo xtask up`")
+            })?,
+    };
+    let dir = layout.project(service);
+    let from = history::pin(&dir)?.version;
+    if from == target {
+        println!("{service} already locks {SHARED_LIB} {target}; nothing to do");
+        return Ok(Bumped { from, to: target });
+    }
+    let cargo = |args: &[&str]| {
+        let mut cmd = Command::new("cargo");
+        cmd.args(args)
+            .current_dir(&dir)
+            .env("CARGO_REGISTRIES_LOCAL_INDEX", registry.index_url())
+            .env("CARGO_TARGET_DIR", layout.target_dir());
+        cmd
+    };
+    run(&mut cargo(&[
+        "add",
+        &format!("{SHARED_LIB}@{target}"),
+        "--registry",
+        "local",
+    ]))?;
+    run(&mut cargo(&[
+        "update",
+        "-p",
+        SHARED_LIB,
+        "--precise",
+        &target.to_string(),
+    ]))?;
+    let locked = history::pin(&dir)?.version;
+    if locked != target {
+        bail!("{service}/Cargo.lock locks {SHARED_LIB} {locked} after the update, not {target}");
+    }
+    run(&mut cargo(&["test", "--locked"])).with_context(|| {
+        format!(
+            "{service}'s tests fail on {SHARED_LIB} {target}; the changed Cargo.toml and Cargo.lock are left \
+             for you to fix, or undo them with `git checkout -- {service}/Cargo.toml {service}/Cargo.lock`"
+        )
+    })?;
+    Ok(Bumped { from, to: target })
+}
+
+/// The other services, for the bump report.
+pub fn others(service: &str) -> Vec<&'static str> {
+    SERVICES
+        .iter()
+        .map(|s| s.name)
+        .filter(|n| *n != service)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn published(list: &[(&str, bool)]) -> Vec<Published> {
+        list.iter()
+            .map(|(v, yanked)| Published {
+                version: Version::parse(v).unwrap(),
+                yanked: *yanked,
+                checksum: String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn verdicts_cover_every_case() {
+        let req = VersionReq::parse("0.1").unwrap();
+        let locked = Version::parse("0.1.0").unwrap();
+        let cases = [
+            (vec![("0.1.0", false)], Verdict::UpToDate),
+            (
+                vec![("0.1.0", false), ("0.1.1", false)],
+                Verdict::CompatibleUpdateAvailable,
+            ),
+            (
+                vec![("0.1.0", false), ("0.2.0", false)],
+                Verdict::NeedsBreakingBump,
+            ),
+            (
+                vec![("0.1.0", false), ("0.1.1", false), ("0.2.0", false)],
+                Verdict::CompatibleUpdateAvailable,
+            ),
+            (vec![("0.1.0", false), ("0.1.1", true)], Verdict::UpToDate),
+            (
+                vec![("0.1.0", true), ("0.1.1", false)],
+                Verdict::PinsYankedVersion,
+            ),
+            (vec![("0.2.0", false)], Verdict::NotPublished),
+        ];
+        for (list, expected) in cases {
+            assert_eq!(
+                verdict(&req, &locked, &published(&list)),
+                expected,
+                "{list:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_table_is_aligned_and_names_every_verdict() {
+        let rows = vec![Row {
+            service: "user-service".into(),
+            requirement: "^0.1".into(),
+            locked: "0.1.0".into(),
+            newest: Some("0.2.0".into()),
+            verdict: Verdict::NeedsBreakingBump,
+        }];
+        let text = render(&rows);
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .ends_with("needs a breaking bump"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&rows).unwrap();
+        assert_eq!(json[0]["verdict"], "needs_breaking_bump");
+    }
+}
