@@ -11,6 +11,7 @@ use crate::history::{self, SHARED_LIB, Verify};
 use crate::index;
 use crate::paths::Layout;
 use crate::run::capture;
+use crate::tools::{CARGO_RELEASE, SEMVER_CHECKS};
 
 /// `up`: registry started, pinned shared-lib versions published, both
 /// services built, started and ready. A second `up` changes nothing.
@@ -182,9 +183,11 @@ struct Step {
     cmd: Command,
 }
 
-fn cargo_step(name: impl Into<String>, dir: std::path::PathBuf, args: &[&str]) -> Step {
+fn cargo_step(layout: &Layout, name: impl Into<String>, project: &str, args: &[&str]) -> Step {
     let mut cmd = Command::new("cargo");
-    cmd.args(args).current_dir(dir);
+    cmd.args(args)
+        .current_dir(layout.project(project))
+        .env("CARGO_TARGET_DIR", layout.target_dir());
     Step {
         name: name.into(),
         cmd,
@@ -199,56 +202,12 @@ pub const PROJECTS: [&str; 4] = ["shared-lib", "user-service", "order-service", 
 /// clippy and the tests of every project, and the end-to-end tests.
 pub fn test(layout: &Layout) -> Result<()> {
     let started = Instant::now();
+    // The end-to-end tests release and compare APIs with these.
+    CARGO_RELEASE.ensure()?;
+    SEMVER_CHECKS.ensure()?;
     let registry_start = fleet::ensure_registry(layout)?;
-    let outcome = (|| {
-        fleet::publish_pinned(layout, &fleet::fleet_registry(layout))?;
-        let mut steps = Vec::new();
-        for project in PROJECTS {
-            steps.push(cargo_step(
-                format!("fmt {project}"),
-                layout.project(project),
-                &["fmt", "--check"],
-            ));
-        }
-        for project in PROJECTS {
-            steps.push(cargo_step(
-                format!("clippy {project}"),
-                layout.project(project),
-                &[
-                    "clippy",
-                    "--locked",
-                    "--all-targets",
-                    "--quiet",
-                    "--",
-                    "-D",
-                    "warnings",
-                ],
-            ));
-        }
-        for project in ["shared-lib", "user-service", "order-service"] {
-            steps.push(cargo_step(
-                format!("test {project}"),
-                layout.project(project),
-                &["test", "--locked"],
-            ));
-        }
-        for service in SERVICES {
-            steps.push(cargo_step(
-                format!("build {}", service.name),
-                layout.project(service.name),
-                &["build", "--locked", "--quiet"],
-            ));
-        }
-        let mut e2e = cargo_step(
-            "test xtask (end to end)",
-            layout.project("xtask"),
-            &["test", "--locked"],
-        );
-        e2e.cmd
-            .env("FLEET_BIN_DIR", layout.target_dir().join("debug"));
-        steps.push(e2e);
-        Ok::<_, anyhow::Error>(run_steps(steps))
-    })();
+    let outcome = fleet::publish_pinned(layout, &fleet::fleet_registry(layout))
+        .map(|_| run_steps(test_steps(layout)));
     if registry_start == RegistryStart::Started {
         fleet::down(layout)?;
     }
@@ -258,6 +217,63 @@ pub fn test(layout: &Layout) -> Result<()> {
         bail!("{} step(s) failed: {}", failed.len(), failed.join(", "));
     }
     Ok(())
+}
+
+/// The steps of `test`, in order.
+fn test_steps(layout: &Layout) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for project in PROJECTS {
+        steps.push(cargo_step(
+            layout,
+            format!("fmt {project}"),
+            project,
+            &["fmt", "--check"],
+        ));
+    }
+    let clippy = [
+        "clippy",
+        "--locked",
+        "--all-targets",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ];
+    for project in PROJECTS {
+        steps.push(cargo_step(
+            layout,
+            format!("clippy {project}"),
+            project,
+            &clippy,
+        ));
+    }
+    for project in ["shared-lib", "user-service", "order-service"] {
+        steps.push(cargo_step(
+            layout,
+            format!("test {project}"),
+            project,
+            &["test", "--locked"],
+        ));
+    }
+    for service in SERVICES {
+        let name = format!("build {}", service.name);
+        steps.push(cargo_step(
+            layout,
+            name,
+            service.name,
+            &["build", "--locked", "--quiet"],
+        ));
+    }
+    let mut e2e = cargo_step(
+        layout,
+        "test xtask (end to end)",
+        "xtask",
+        &["test", "--locked"],
+    );
+    e2e.cmd
+        .env("FLEET_BIN_DIR", layout.target_dir().join("debug"));
+    steps.push(e2e);
+    steps
 }
 
 /// Runs every step, even after a failure, and prints a summary line.

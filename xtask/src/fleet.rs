@@ -206,7 +206,8 @@ pub fn build_services(layout: &Layout) -> Result<()> {
     for service in SERVICES {
         run(Command::new("cargo")
             .args(["build", "--locked", "--quiet"])
-            .current_dir(layout.project(service.name)))?;
+            .current_dir(layout.project(service.name))
+            .env("CARGO_TARGET_DIR", layout.target_dir()))?;
     }
     Ok(())
 }

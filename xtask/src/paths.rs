@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 pub struct Layout {
     /// The repository root (the directory holding `.cargo/` and `xtask/`).
     pub root: PathBuf,
+    /// The build cache to use instead of the usual one (tests point a copy
+    /// of the repository at a cache of its own).
+    pub target: Option<PathBuf>,
 }
 
 impl Layout {
@@ -16,13 +19,25 @@ impl Layout {
         let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
         Layout {
             root: manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf(),
+            target: None,
         }
     }
 
-    /// The one build cache of every project: `CARGO_TARGET_DIR` when set
+    /// A checkout at `root` building into `target`.
+    pub fn at(root: PathBuf, target: PathBuf) -> Layout {
+        Layout {
+            root,
+            target: Some(target),
+        }
+    }
+
+    /// The one build cache of every project: the override, else `CARGO_TARGET_DIR` when set
     /// (CI puts it outside the checkout), else `target/` at the root, as
     /// `.cargo/config.toml` says.
     pub fn target_dir(&self) -> PathBuf {
+        if let Some(target) = &self.target {
+            return target.clone();
+        }
         match std::env::var_os("CARGO_TARGET_DIR") {
             Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
             Some(dir) => std::env::current_dir().unwrap_or_default().join(dir),
