@@ -78,8 +78,12 @@ pub struct Order {
     pub items: Vec<OrderLine>,
     /// Sum of the line totals.
     pub subtotal_cents: Cents,
-    /// The percentage drawn by the discount rule.
+    /// The whole discount percentage (drawn plus volume bonus).
     pub discount_percent: u8,
+    /// The part of `discount_percent` that is the volume bonus. Absent in
+    /// orders priced with shared-lib 0.1, which read as 0.
+    #[serde(default)]
+    pub volume_bonus_percent: u8,
     /// The discount amount, rounded half up to a cent.
     pub discount_cents: Cents,
     /// `subtotal_cents - discount_cents`.
@@ -159,6 +163,24 @@ mod tests {
         )
         .unwrap();
         assert_eq!(user.id, 1);
+    }
+
+    #[test]
+    fn json_written_by_shared_lib_0_1_still_reads() {
+        // A User exactly as user-service on 0.1.x sends it.
+        let user: User = serde_json::from_str(
+            r#"{"id":3,"name":"Ada","email":"ada@example.com","created_at":"2026-11-21T06:02:20.912Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(user.name, "Ada");
+        // An Order written before the volume bonus existed.
+        let order: Order = serde_json::from_str(
+            r#"{"id":1,"user_id":1,"items":[{"sku":"BOOK","quantity":2,"unit_price_cents":1999,"line_total_cents":3998}],
+                "subtotal_cents":3998,"discount_percent":6,"discount_cents":240,"total_cents":3758,
+                "created_at":"2026-11-21T06:02:20.926Z"}"#,
+        )
+        .unwrap();
+        assert_eq!((order.discount_percent, order.volume_bonus_percent), (6, 0));
     }
 
     #[test]
