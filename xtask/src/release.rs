@@ -60,6 +60,25 @@ pub fn is_compatible(from: &Version, to: &Version) -> bool {
     }
 }
 
+/// The `--release-type` to give cargo-semver-checks for `baseline -> next`.
+/// It reads the type literally (`minor` forbids breaking changes even on
+/// 0.x), so it gets the change as Cargo sees it: leaving the caret range
+/// (0.1 -> 0.2, 1.x -> 2.0) is `major`; a compatible 0.x bump or a 1.x minor
+/// may add API (`minor`); a 1.x patch is `patch`.
+pub fn semver_checks_release_type(
+    baseline: &Version,
+    next: &Version,
+    level: Level,
+) -> &'static str {
+    if !is_compatible(baseline, next) {
+        "major"
+    } else if next.major == 0 || level != Level::Patch {
+        "minor"
+    } else {
+        "patch"
+    }
+}
+
 /// Downloads `name`'s published `version` from `registry` and unpacks it
 /// under `into`; returns the crate's directory.
 pub fn fetch_published_source(
@@ -118,7 +137,10 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
         .arg(&manifest)
         .arg("--baseline-root")
         .arg(&baseline_root)
-        .args(["--release-type", level.as_str()])
+        .args([
+            "--release-type",
+            semver_checks_release_type(&baseline, &next, level),
+        ])
         .env(
             "CARGO_TARGET_DIR",
             layout.target_dir().join("semver-checks"),
@@ -173,6 +195,16 @@ mod tests {
         assert_eq!(Level::Patch.next(&v("0.1.0")), v("0.1.1"));
         assert_eq!(Level::Minor.next(&v("0.1.3")), v("0.2.0"));
         assert_eq!(Level::Major.next(&v("0.2.1")), v("1.0.0"));
+    }
+
+    #[test]
+    fn semver_checks_gets_the_change_as_cargo_sees_it() {
+        let t = |from: &str, to: &str, level| semver_checks_release_type(&v(from), &v(to), level);
+        assert_eq!(t("0.1.1", "0.2.0", Level::Minor), "major");
+        assert_eq!(t("0.1.1", "0.1.2", Level::Patch), "minor");
+        assert_eq!(t("1.2.0", "2.0.0", Level::Major), "major");
+        assert_eq!(t("1.2.0", "1.3.0", Level::Minor), "minor");
+        assert_eq!(t("1.2.0", "1.2.1", Level::Patch), "patch");
     }
 
     #[test]
