@@ -51,13 +51,34 @@ async fn orders_are_priced_with_the_shared_discount_rule() {
         let resp = post(&api, &body.to_string()).await;
         assert_eq!(resp.status(), 201);
         let order: Order = serde_json::from_slice(resp.body()).unwrap();
-        let expected = DiscountRule::STANDARD.price(Cents::new(6_247).unwrap(), &mut rng);
+        let expected = DiscountRule::STANDARD.price(Cents::new(6_247).unwrap(), 4, &mut rng);
         assert_eq!(order.subtotal_cents.get(), 6_247);
         assert_eq!(order.items[0].line_total_cents.get(), 5_997);
         assert_eq!(order.discount_percent, expected.percent);
+        assert_eq!(order.volume_bonus_percent, 0, "4 units: no volume bonus");
         assert_eq!(order.discount_cents, expected.amount);
         assert_eq!(order.total_cents, expected.total);
     }
+}
+
+#[tokio::test]
+async fn ten_units_or_more_earn_the_volume_bonus() {
+    let users = stub_users(Peer::Healthy).await;
+    let api = order_service::routes::routes(state(&users.url));
+    let mut rng = StdRng::seed_from_u64(7);
+    let body = json!({"user_id": 2, "items": [
+        {"sku": "CUP", "quantity": 6, "unit_price_cents": 500},
+        {"sku": "LID", "quantity": 4, "unit_price_cents": 100}
+    ]});
+    let resp = post(&api, &body.to_string()).await;
+    assert_eq!(resp.status(), 201);
+    let order: Order = serde_json::from_slice(resp.body()).unwrap();
+    let expected = DiscountRule::STANDARD.price(Cents::new(3_400).unwrap(), 10, &mut rng);
+    assert_eq!(order.volume_bonus_percent, 5);
+    assert_eq!(order.discount_percent, expected.percent);
+    assert!((5..=25).contains(&order.discount_percent));
+    assert_eq!(order.discount_cents, expected.amount);
+    assert_eq!(order.total_cents, expected.total);
 }
 
 #[tokio::test]

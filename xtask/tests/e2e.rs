@@ -92,13 +92,22 @@ fn order_body(user_id: u64) -> Value {
     ]})
 }
 
-/// shared-lib's rule, restated: percent in 0..=20, amount rounded half up.
-fn assert_priced_by_the_rule(order: &Value) {
+/// shared-lib's rule, restated: a drawn 0..=20 %, plus (from shared-lib
+/// 0.2 on) 5 points for 10 units or more, amount rounded half up.
+fn assert_priced_by_the_rule(order: &Value, volume_bonus: u64) {
     let subtotal = order["subtotal_cents"].as_u64().unwrap();
     let percent = order["discount_percent"].as_u64().unwrap();
     let discount = order["discount_cents"].as_u64().unwrap();
     assert_eq!(subtotal, 3 * 1999 + 7 * 135);
-    assert!(percent <= 20, "{order}");
+    assert_eq!(
+        order["volume_bonus_percent"].as_u64().unwrap_or(0),
+        volume_bonus,
+        "{order}"
+    );
+    assert!(
+        (volume_bonus..=20 + volume_bonus).contains(&percent),
+        "{order}"
+    );
     assert_eq!(discount, (subtotal * percent + 50) / 100, "{order}");
     assert_eq!(order["total_cents"].as_u64().unwrap(), subtotal - discount);
 }
@@ -119,21 +128,31 @@ fn a_user_and_orders_flow_through_both_real_services() {
     );
     let http = client();
 
-    for service in [&users, &orders] {
+    // Each binary runs the shared-lib its own Cargo.lock pins: when the pins
+    // differ (user-service 0.1.x, order-service 0.2.x), everything below
+    // crosses two shared-lib versions on the wire.
+    let layout = Layout::detect();
+    let mut runs = std::collections::BTreeMap::new();
+    for (name, service) in [("user-service", &users), ("order-service", &orders)] {
         let info: Value = http
             .get(format!("{}/", service.url))
             .send()
             .unwrap()
             .json()
             .unwrap();
-        assert!(
-            info["shared_lib_version"]
-                .as_str()
-                .unwrap()
-                .starts_with("0."),
-            "{info}"
+        let running = semver::Version::parse(info["shared_lib_version"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            running,
+            history::pin(&layout.project(name)).unwrap().version,
+            "{name}: {info}"
         );
+        runs.insert(name, running);
     }
+    let volume_bonus = if runs["order-service"] >= semver::Version::new(0, 2, 0) {
+        5
+    } else {
+        0
+    };
     assert_eq!(
         http.get(format!("{}/ready", orders.url))
             .send()
@@ -163,7 +182,7 @@ fn a_user_and_orders_flow_through_both_real_services() {
         assert_eq!(resp.status(), 201);
         assert_eq!(resp.headers()["x-request-id"], request_id.as_str());
         let order: Value = resp.json().unwrap();
-        assert_priced_by_the_rule(&order);
+        assert_priced_by_the_rule(&order, volume_bonus);
         // The id crossed into user-service: its access log for the user
         // lookup carries the same request id.
         assert!(
