@@ -10,8 +10,9 @@ use crate::fleet::{self, RegistryStart, SERVICES, ServiceStart};
 use crate::history::{self, SHARED_LIB, Verify};
 use crate::index;
 use crate::paths::Layout;
-use crate::run::capture;
-use crate::tools::{CARGO_RELEASE, SEMVER_CHECKS};
+use crate::procs;
+use crate::run::{capture, run};
+use crate::tools::{CARGO_CHEF, CARGO_RELEASE, SEMVER_CHECKS};
 
 /// `up`: registry started, pinned shared-lib versions published, both
 /// services built, started and ready. A second `up` changes nothing.
@@ -57,6 +58,74 @@ pub fn up(layout: &Layout) -> Result<()> {
         println!("nothing changed: everything was already up");
     }
     Ok(())
+}
+
+/// `up --docker`: the same fleet as containers. The order is the point:
+/// registry container first, pinned shared-lib versions published into it,
+/// then the service images built (they download shared-lib while building),
+/// then everything started.
+pub fn up_docker(layout: &Layout) -> Result<()> {
+    docker_engine()?;
+    let registry = fleet::fleet_registry(layout);
+    if let Some(record) = procs::read_record(&procs::record_path(&layout.state_dir(), "kellnr"))?
+        && procs::is_running(&record)
+    {
+        bail!(
+            "the native registry started by `cargo xtask up` holds port 8000 (pid {}); run `cargo xtask down` first",
+            record.pid
+        );
+    }
+    registry.ensure_secrets()?;
+    println!("registry: starting the Kellnr container");
+    run(compose(layout, &registry)?.args(["up", "--detach", "--wait", "registry"]))?;
+    fleet::publish_pinned(layout, &registry)?;
+    println!("services: building images (they fetch shared-lib from 127.0.0.1:8000)");
+    run(compose(layout, &registry)?.arg("build"))?;
+    run(compose(layout, &registry)?.args(["up", "--detach", "--wait"]))?;
+    for service in SERVICES {
+        println!("{:<14} {}", service.name, service.url());
+    }
+    println!("containers up; `cargo xtask down --docker` stops them (the registry volume stays)");
+    Ok(())
+}
+
+/// `down --docker`: `docker compose down`; the registry volume stays.
+pub fn down_docker(layout: &Layout) -> Result<()> {
+    docker_engine()?;
+    run(compose(layout, &fleet::fleet_registry(layout))?.arg("down"))
+}
+
+/// Fails with a clear message when no Docker engine answers.
+fn docker_engine() -> Result<()> {
+    let answered = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !answered {
+        bail!(
+            "no Docker engine answers (`docker info` failed), so the container path cannot run here; \
+             start an engine, or use the native path: `cargo xtask up`"
+        );
+    }
+    Ok(())
+}
+
+/// `docker compose` in the checkout, with the registry's generated token
+/// and password in its environment (compose passes them to Kellnr's first
+/// start; they are never written to a file compose reads).
+fn compose(layout: &Layout, registry: &crate::registry::Kellnr) -> Result<Command> {
+    let read = |path: std::path::PathBuf| {
+        std::fs::read_to_string(&path)
+            .map(|s| s.trim().to_string())
+            .with_context(|| format!("cannot read {}", path.display()))
+    };
+    let mut cmd = Command::new("docker");
+    cmd.arg("compose")
+        .current_dir(&layout.root)
+        .env("KELLNR_ADMIN_TOKEN", read(registry.token_file())?)
+        .env("KELLNR_ADMIN_PWD", read(registry.password_file())?);
+    Ok(cmd)
 }
 
 /// `down`: stops what `up` started, by pid, and nothing else.
@@ -202,9 +271,11 @@ pub const PROJECTS: [&str; 4] = ["shared-lib", "user-service", "order-service", 
 /// clippy and the tests of every project, and the end-to-end tests.
 pub fn test(layout: &Layout) -> Result<()> {
     let started = Instant::now();
-    // The end-to-end tests release and compare APIs with these.
+    // The end-to-end tests release, compare APIs and run the Dockerfiles'
+    // build commands with these.
     CARGO_RELEASE.ensure()?;
     SEMVER_CHECKS.ensure()?;
+    CARGO_CHEF.ensure()?;
     let registry_start = fleet::ensure_registry(layout)?;
     let outcome = fleet::publish_pinned(layout, &fleet::fleet_registry(layout))
         .map(|_| run_steps(test_steps(layout)));

@@ -20,9 +20,17 @@ struct Cli {
 enum Cmd {
     /// Start everything: Kellnr (installed once), every pinned shared-lib
     /// version published from git history, both services built and ready.
-    Up,
+    Up {
+        /// Run the fleet as containers with docker compose instead.
+        #[arg(long)]
+        docker: bool,
+    },
     /// Stop what `up` started, by pid, and nothing else.
-    Down,
+    Down {
+        /// Stop the containers of `up --docker` instead.
+        #[arg(long)]
+        docker: bool,
+    },
     /// Run every check: fmt, clippy, unit, integration and end-to-end tests.
     Test,
     /// Publish the working tree's shared-lib version if the registry lacks it.
@@ -56,8 +64,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let layout = Layout::detect();
     let result = match cli.command {
-        Cmd::Up => commands::up(&layout),
-        Cmd::Down => commands::down(&layout),
+        Cmd::Up { docker: false } => commands::up(&layout),
+        Cmd::Up { docker: true } => commands::up_docker(&layout),
+        Cmd::Down { docker: false } => commands::down(&layout),
+        Cmd::Down { docker: true } => commands::down_docker(&layout),
         Cmd::Test => commands::test(&layout),
         Cmd::Publish => commands::publish(&layout),
         Cmd::Release { level, execute } => commands::release(&layout, level, execute),

@@ -97,13 +97,7 @@ impl Kellnr {
                 self.port
             );
         }
-        std::fs::create_dir_all(&self.data_dir)
-            .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
-        let empty = !self.data_dir.join("db.sqlite").exists();
-        if empty && !self.token_file().exists() {
-            write_secret(&self.token_file(), &random_secret(40))?;
-            write_secret(&self.password_file(), &random_secret(24))?;
-        }
+        self.ensure_secrets()?;
         let mut cmd = Command::new(bin);
         cmd.arg("start")
             .arg("--config")
@@ -127,6 +121,20 @@ impl Kellnr {
             return Err(err.context(format!("Kellnr did not start on port {}", self.port)));
         }
         Ok(child)
+    }
+
+    /// Generates the admin token and web-UI password of an empty data dir
+    /// (random, mode 600). A data dir that already has a database but no
+    /// token file keeps it that way: its token was lost, see [`Kellnr::token`].
+    pub fn ensure_secrets(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
+        let empty = !self.data_dir.join("db.sqlite").exists();
+        if empty && !self.token_file().exists() {
+            write_secret(&self.token_file(), &random_secret(40))?;
+            write_secret(&self.password_file(), &random_secret(24))?;
+        }
+        Ok(())
     }
 
     /// The token that publishes to this instance: `CARGO_REGISTRIES_LOCAL_TOKEN`
