@@ -244,6 +244,19 @@ pub fn bump(layout: &Layout, service: &str, to: Option<&semver::Version>) -> Res
     Ok(())
 }
 
+/// `bench`: load on both services and a bare warp baseline; prints the
+/// table and writes it as JSON under `bench-results/` (git-ignored).
+pub fn bench(layout: &Layout, load: crate::bench::Load) -> Result<()> {
+    let report = crate::bench::bench(layout, load)?;
+    print!("{}", crate::bench::render(&report));
+    let dir = layout.root.join("bench-results");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("bench-{}.json", report.started_unix));
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    println!("written to {}", path.display());
+    Ok(())
+}
+
 /// One step of `test`.
 struct Step {
     /// What it checks, as printed.
@@ -264,7 +277,13 @@ fn cargo_step(layout: &Layout, name: impl Into<String>, project: &str, args: &[&
 }
 
 /// Every project of the repository, each checked on its own.
-pub const PROJECTS: [&str; 4] = ["shared-lib", "user-service", "order-service", "xtask"];
+pub const PROJECTS: [&str; 5] = [
+    "shared-lib",
+    "user-service",
+    "order-service",
+    "xtask",
+    "bench/bare-warp",
+];
 
 /// `test`: the whole suite. Starts the registry when none runs (and stops
 /// it again at the end), publishes what the services pin, then runs fmt,

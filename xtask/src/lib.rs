@@ -2,7 +2,8 @@
 //! checkout (the alias lives in `.cargo/config.toml`).
 //!
 //! - [`commands`]: what each subcommand does (`up`, `down`, `test`, `publish`,
-//!   `release`, `status`, `bump`).
+//!   `release`, `status`, `bump`, `bench`).
+//! - [`bench`]: load with wrk against the services and a bare warp baseline.
 //! - [`fleet`]: the registry on port 8000 and the services, as started by `up`.
 //! - [`registry`]: one Kellnr instance: start, health, token.
 //! - [`history`]: shared-lib versions in git, service pins, publishing a version from its commit.
@@ -14,6 +15,7 @@
 //! - [`procs`]: background processes, pid records, readiness waits.
 //! - [`paths`], [`run`]: where things are; running cargo and git.
 
+pub mod bench;
 pub mod commands;
 pub mod fleet;
 pub mod history;

@@ -50,6 +50,15 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Benchmark both services against a bare warp server with wrk (loopback, bounded).
+    Bench {
+        /// Seconds of load per endpoint.
+        #[arg(long, default_value_t = 5)]
+        seconds: u32,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 32)]
+        connections: u32,
+    },
     /// Move one service to a shared-lib version (the newest by default) and run its tests.
     Bump {
         /// The service to move (user-service, order-service).
@@ -73,6 +82,17 @@ fn main() -> ExitCode {
         Cmd::Release { level, execute } => commands::release(&layout, level, execute),
         Cmd::Status { json } => commands::status(&layout, json),
         Cmd::Bump { service, to } => commands::bump(&layout, &service, to.as_ref()),
+        Cmd::Bench {
+            seconds,
+            connections,
+        } => commands::bench(
+            &layout,
+            xtask::bench::Load {
+                seconds,
+                connections,
+                threads: 2,
+            },
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

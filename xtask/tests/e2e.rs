@@ -5,92 +5,20 @@
 //! `FLEET_BIN_DIR` at them; Kellnr must be installed (the same command
 //! installs it).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod common;
 
+use std::path::Path;
+use std::process::{Child, Command};
+
+use common::{client, order_body, start};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
 use xtask::history::{self, SHARED_LIB, Verify};
 use xtask::paths::Layout;
-use xtask::procs::{free_port, wait_http_ready};
+use xtask::procs::free_port;
 use xtask::registry::Kellnr;
 use xtask::tools::KELLNR;
-
-/// A service binary running for one test, killed when dropped.
-struct Running {
-    child: Child,
-    log: PathBuf,
-    url: String,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Running {
-    fn terminate(mut self) -> std::process::ExitStatus {
-        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM).unwrap();
-        self.child.wait().unwrap()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-fn bin(name: &str) -> PathBuf {
-    let dir = std::env::var_os("FLEET_BIN_DIR").unwrap_or_else(|| {
-        panic!("FLEET_BIN_DIR is not set: run these tests through `cargo xtask test`, which builds the service binaries first")
-    });
-    let path = Path::new(&dir).join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: build {name} first (`cargo xtask test` does)",
-        path.display()
-    );
-    path
-}
-
-fn start(name: &str, port: u16, env: &[(&str, String)], dir: &Path) -> Running {
-    let log = dir.join(format!("{name}-{port}.log"));
-    let file = std::fs::File::create(&log).unwrap();
-    let mut child = Command::new(bin(name))
-        .env("PORT", port.to_string())
-        .env("LOG_FORMAT", "json")
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdout(Stdio::from(file.try_clone().unwrap()))
-        .stderr(Stdio::from(file))
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    wait_http_ready(
-        &format!("{url}/health"),
-        &mut child,
-        &log,
-        Duration::from_secs(30),
-    )
-    .unwrap();
-    Running { child, log, url }
-}
-
-fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-fn order_body(user_id: u64) -> Value {
-    json!({"user_id": user_id, "items": [
-        {"sku": "BOOK-1", "quantity": 3, "unit_price_cents": 1999},
-        {"sku": "PEN-2", "quantity": 7, "unit_price_cents": 135}
-    ]})
-}
 
 /// shared-lib's rule, restated: a drawn 0..=20 %, plus (from shared-lib
 /// 0.2 on) 5 points for 10 units or more, amount rounded half up.

@@ -1,0 +1,407 @@
+//! `bench`: load on the real services and on a bare warp baseline in the
+//! same run, with wrk (Debian's package), over loopback, bounded in time.
+//!
+//! Release builds of both services and of `bench/bare-warp` are started on
+//! free ports with their default settings (text logs of every request at
+//! `info`, to a file), except store limits raised so the load never fills
+//! them. Each endpoint gets `seconds` of load from `connections`
+//! connections; wrk reports requests/s and the latency distribution; peak
+//! RSS is each process's `VmHWM` after all runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use crate::fleet::{self, SERVICES};
+use crate::paths::Layout;
+use crate::procs::{self, free_port, wait_http_ready};
+use crate::run::run;
+
+/// How hard and how long to push.
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    /// Seconds of load per endpoint.
+    pub seconds: u32,
+    /// Concurrent connections.
+    pub connections: u32,
+    /// wrk threads.
+    pub threads: u32,
+}
+
+/// What wrk measured for one endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Measured {
+    /// e.g. `GET /api/users/{id}`.
+    pub endpoint: String,
+    /// Which process answered.
+    pub target: String,
+    /// Requests per second over the run.
+    pub requests_per_sec: f64,
+    /// Median latency in milliseconds.
+    pub p50_ms: f64,
+    /// 99th percentile latency in milliseconds.
+    pub p99_ms: f64,
+    /// Responses that were not 2xx or 3xx.
+    pub non_2xx: u64,
+    /// Connect, read, write and timeout errors.
+    pub socket_errors: u64,
+    /// `requests_per_sec` divided by the bare baseline's.
+    pub ratio_to_bare: f64,
+}
+
+/// The whole result, as written to `bench-results/`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Seconds since the epoch when the run started.
+    pub started_unix: u64,
+    /// Seconds per endpoint.
+    pub seconds: u32,
+    /// Connections.
+    pub connections: u32,
+    /// One row per endpoint.
+    pub results: Vec<Measured>,
+    /// Peak resident set size per process, in KiB.
+    pub peak_rss_kib: Vec<(String, u64)>,
+}
+
+/// The wrk binary, installed from Debian's packages when missing.
+pub fn ensure_wrk() -> Result<PathBuf> {
+    if let Some(path) = on_path("wrk") {
+        return Ok(path);
+    }
+    eprintln!("==> installing wrk from Debian's packages (apt-get install wrk)");
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "wrk"])
+            .status()
+    };
+    if !install().map(|s| s.success()).unwrap_or(false) {
+        let _ = Command::new("apt-get").args(["update", "-q"]).status();
+        let _ = install();
+    }
+    on_path("wrk").context("wrk is not installed and apt-get could not install it; install it (`apt-get install wrk`) and run the command again")
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Milliseconds from a wrk duration such as `512.00us`, `1.23ms` or `2.01s`.
+fn millis(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let (number, factor) = if let Some(n) = text.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        return None;
+    };
+    number.parse::<f64>().ok().map(|n| n * factor)
+}
+
+/// Requests/s, p50 and p99 (ms), non-2xx count and socket errors from
+/// `wrk --latency` output.
+pub fn parse_wrk(output: &str) -> Result<(f64, f64, f64, u64, u64)> {
+    let mut rps = None;
+    let (mut p50, mut p99) = (None, None);
+    let (mut non_2xx, mut errors) = (0, 0);
+    for line in output.lines().map(str::trim) {
+        if let Some(v) = line.strip_prefix("Requests/sec:") {
+            rps = v.trim().parse::<f64>().ok();
+        } else if let Some(v) = line.strip_prefix("50%") {
+            p50 = millis(v);
+        } else if let Some(v) = line.strip_prefix("99%") {
+            p99 = millis(v);
+        } else if let Some(v) = line.strip_prefix("Non-2xx or 3xx responses:") {
+            non_2xx = v.trim().parse().unwrap_or(0);
+        } else if let Some(v) = line.strip_prefix("Socket errors:") {
+            errors = v
+                .split(',')
+                .filter_map(|part| part.split_whitespace().last()?.parse::<u64>().ok())
+                .sum();
+        }
+    }
+    match (rps, p50, p99) {
+        (Some(rps), Some(p50), Some(p99)) => Ok((rps, p50, p99, non_2xx, errors)),
+        _ => bail!("could not read wrk's output:\n{output}"),
+    }
+}
+
+/// Peak resident set size of `pid` in KiB (`VmHWM`).
+pub fn peak_rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .context("no VmHWM in /proc status")
+}
+
+/// A process started for the benchmark, stopped when dropped.
+struct Proc {
+    name: String,
+    child: Child,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(
+    name: &str,
+    bin: &Path,
+    env: &[(&str, String)],
+    health: &str,
+    logs: &Path,
+) -> Result<Proc> {
+    let mut cmd = Command::new(bin);
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    let log = logs.join(format!("{name}.log"));
+    let mut child = procs::spawn_logged(cmd, &log)?;
+    wait_http_ready(health, &mut child, &log, Duration::from_secs(30))?;
+    Ok(Proc {
+        name: name.to_string(),
+        child,
+    })
+}
+
+fn wrk_script(dir: &Path, name: &str, body: &str) -> Result<PathBuf> {
+    let path = dir.join(format!("{name}.lua"));
+    std::fs::write(&path, body)?;
+    Ok(path)
+}
+
+/// Runs the benchmark and returns the report.
+pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
+    let wrk = ensure_wrk()?;
+    fleet::ensure_registry(layout)?;
+    fleet::publish_pinned(layout, &fleet::fleet_registry(layout))?;
+    eprintln!("==> release builds of both services and bench/bare-warp");
+    for project in ["user-service", "order-service", "bench/bare-warp"] {
+        run(Command::new("cargo")
+            .args(["build", "--release", "--locked", "--quiet"])
+            .current_dir(layout.project(project))
+            .env("CARGO_TARGET_DIR", layout.target_dir()))?;
+    }
+    let release = layout.target_dir().join("release");
+    let logs = layout.state_dir().join("bench");
+    std::fs::create_dir_all(&logs)?;
+    let (user_port, order_port, bare_port) = (free_port()?, free_port()?, free_port()?);
+    let user_url = format!("http://127.0.0.1:{user_port}");
+    let order_url = format!("http://127.0.0.1:{order_port}");
+    let bare_url = format!("http://127.0.0.1:{bare_port}");
+    let limits = [
+        ("MAX_USERS", "10000000".to_string()),
+        ("MAX_ORDERS", "10000000".to_string()),
+    ];
+    let users = start(
+        SERVICES[0].name,
+        &release.join(SERVICES[0].name),
+        &[&[("PORT", user_port.to_string())][..], &limits[..]].concat(),
+        &format!("{user_url}/ready"),
+        &logs,
+    )?;
+    let orders = start(
+        SERVICES[1].name,
+        &release.join(SERVICES[1].name),
+        &[
+            &[
+                ("PORT", order_port.to_string()),
+                ("USER_SERVICE_URL", user_url.clone()),
+            ][..],
+            &limits[..],
+        ]
+        .concat(),
+        &format!("{order_url}/ready"),
+        &logs,
+    )?;
+    let bare = start(
+        "bare-warp",
+        &release.join("bare-warp"),
+        &[("PORT", bare_port.to_string())],
+        &bare_url,
+        &logs,
+    )?;
+
+    let created = procs::http_client()
+        .post(format!("{user_url}/api/users"))
+        .json(&serde_json::json!({"name": "Bench", "email": "bench@example.com"}))
+        .send()?;
+    if created.status().as_u16() != 201 {
+        bail!("could not create the benchmark user: {}", created.status());
+    }
+    let scripts = tempfile::tempdir()?;
+    let post_user = wrk_script(
+        scripts.path(),
+        "post_user",
+        r#"local id = 0
+local n = 0
+function setup(thread) id = id + 1; thread:set("id", id) end
+function request()
+  n = n + 1
+  local body = string.format('{"name":"b","email":"u%d-%d@bench.example"}', id, n)
+  return wrk.format("POST", "/api/users", {["content-type"] = "application/json"}, body)
+end
+"#,
+    )?;
+    let post_order = wrk_script(
+        scripts.path(),
+        "post_order",
+        r#"wrk.method = "POST"
+wrk.headers["content-type"] = "application/json"
+wrk.body = '{"user_id":1,"items":[{"sku":"BENCH","quantity":2,"unit_price_cents":1999}]}'
+"#,
+    )?;
+
+    let started_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let runs: Vec<(&str, &str, String, Option<&Path>)> = vec![
+        (
+            "GET / (bare warp)",
+            "bare-warp",
+            format!("{bare_url}/"),
+            None,
+        ),
+        ("GET /", "user-service", format!("{user_url}/"), None),
+        (
+            "GET /api/users/{id}",
+            "user-service",
+            format!("{user_url}/api/users/1"),
+            None,
+        ),
+        (
+            "POST /api/users",
+            "user-service",
+            format!("{user_url}/api/users"),
+            Some(&post_user),
+        ),
+        (
+            "POST /api/orders",
+            "order-service",
+            format!("{order_url}/api/orders"),
+            Some(&post_order),
+        ),
+    ];
+    let mut results: Vec<Measured> = Vec::new();
+    for (endpoint, target, url, script) in runs {
+        eprintln!(
+            "==> {endpoint}: {}s, {} connections",
+            load.seconds, load.connections
+        );
+        let mut cmd = Command::new(&wrk);
+        cmd.args([
+            format!("-t{}", load.threads),
+            format!("-c{}", load.connections),
+            format!("-d{}s", load.seconds),
+            "--timeout".into(),
+            "2s".into(),
+            "--latency".into(),
+        ]);
+        if let Some(script) = script {
+            cmd.arg("-s").arg(script);
+        }
+        let out = cmd.arg(&url).output().context("cannot run wrk")?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let (rps, p50, p99, non_2xx, socket_errors) = parse_wrk(&text)?;
+        let bare_rps = results.first().map(|b| b.requests_per_sec).unwrap_or(rps);
+        results.push(Measured {
+            endpoint: endpoint.to_string(),
+            target: target.to_string(),
+            requests_per_sec: rps,
+            p50_ms: p50,
+            p99_ms: p99,
+            non_2xx,
+            socket_errors,
+            ratio_to_bare: if bare_rps > 0.0 { rps / bare_rps } else { 0.0 },
+        });
+    }
+    let mut peaks = Vec::new();
+    for p in [&users, &orders, &bare] {
+        peaks.push((p.name.clone(), peak_rss_kib(p.child.id())?));
+    }
+    drop((users, orders, bare));
+    Ok(Report {
+        started_unix,
+        seconds: load.seconds,
+        connections: load.connections,
+        results,
+        peak_rss_kib: peaks,
+    })
+}
+
+/// The report as a table.
+pub fn render(report: &Report) -> String {
+    let mut out = format!(
+        "{:<22} {:<14} {:>10} {:>9} {:>9} {:>8} {:>8}\n",
+        "endpoint", "process", "req/s", "p50 ms", "p99 ms", "errors", "x bare"
+    );
+    for r in &report.results {
+        out.push_str(&format!(
+            "{:<22} {:<14} {:>10.0} {:>9.2} {:>9.2} {:>8} {:>8.2}\n",
+            r.endpoint,
+            r.target,
+            r.requests_per_sec,
+            r.p50_ms,
+            r.p99_ms,
+            r.non_2xx + r.socket_errors,
+            r.ratio_to_bare
+        ));
+    }
+    out.push_str(&format!(
+        "({}s per endpoint, {} connections)\n",
+        report.seconds, report.connections
+    ));
+    for (name, kib) in &report.peak_rss_kib {
+        out.push_str(&format!(
+            "peak RSS {:<14} {:>7.1} MiB\n",
+            name,
+            *kib as f64 / 1024.0
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "Running 5s test @ http://127.0.0.1:8081/
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   512.00us  300.00us  10.00ms   90.00%
+    Req/Sec    30.00k     2.00k   35.00k    70.00%
+  Latency Distribution
+     50%  450.00us
+     75%  600.00us
+     90%  800.00us
+     99%    2.10ms
+  300000 requests in 5.00s, 40.00MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 7
+Requests/sec:  60000.12
+Transfer/sec:      8.00MB
+";
+
+    #[test]
+    fn wrk_output_is_read_in_milliseconds() {
+        let (rps, p50, p99, non_2xx, errors) = parse_wrk(SAMPLE).unwrap();
+        assert_eq!(rps, 60000.12);
+        assert!((p50 - 0.45).abs() < 1e-9);
+        assert!((p99 - 2.1).abs() < 1e-9);
+        assert_eq!((non_2xx, errors), (7, 3));
+        assert!(parse_wrk("garbage").is_err());
+        assert_eq!(millis("1.5s"), Some(1500.0));
+    }
+}

@@ -1,0 +1,267 @@
+//! Load and faults on the real service binaries over loopback: concurrent
+//! traffic with no errors, user-service crashing under load, SIGTERM with
+//! requests in flight, and a registry that does not answer. Every loop is
+//! bounded in count and time.
+
+mod common;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{client, create_user, order_body, start};
+use nix::sys::signal::Signal;
+use serde_json::Value;
+use xtask::procs::{free_port, wait_until};
+
+#[test]
+fn concurrent_load_on_both_services_gives_no_error_and_every_order_reads_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let users = start("user-service", free_port().unwrap(), &[], tmp.path());
+    let orders = start(
+        "order-service",
+        free_port().unwrap(),
+        &[("USER_SERVICE_URL", users.url.clone())],
+        tmp.path(),
+    );
+    let http = client();
+    const THREADS: u64 = 8;
+    const ROUNDS: u64 = 40;
+    let ids: Vec<u64> = (0..THREADS)
+        .map(|t| create_user(&http, &users.url, &format!("load{t}@example.com")))
+        .collect();
+
+    let handles: Vec<_> = ids
+        .iter()
+        .map(|&user_id| {
+            let (http, users, orders) = (http.clone(), users.url.clone(), orders.url.clone());
+            std::thread::spawn(move || {
+                let mut created = Vec::new();
+                for _ in 0..ROUNDS {
+                    let resp = http
+                        .post(format!("{orders}/api/orders"))
+                        .json(&order_body(user_id))
+                        .send()
+                        .unwrap();
+                    assert_eq!(resp.status(), 201);
+                    let order: Value = resp.json().unwrap();
+                    let resp = http
+                        .get(format!("{users}/api/users/{user_id}"))
+                        .send()
+                        .unwrap();
+                    assert_eq!(resp.status(), 200);
+                    let resp = http
+                        .get(format!("{orders}/api/orders/{}", order["id"]))
+                        .send()
+                        .unwrap();
+                    assert_eq!(resp.status(), 200);
+                    created.push(order);
+                }
+                created
+            })
+        })
+        .collect();
+    let created: Vec<Value> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("a load thread failed"))
+        .collect();
+    assert_eq!(created.len() as u64, THREADS * ROUNDS);
+    let mut seen: Vec<u64> = created.iter().map(|o| o["id"].as_u64().unwrap()).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len() as u64, THREADS * ROUNDS, "order ids are unique");
+    for order in &created {
+        let back: Value = http
+            .get(format!("{}/api/orders/{}", orders.url, order["id"]))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(&back, order);
+    }
+    let page: Value = http
+        .get(format!("{}/api/orders?limit=1", orders.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(page["total"].as_u64(), Some(THREADS * ROUNDS));
+}
+
+#[test]
+fn order_service_answers_503_while_user_service_is_down_and_recovers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let user_port = free_port().unwrap();
+    let users = start("user-service", user_port, &[], tmp.path());
+    let orders = start(
+        "order-service",
+        free_port().unwrap(),
+        &[
+            ("USER_SERVICE_URL", users.url.clone()),
+            ("USER_SERVICE_TIMEOUT_MS", "1000".into()),
+        ],
+        tmp.path(),
+    );
+    let http = client();
+    let user_id = create_user(&http, &users.url, "crash@example.com");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    // While set, user-service is back but empty: the user does not exist yet.
+    let restarting = Arc::new(AtomicBool::new(false));
+    let (created, unavailable) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (http, url) = (http.clone(), orders.url.clone());
+            let (stop, created, unavailable) = (stop.clone(), created.clone(), unavailable.clone());
+            let restarting = restarting.clone();
+            std::thread::spawn(move || {
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                    let started = Instant::now();
+                    let sent_while_restarting = restarting.load(Ordering::SeqCst);
+                    let resp = http
+                        .post(format!("{url}/api/orders"))
+                        .json(&order_body(user_id))
+                        .send()
+                        .expect("order-service answers");
+                    // Bounded by the 1 s timeout to user-service, never a hang.
+                    assert!(started.elapsed() < Duration::from_secs(5));
+                    match resp.status().as_u16() {
+                        201 => created.fetch_add(1, Ordering::Relaxed),
+                        503 => {
+                            let body: Value = resp.json().unwrap();
+                            assert_eq!(body["code"], "user_service_unavailable");
+                            unavailable.fetch_add(1, Ordering::Relaxed)
+                        }
+                        422 if sent_while_restarting => 0,
+                        other => panic!("unexpected status {other}"),
+                    };
+                }
+            })
+        })
+        .collect();
+
+    assert!(
+        wait_until(Duration::from_secs(20), || created.load(Ordering::Relaxed)
+            >= 20),
+        "orders flow"
+    );
+    users.signal(Signal::SIGKILL);
+    drop(users);
+    assert!(
+        wait_until(Duration::from_secs(20), || unavailable
+            .load(Ordering::Relaxed)
+            >= 5),
+        "503s while down"
+    );
+    assert_eq!(
+        http.get(format!("{}/ready", orders.url))
+            .send()
+            .unwrap()
+            .status(),
+        503
+    );
+
+    // user-service is back on the same port, empty (data is in memory):
+    // until the user exists again, unknown_user (422) is the right answer.
+    restarting.store(true, Ordering::SeqCst);
+    let users = start("user-service", user_port, &[], tmp.path());
+    assert_eq!(create_user(&http, &users.url, "crash@example.com"), user_id);
+    restarting.store(false, Ordering::SeqCst);
+    let before = created.load(Ordering::Relaxed);
+    assert!(
+        wait_until(Duration::from_secs(20), || created.load(Ordering::Relaxed)
+            >= before + 20),
+        "orders flow again"
+    );
+    assert_eq!(
+        http.get(format!("{}/ready", orders.url))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join()
+            .expect("a worker saw something other than 201 or 503");
+    }
+}
+
+#[test]
+fn sigterm_with_requests_in_flight_answers_them_and_exits_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A peer that accepts connections and never answers keeps order
+    // requests in flight until order-service's own timeout answers them.
+    let black_hole = TcpListener::bind("127.0.0.1:0").unwrap();
+    let hole_url = format!("http://{}", black_hole.local_addr().unwrap());
+    let accepted = Arc::new(AtomicU64::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in black_hole.incoming().take(64) {
+            held.push(conn);
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let orders = start(
+        "order-service",
+        free_port().unwrap(),
+        &[
+            ("USER_SERVICE_URL", hole_url),
+            ("USER_SERVICE_TIMEOUT_MS", "1500".into()),
+        ],
+        tmp.path(),
+    );
+    let http = client();
+    let in_flight: Vec<_> = (0..4)
+        .map(|_| {
+            let (http, url) = (http.clone(), orders.url.clone());
+            std::thread::spawn(move || {
+                http.post(format!("{url}/api/orders"))
+                    .json(&order_body(1))
+                    .send()
+            })
+        })
+        .collect();
+    assert!(
+        wait_until(Duration::from_secs(10), || accepted.load(Ordering::Relaxed)
+            >= 4),
+        "4 requests in flight"
+    );
+    let addr = orders.url.trim_start_matches("http://").to_string();
+    let status = orders.terminate();
+    assert_eq!(status.code(), Some(0), "exit status after SIGTERM");
+    for request in in_flight {
+        let resp = request
+            .join()
+            .unwrap()
+            .expect("the in-flight request was answered, not dropped");
+        assert_eq!(resp.status(), 503);
+    }
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "no new connections after shutdown"
+    );
+}
+
+#[test]
+fn a_registry_that_does_not_answer_is_named_clearly() {
+    let layout = xtask::paths::Layout::detect();
+    let dead = xtask::registry::Kellnr {
+        port: free_port().unwrap(),
+        data_dir: std::env::temp_dir().join("fleet-no-registry"),
+        config: layout.kellnr_config(),
+        log: std::env::temp_dir().join("fleet-no-registry.log"),
+    };
+    assert_eq!(dead.health(), xtask::registry::Health::Down);
+    let err = xtask::status::status(&layout, &dead).unwrap_err();
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("does not answer; is it running? (`cargo xtask up`)"),
+        "{text}"
+    );
+    let err = xtask::status::bump(&layout, &dead, "order-service", None).unwrap_err();
+    assert!(format!("{err:#}").contains("does not answer"), "{err:#}");
+}
