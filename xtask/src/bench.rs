@@ -63,7 +63,11 @@ pub struct Report {
     pub connections: u32,
     /// One row per endpoint.
     pub results: Vec<Measured>,
-    /// Peak resident set size per process, in KiB.
+    /// Peak resident set size per process after the read-only runs, in
+    /// KiB: the service itself, before the POST runs fill its store.
+    pub peak_rss_after_reads_kib: Vec<(String, u64)>,
+    /// Peak resident set size per process over the whole run, in KiB
+    /// (includes every user and order the POST runs stored).
     pub peak_rss_kib: Vec<(String, u64)>,
 }
 
@@ -244,7 +248,9 @@ pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
     let post_user = wrk_script(
         scripts.path(),
         "post_user",
-        r#"local id = 0
+        r#"-- `id` is a global: setup() runs in wrk's main Lua state and sets it
+-- in each thread's state; a `local` would be captured as 0 everywhere.
+id = 0
 local n = 0
 function setup(thread) id = id + 1; thread:set("id", id) end
 function request()
@@ -295,7 +301,13 @@ wrk.body = '{"user_id":1,"items":[{"sku":"BENCH","quantity":2,"unit_price_cents"
         ),
     ];
     let mut results: Vec<Measured> = Vec::new();
+    let mut after_reads = Vec::new();
     for (endpoint, target, url, script) in runs {
+        if script.is_some() && after_reads.is_empty() {
+            for p in [&users, &orders, &bare] {
+                after_reads.push((p.name.clone(), peak_rss_kib(p.child.id())?));
+            }
+        }
         eprintln!(
             "==> {endpoint}: {}s, {} connections",
             load.seconds, load.connections
@@ -337,6 +349,7 @@ wrk.body = '{"user_id":1,"items":[{"sku":"BENCH","quantity":2,"unit_price_cents"
         seconds: load.seconds,
         connections: load.connections,
         results,
+        peak_rss_after_reads_kib: after_reads,
         peak_rss_kib: peaks,
     })
 }
@@ -363,11 +376,18 @@ pub fn render(report: &Report) -> String {
         "({}s per endpoint, {} connections)\n",
         report.seconds, report.connections
     ));
-    for (name, kib) in &report.peak_rss_kib {
+    out.push_str("peak RSS          after reads   whole run (incl. stored data)\n");
+    let runs = report
+        .peak_rss_after_reads_kib
+        .iter()
+        .zip(&report.peak_rss_kib);
+    for ((name, reads), (_, all)) in runs {
+        let mib = |kib: &u64| *kib as f64 / 1024.0;
         out.push_str(&format!(
-            "peak RSS {:<14} {:>7.1} MiB\n",
+            "  {:<14} {:>8.1} MiB {:>10.1} MiB\n",
             name,
-            *kib as f64 / 1024.0
+            mib(reads),
+            mib(all)
         ));
     }
     out
