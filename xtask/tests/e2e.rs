@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::{Child, Command};
 
-use common::{client, order_body, start};
+use common::{client, order_body, restartable_port, start};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
@@ -43,7 +43,7 @@ fn assert_priced_by_the_rule(order: &Value, volume_bonus: u64) {
 #[test]
 fn a_user_and_orders_flow_through_both_real_services() {
     let tmp = tempfile::tempdir().unwrap();
-    let (user_port, order_port) = (free_port().unwrap(), free_port().unwrap());
+    let (user_port, order_port) = (restartable_port(), free_port().unwrap());
     let users = start("user-service", user_port, &[], tmp.path());
     let orders = start(
         "order-service",

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{client, create_user, order_body, start};
+use common::{client, create_user, order_body, restartable_port, start};
 use nix::sys::signal::Signal;
 use serde_json::Value;
 use xtask::procs::{free_port, wait_until};
@@ -92,7 +92,7 @@ fn concurrent_load_on_both_services_gives_no_error_and_every_order_reads_back() 
 #[test]
 fn order_service_answers_503_while_user_service_is_down_and_recovers() {
     let tmp = tempfile::tempdir().unwrap();
-    let user_port = free_port().unwrap();
+    let user_port = restartable_port();
     let users = start("user-service", user_port, &[], tmp.path());
     let orders = start(
         "order-service",

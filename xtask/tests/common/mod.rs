@@ -109,3 +109,19 @@ pub fn create_user(http: &reqwest::blocking::Client, users: &str, email: &str) -
         .as_u64()
         .unwrap()
 }
+
+/// A free port below the kernel's ephemeral range, for a service the test
+/// stops and starts again on the same port: `bind(0)` in tests running in
+/// parallel never hands it out while the service is down.
+pub fn restartable_port() -> u16 {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let span = low.saturating_sub(11_000).max(1);
+    let start = 10_000 + (std::process::id() as u16 % span);
+    (0..span)
+        .map(|i| 10_000 + (start - 10_000 + i) % span)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .expect("a free port below the ephemeral range")
+}
