@@ -107,19 +107,24 @@ fn order_service_answers_503_while_user_service_is_down_and_recovers() {
     let user_id = create_user(&http, &users.url, "crash@example.com");
 
     let stop = Arc::new(AtomicBool::new(false));
-    // While set, user-service is back but empty: the user does not exist yet.
-    let restarting = Arc::new(AtomicBool::new(false));
+    // The restart window: from the new, empty user-service starting until
+    // the user exists again. A request whose lifetime overlaps it may get
+    // 422 unknown_user, which is then the right answer.
+    let (window_opened, window_closed) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
     let (created, unavailable) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let workers: Vec<_> = (0..4)
         .map(|_| {
             let (http, url) = (http.clone(), orders.url.clone());
             let (stop, created, unavailable) = (stop.clone(), created.clone(), unavailable.clone());
-            let restarting = restarting.clone();
+            let (window_opened, window_closed) = (window_opened.clone(), window_closed.clone());
             std::thread::spawn(move || {
                 let deadline = Instant::now() + Duration::from_secs(60);
                 while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
                     let started = Instant::now();
-                    let sent_while_restarting = restarting.load(Ordering::SeqCst);
+                    let sent_before_close = !window_closed.load(Ordering::SeqCst);
                     let resp = http
                         .post(format!("{url}/api/orders"))
                         .json(&order_body(user_id))
@@ -134,7 +139,7 @@ fn order_service_answers_503_while_user_service_is_down_and_recovers() {
                             assert_eq!(body["code"], "user_service_unavailable");
                             unavailable.fetch_add(1, Ordering::Relaxed)
                         }
-                        422 if sent_while_restarting => 0,
+                        422 if sent_before_close && window_opened.load(Ordering::SeqCst) => 0,
                         other => panic!("unexpected status {other}"),
                     };
                 }
@@ -165,10 +170,10 @@ fn order_service_answers_503_while_user_service_is_down_and_recovers() {
 
     // user-service is back on the same port, empty (data is in memory):
     // until the user exists again, unknown_user (422) is the right answer.
-    restarting.store(true, Ordering::SeqCst);
+    window_opened.store(true, Ordering::SeqCst);
     let users = start("user-service", user_port, &[], tmp.path());
     assert_eq!(create_user(&http, &users.url, "crash@example.com"), user_id);
-    restarting.store(false, Ordering::SeqCst);
+    window_closed.store(true, Ordering::SeqCst);
     let before = created.load(Ordering::Relaxed);
     assert!(
         wait_until(Duration::from_secs(20), || created.load(Ordering::Relaxed)
