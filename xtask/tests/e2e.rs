@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::{Child, Command};
 
-use common::{client, order_body, restartable_port, start};
+use common::{client, get_json, order_body, restartable_port, start, start_pair};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
@@ -43,16 +43,11 @@ fn assert_priced_by_the_rule(order: &Value, volume_bonus: u64) {
 #[test]
 fn a_user_and_orders_flow_through_both_real_services() {
     let tmp = tempfile::tempdir().unwrap();
-    let (user_port, order_port) = (restartable_port(), free_port().unwrap());
-    let users = start("user-service", user_port, &[], tmp.path());
-    let orders = start(
-        "order-service",
-        order_port,
-        &[
-            ("USER_SERVICE_URL", users.url.clone()),
-            ("USER_SERVICE_TIMEOUT_MS", "1000".into()),
-        ],
+    let user_port = restartable_port();
+    let (users, orders) = start_pair(
         tmp.path(),
+        user_port,
+        &[("USER_SERVICE_TIMEOUT_MS", "1000".into())],
     );
     let http = client();
 
@@ -62,12 +57,7 @@ fn a_user_and_orders_flow_through_both_real_services() {
     let layout = Layout::detect();
     let mut runs = std::collections::BTreeMap::new();
     for (name, service) in [("user-service", &users), ("order-service", &orders)] {
-        let info: Value = http
-            .get(format!("{}/", service.url))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let info: Value = get_json(&http, format!("{}/", service.url));
         let running = semver::Version::parse(info["shared_lib_version"].as_str().unwrap()).unwrap();
         assert_eq!(
             running,
@@ -124,20 +114,13 @@ fn a_user_and_orders_flow_through_both_real_services() {
         created.push(order);
     }
     for order in &created {
-        let fetched: Value = http
-            .get(format!("{}/api/orders/{}", orders.url, order["id"]))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let fetched: Value = get_json(&http, format!("{}/api/orders/{}", orders.url, order["id"]));
         assert_eq!(&fetched, order);
     }
-    let page: Value = http
-        .get(format!("{}/api/orders?user_id={user_id}", orders.url))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let page: Value = get_json(
+        &http,
+        format!("{}/api/orders?user_id={user_id}", orders.url),
+    );
     assert_eq!(page["total"], 3);
 
     let resp = http

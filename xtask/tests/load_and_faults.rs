@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{client, create_user, order_body, restartable_port, start};
+use common::{client, create_user, get_json, order_body, restartable_port, start, start_pair};
 use nix::sys::signal::Signal;
 use serde_json::Value;
 use xtask::procs::{free_port, wait_until};
@@ -18,13 +18,7 @@ use xtask::procs::{free_port, wait_until};
 #[test]
 fn concurrent_load_on_both_services_gives_no_error_and_every_order_reads_back() {
     let tmp = tempfile::tempdir().unwrap();
-    let users = start("user-service", free_port().unwrap(), &[], tmp.path());
-    let orders = start(
-        "order-service",
-        free_port().unwrap(),
-        &[("USER_SERVICE_URL", users.url.clone())],
-        tmp.path(),
-    );
+    let (users, orders) = start_pair(tmp.path(), free_port().unwrap(), &[]);
     let http = client();
     const THREADS: u64 = 8;
     const ROUNDS: u64 = 40;
@@ -72,20 +66,10 @@ fn concurrent_load_on_both_services_gives_no_error_and_every_order_reads_back() 
     seen.dedup();
     assert_eq!(seen.len() as u64, THREADS * ROUNDS, "order ids are unique");
     for order in &created {
-        let back: Value = http
-            .get(format!("{}/api/orders/{}", orders.url, order["id"]))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let back: Value = get_json(&http, format!("{}/api/orders/{}", orders.url, order["id"]));
         assert_eq!(&back, order);
     }
-    let page: Value = http
-        .get(format!("{}/api/orders?limit=1", orders.url))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let page: Value = get_json(&http, format!("{}/api/orders?limit=1", orders.url));
     assert_eq!(page["total"].as_u64(), Some(THREADS * ROUNDS));
 }
 
@@ -93,15 +77,10 @@ fn concurrent_load_on_both_services_gives_no_error_and_every_order_reads_back() 
 fn order_service_answers_503_while_user_service_is_down_and_recovers() {
     let tmp = tempfile::tempdir().unwrap();
     let user_port = restartable_port();
-    let users = start("user-service", user_port, &[], tmp.path());
-    let orders = start(
-        "order-service",
-        free_port().unwrap(),
-        &[
-            ("USER_SERVICE_URL", users.url.clone()),
-            ("USER_SERVICE_TIMEOUT_MS", "1000".into()),
-        ],
+    let (users, orders) = start_pair(
         tmp.path(),
+        user_port,
+        &[("USER_SERVICE_TIMEOUT_MS", "1000".into())],
     );
     let http = client();
     let user_id = create_user(&http, &users.url, "crash@example.com");

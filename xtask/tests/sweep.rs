@@ -8,7 +8,7 @@ mod common;
 
 use std::io::{Read, Write};
 
-use common::{create_user, start};
+use common::{create_user, start_pair};
 use serde_json::{Value, json};
 use xtask::procs::free_port;
 
@@ -270,13 +270,7 @@ fn chunked_post(url: &str, path: &str) -> String {
 #[test]
 fn every_endpoint_answers_bad_input_with_a_4xx_and_the_shared_body() {
     let tmp = tempfile::tempdir().unwrap();
-    let users = start("user-service", free_port().unwrap(), &[], tmp.path());
-    let orders = start(
-        "order-service",
-        free_port().unwrap(),
-        &[("USER_SERVICE_URL", users.url.clone())],
-        tmp.path(),
-    );
+    let (users, orders) = start_pair(tmp.path(), free_port().unwrap(), &[]);
     // One connection per case: a body refused unread (413, 411) ends its
     // connection, and the services do not yet say so with `connection:
     // close`, so a pooled client could send the next case on a connection

@@ -125,3 +125,23 @@ pub fn restartable_port() -> u16 {
         .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
         .expect("a free port below the ephemeral range")
 }
+
+/// user-service on `user_port`, then order-service on a free port pointed
+/// at it, with `order_env` added; logs in `dir`.
+pub fn start_pair(dir: &Path, user_port: u16, order_env: &[(&str, String)]) -> (Running, Running) {
+    let users = start("user-service", user_port, &[], dir);
+    let mut env = vec![("USER_SERVICE_URL", users.url.clone())];
+    env.extend(order_env.iter().cloned());
+    let orders = start(
+        "order-service",
+        xtask::procs::free_port().unwrap(),
+        &env,
+        dir,
+    );
+    (users, orders)
+}
+
+/// `GET url` answered with JSON.
+pub fn get_json(http: &reqwest::blocking::Client, url: impl reqwest::IntoUrl) -> serde_json::Value {
+    http.get(url).send().unwrap().json().unwrap()
+}
