@@ -60,6 +60,22 @@ pub fn is_compatible(from: &Version, to: &Version) -> bool {
     }
 }
 
+/// The published version a release `current -> next` is compared with: the
+/// newest non-yanked one on `current`'s line (a 0.1.x backport is compared
+/// with 0.1.x, not with a newer 0.2.0), else the newest one below `next`.
+pub fn baseline_for(
+    current: &Version,
+    next: &Version,
+    published: &[index::Published],
+) -> Option<Version> {
+    let live = || published.iter().filter(|p| !p.yanked).map(|p| &p.version);
+    live()
+        .filter(|v| is_compatible(current, v) && *v < next)
+        .max()
+        .or_else(|| live().filter(|v| *v < next).max())
+        .cloned()
+}
+
 /// The `--release-type` to give cargo-semver-checks for `baseline -> next`.
 /// It reads the type literally (`minor` forbids breaking changes even on
 /// 0.x), so it gets the change as Cargo sees it: leaving the caret range
@@ -109,22 +125,17 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
     let manifest = layout.project(SHARED_LIB).join("Cargo.toml");
     let current = history::manifest_version(&std::fs::read_to_string(&manifest)?)?;
     let next = level.next(&current);
-    let baseline = index::published(&registry.base_url(), SHARED_LIB)?
-        .into_iter()
-        .filter(|p| !p.yanked)
-        .map(|p| p.version)
-        .max();
-    let Some(baseline) = baseline else {
-        println!("semver guard: nothing published yet, no API to compare with");
-        return Ok(next);
-    };
-    if next <= baseline {
+    let published = index::published(&registry.base_url(), SHARED_LIB)?;
+    if published.iter().any(|p| p.version == next) {
         bail!(
-            "a {} release makes {SHARED_LIB} {next}, which is not newer than the published {baseline}; \
-             set shared-lib/Cargo.toml to the last release ({baseline}) or pick a larger level",
-            level.as_str()
+            "{SHARED_LIB} {next} is already published and versions are immutable; \
+             set shared-lib/Cargo.toml to the last release of this line or pick another level"
         );
     }
+    let Some(baseline) = baseline_for(&current, &next, &published) else {
+        println!("semver guard: nothing published on this line yet, no API to compare with");
+        return Ok(next);
+    };
     let checks = SEMVER_CHECKS.ensure()?;
     let tmp = tempfile::tempdir()?;
     let baseline_root = fetch_published_source(registry, SHARED_LIB, &baseline, tmp.path())?;
@@ -205,6 +216,43 @@ mod tests {
         assert_eq!(t("1.2.0", "2.0.0", Level::Major), "major");
         assert_eq!(t("1.2.0", "1.3.0", Level::Minor), "minor");
         assert_eq!(t("1.2.0", "1.2.1", Level::Patch), "patch");
+    }
+
+    #[test]
+    fn the_baseline_is_the_newest_release_of_the_same_line() {
+        let published: Vec<index::Published> = [
+            ("0.1.0", false),
+            ("0.1.1", false),
+            ("0.2.0", false),
+            ("0.2.1", true),
+        ]
+        .iter()
+        .map(|(ver, yanked)| index::Published {
+            version: v(ver),
+            yanked: *yanked,
+            checksum: String::new(),
+        })
+        .collect();
+        // A backport on 0.1.x compares with 0.1.1, not 0.2.0.
+        assert_eq!(
+            baseline_for(&v("0.1.1"), &v("0.1.2"), &published),
+            Some(v("0.1.1"))
+        );
+        // The main line compares with its newest live release.
+        assert_eq!(
+            baseline_for(&v("0.2.0"), &v("0.2.1"), &published),
+            Some(v("0.2.0"))
+        );
+        assert_eq!(
+            baseline_for(&v("0.2.0"), &v("0.3.0"), &published),
+            Some(v("0.2.0"))
+        );
+        // A first release of a new major line compares with the newest below it.
+        assert_eq!(
+            baseline_for(&v("0.9.0"), &v("1.0.0"), &published),
+            Some(v("0.2.0"))
+        );
+        assert_eq!(baseline_for(&v("0.0.1"), &v("0.0.2"), &[]), None);
     }
 
     #[test]
