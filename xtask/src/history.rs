@@ -41,8 +41,12 @@ pub fn releases(root: &Path) -> Result<Vec<Release>> {
              missing; run `git fetch --unshallow` and try again"
         );
     }
+    // --full-history: a maintenance line merged with `-s ours` (0.1.x
+    // releases made after 0.2.0) leaves main's tree unchanged, and git's
+    // default simplification would hide the release commits behind it.
     let commits = capture(git(root).args([
         "log",
+        "--full-history",
         "--reverse",
         "--format=%H",
         "--",
