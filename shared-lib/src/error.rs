@@ -68,6 +68,12 @@ impl ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
 
+    /// 408 Request Timeout: the request (body included) took longer than the
+    /// server allows; the connection is closed after the answer.
+    pub fn request_timeout(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", message)
+    }
+
     /// 503 Service Unavailable: a dependency is down or too slow, or a store is full.
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
@@ -121,8 +127,27 @@ impl Reply for ApiError {
             code: self.code.to_string(),
             message: self.message,
         };
-        warp::reply::with_status(warp::reply::json(&body), self.status).into_response()
+        let mut response =
+            warp::reply::with_status(warp::reply::json(&body), self.status).into_response();
+        if closes_connection(self.status) {
+            response.headers_mut().insert(
+                warp::http::header::CONNECTION,
+                warp::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
+}
+
+/// Whether an error answer ends its connection: 411 and 413 are sent
+/// without reading the body, and a request that timed out may still be
+/// sending one, so the connection cannot carry another request. Saying
+/// `connection: close` keeps a keep-alive client from reusing it.
+fn closes_connection(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::LENGTH_REQUIRED | StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+    )
 }
 
 /// Turns any rejection into the shared error body. Use it once, at the top:
@@ -269,6 +294,15 @@ mod tests {
         for (req, status, code) in cases {
             let resp = req.reply(&route).await;
             assert_eq!(resp.status().as_u16(), status, "{code}");
+            let closes = resp
+                .headers()
+                .get("connection")
+                .is_some_and(|v| v == "close");
+            assert_eq!(
+                closes,
+                status == 413,
+                "{code}: connection: close only when the body was refused unread"
+            );
             assert_eq!(body_of(resp).await.code, code);
         }
     }

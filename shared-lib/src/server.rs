@@ -25,13 +25,35 @@ use tracing::Level;
 use warp::{Filter, Reply};
 
 use crate::REQUEST_ID_HEADER;
+use crate::error::ApiError;
 
 /// How long a client may take to send the request headers before its
 /// connection is closed (guards against slow-loris clients).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long one request may take, from its headers to the end of its
+/// answer's production (body upload and handler included), by default.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Limits [`serve_with`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// A request taking longer is answered 408 `request_timeout` (shared
+    /// error body, `connection: close`).
+    pub request_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            request_timeout: REQUEST_TIMEOUT,
+        }
+    }
+}
+
 /// Serves `routes` on `listener` until `shutdown` completes, then stops
-/// accepting, lets in-flight requests finish and returns.
+/// accepting, lets in-flight requests finish and returns. Uses the default
+/// [`ServeOptions`] (a 30 s request timeout).
 ///
 /// `routes` must already have recovered its rejections
 /// (`.recover(handle_rejection)`), hence `Error = Infallible`.
@@ -44,6 +66,36 @@ where
     F: Filter<Extract = (R,), Error = std::convert::Infallible> + Clone + Send + Sync + 'static,
     R: Reply,
 {
+    serve_with(listener, routes, shutdown, ServeOptions::default()).await
+}
+
+/// [`serve`] with explicit limits.
+pub async fn serve_with<F, R>(
+    listener: TcpListener,
+    routes: F,
+    shutdown: impl Future<Output = ()>,
+    options: ServeOptions,
+) -> std::io::Result<()>
+where
+    F: Filter<Extract = (R,), Error = std::convert::Infallible> + Clone + Send + Sync + 'static,
+    R: Reply,
+{
+    let filtered = warp::service(routes);
+    let limit = options.request_timeout;
+    let bounded = tower::service_fn(move |req: warp::http::Request<hyper::body::Incoming>| {
+        let mut inner = filtered.clone();
+        async move {
+            use tower::Service;
+            match tokio::time::timeout(limit, inner.call(req)).await {
+                Ok(answer) => answer,
+                Err(_) => Ok(ApiError::request_timeout(format!(
+                    "the request took longer than {} ms",
+                    limit.as_millis()
+                ))
+                .into_response()),
+            }
+        }
+    });
     let service = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(
             http_header(REQUEST_ID_HEADER),
@@ -63,7 +115,7 @@ where
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(http_header(REQUEST_ID_HEADER)))
-        .service(warp::service(routes));
+        .service(bounded);
 
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -145,6 +197,35 @@ mod tests {
         let mut out = String::new();
         s.read_to_string(&mut out).await.unwrap();
         out
+    }
+
+    #[tokio::test]
+    async fn a_request_whose_body_never_ends_gets_408_and_a_closed_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let routes = warp::path("echo")
+            .and(crate::filters::json_body::<serde_json::Value>(1024))
+            .map(|v: serde_json::Value| warp::reply::json(&v))
+            .recover(handle_rejection);
+        let options = ServeOptions {
+            request_timeout: Duration::from_millis(200),
+        };
+        tokio::spawn(serve_with(
+            listener,
+            routes,
+            std::future::pending(),
+            options,
+        ));
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        // Promise 100 bytes, send 2, then stall.
+        let head = "POST /echo HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{}";
+        s.write_all(head.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 408"), "{out}");
+        assert!(out.contains("connection: close"), "{out}");
+        assert!(out.contains(r#""code":"request_timeout""#), "{out}");
+        assert!(out.contains("x-request-id: "), "{out}");
     }
 
     #[tokio::test]
