@@ -8,7 +8,7 @@ mod common;
 
 use std::io::{Read, Write};
 
-use common::{create_user, start_pair};
+use common::{client, create_user, start_pair};
 use serde_json::{Value, json};
 use xtask::procs::free_port;
 
@@ -271,15 +271,11 @@ fn chunked_post(url: &str, path: &str) -> String {
 fn every_endpoint_answers_bad_input_with_a_4xx_and_the_shared_body() {
     let tmp = tempfile::tempdir().unwrap();
     let (users, orders) = start_pair(tmp.path(), free_port().unwrap(), &[]);
-    // One connection per case: a body refused unread (413, 411) ends its
-    // connection, and the services do not yet say so with `connection:
-    // close`, so a pooled client could send the next case on a connection
-    // being closed. This sweep is about the answers, not that race.
-    let http = reqwest::blocking::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .pool_max_idle_per_host(0)
-        .build()
-        .unwrap();
+    // A pooled keep-alive client on purpose: bodies refused unread (411,
+    // 413) end their connection, and the services must say so with
+    // `connection: close` or the next case would be sent on a closing
+    // connection (seen before shared-lib 0.1.2 / 0.2.1).
+    let http = client();
     let user_id = create_user(&http, &users.url, "sweep@example.com");
 
     let post_users = format!("{}/api/users", users.url);
