@@ -285,9 +285,10 @@ pub const PROJECTS: [&str; 5] = [
     "bench/bare-warp",
 ];
 
-/// `test`: the whole suite. Starts the registry when none runs (and stops
-/// it again at the end), publishes what the services pin, then runs fmt,
-/// clippy and the tests of every project, and the end-to-end tests.
+/// `test`: the whole suite. Starts the registry when none runs, publishes
+/// what the services pin, runs fmt, clippy and the tests of every project
+/// and the end-to-end tests; then, if it started the registry, stops it and
+/// runs the services' tests again from Cargo's cache.
 pub fn test(layout: &Layout) -> Result<()> {
     let started = Instant::now();
     // The end-to-end tests release, compare APIs and run the Dockerfiles'
@@ -301,7 +302,28 @@ pub fn test(layout: &Layout) -> Result<()> {
     if registry_start == RegistryStart::Started {
         fleet::down(layout)?;
     }
-    let failed = outcome?;
+    let (mut total, mut failed) = outcome?;
+    // Once the lockfiles are complete and the crates cached, a service
+    // builds and tests without the registry: check it with Kellnr stopped.
+    if registry_start == RegistryStart::Started {
+        let offline = SERVICES.iter().map(|s| {
+            let name = format!("test {} with the registry stopped", s.name);
+            cargo_step(layout, name, s.name, &["test", "--locked", "--quiet"])
+        });
+        let (n, f) = run_steps(offline.collect());
+        total += n;
+        failed.extend(f);
+    } else {
+        println!(
+            "(not checked: building with the registry stopped; a registry this command did not start is running)"
+        );
+    }
+    println!();
+    println!(
+        "xtask test steps: {} passed, {} failed",
+        total - failed.len(),
+        failed.len()
+    );
     println!("({:.0}s)", started.elapsed().as_secs_f64());
     if !failed.is_empty() {
         bail!("{} step(s) failed: {}", failed.len(), failed.join(", "));
@@ -366,8 +388,9 @@ fn test_steps(layout: &Layout) -> Vec<Step> {
     steps
 }
 
-/// Runs every step, even after a failure, and prints a summary line.
-fn run_steps(steps: Vec<Step>) -> Vec<String> {
+/// Runs every step, even after a failure; returns how many ran and the
+/// names of those that failed.
+fn run_steps(steps: Vec<Step>) -> (usize, Vec<String>) {
     let total = steps.len();
     let mut failed = Vec::new();
     for mut step in steps {
@@ -384,11 +407,5 @@ fn run_steps(steps: Vec<Step>) -> Vec<String> {
             failed.push(step.name);
         }
     }
-    println!();
-    println!(
-        "xtask test steps: {} passed, {} failed",
-        total - failed.len(),
-        failed.len()
-    );
-    failed
+    (total, failed)
 }
