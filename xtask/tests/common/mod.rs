@@ -63,7 +63,7 @@ pub fn start(name: &str, port: u16, env: &[(&str, String)], dir: &Path) -> Runni
         .append(true)
         .open(&log)
         .unwrap();
-    let mut child = Command::new(bin(name))
+    let child = Command::new(bin(name))
         .env("PORT", port.to_string())
         .env("LOG_FORMAT", "json")
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -72,14 +72,19 @@ pub fn start(name: &str, port: u16, env: &[(&str, String)], dir: &Path) -> Runni
         .spawn()
         .unwrap();
     let url = format!("http://127.0.0.1:{port}");
-    wait_http_ready(
-        &format!("{url}/health"),
-        &mut child,
-        &log,
+    // Guard the child first, so a failed start kills it (Drop) instead of
+    // leaving an orphan behind.
+    let mut running = Running { child, log, url };
+    let health = format!("{}/health", running.url);
+    if let Err(err) = wait_http_ready(
+        &health,
+        &mut running.child,
+        &running.log,
         Duration::from_secs(30),
-    )
-    .unwrap();
-    Running { child, log, url }
+    ) {
+        panic!("{name} did not start: {err:#}");
+    }
+    running
 }
 
 pub fn client() -> reqwest::blocking::Client {
