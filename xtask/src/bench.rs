@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::fleet::{self, SERVICES};
 use crate::paths::Layout;
-use crate::procs::{self, free_port, wait_http_ready};
+use crate::procs::{self, free_port};
 use crate::run::run;
 
 /// How hard and how long to push.
@@ -171,8 +171,7 @@ fn start(
     let mut cmd = Command::new(bin);
     cmd.envs(env.iter().map(|(k, v)| (k, v)));
     let log = logs.join(format!("{name}.log"));
-    let mut child = procs::spawn_logged(cmd, &log)?;
-    wait_http_ready(health, &mut child, &log, Duration::from_secs(30))?;
+    let child = procs::spawn_ready(cmd, &log, health, Duration::from_secs(30))?;
     Ok(Proc {
         name: name.to_string(),
         child,

@@ -258,13 +258,8 @@ pub fn start_service(layout: &Layout, service: Service) -> Result<ServiceStart> 
     let log = layout.state_dir().join(format!("{}.log", service.name));
     let mut cmd = Command::new(&bin);
     cmd.envs(service.env());
-    let mut child = procs::spawn_logged(cmd, &log)?;
     let ready = format!("{}/ready", service.url());
-    if let Err(err) = procs::wait_http_ready(&ready, &mut child, &log, Duration::from_secs(30)) {
-        let _ = child.kill();
-        let _ = child.wait();
-        return Err(err);
-    }
+    let child = procs::spawn_ready(cmd, &log, &ready, Duration::from_secs(30))?;
     procs::write_record(
         &record_path,
         &PidRecord {

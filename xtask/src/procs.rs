@@ -90,6 +90,20 @@ pub fn spawn_logged(mut cmd: Command, log: &Path) -> Result<Child> {
         .with_context(|| format!("cannot start {program}"))
 }
 
+/// Starts `cmd` like [`spawn_logged`] and waits until `GET ready_url`
+/// answers 200. When it does not within `timeout`, the process is killed
+/// and reaped before the error returns, so a failed start leaves nothing
+/// running.
+pub fn spawn_ready(cmd: Command, log: &Path, ready_url: &str, timeout: Duration) -> Result<Child> {
+    let mut child = spawn_logged(cmd, log)?;
+    if let Err(err) = wait_http_ready(ready_url, &mut child, log, timeout) {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(err);
+    }
+    Ok(child)
+}
+
 /// Whether `record`'s process still runs the program it was started with.
 pub fn is_running(record: &PidRecord) -> bool {
     let proc_dir = PathBuf::from(format!("/proc/{}", record.pid));

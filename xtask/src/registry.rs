@@ -113,14 +113,9 @@ impl Kellnr {
         if let Ok(pwd) = std::fs::read_to_string(self.password_file()) {
             cmd.env("KELLNR_SETUP__ADMIN_PWD", pwd.trim());
         }
-        let mut child = procs::spawn_logged(cmd, &self.log)?;
         let health = format!("{}/api/v1/health", self.base_url());
-        if let Err(err) = procs::wait_http_ready(&health, &mut child, &self.log, READY_TIMEOUT) {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(err.context(format!("Kellnr did not start on port {}", self.port)));
-        }
-        Ok(child)
+        procs::spawn_ready(cmd, &self.log, &health, READY_TIMEOUT)
+            .with_context(|| format!("Kellnr did not start on port {}", self.port))
     }
 
     /// Generates the admin token and web-UI password of an empty data dir
