@@ -140,10 +140,7 @@ pub fn down(layout: &Layout) -> Result<()> {
 /// `publish`: publishes the working tree's shared-lib version if the
 /// registry lacks it, from the commit that introduced that version.
 pub fn publish(layout: &Layout) -> Result<()> {
-    let manifest = layout.project(SHARED_LIB).join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest)
-        .with_context(|| format!("cannot read {}", manifest.display()))?;
-    let version = history::manifest_version(&text)?;
+    let version = history::working_version(layout)?;
     fleet::ensure_registry(layout)?;
     let registry = fleet::fleet_registry(layout);
     if index::published(&registry.base_url(), SHARED_LIB)?
@@ -155,12 +152,8 @@ pub fn publish(layout: &Layout) -> Result<()> {
         );
         return Ok(());
     }
-    let dirty = capture(Command::new("git").arg("-C").arg(&layout.root).args([
-        "status",
-        "--porcelain",
-        "--",
-        SHARED_LIB,
-    ]))?;
+    let dirty =
+        capture(history::git(&layout.root).args(["status", "--porcelain", "--", SHARED_LIB]))?;
     if !dirty.trim().is_empty() {
         bail!(
             "{SHARED_LIB}/ has uncommitted changes; commit them (or release with `cargo release`) before publishing {version}"
@@ -174,9 +167,7 @@ pub fn publish(layout: &Layout) -> Result<()> {
                 "{SHARED_LIB} {version} is not in git history; commit {SHARED_LIB}/Cargo.toml first"
             )
         })?;
-    let changed_since = Command::new("git")
-        .arg("-C")
-        .arg(&layout.root)
+    let changed_since = history::git(&layout.root)
         .args(["diff", "--quiet", &release.commit, "HEAD", "--", SHARED_LIB])
         .status()?;
     if !changed_since.success() {

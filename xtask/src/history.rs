@@ -79,6 +79,14 @@ pub fn manifest_version(manifest: &str) -> Result<Version> {
     Version::parse(version).with_context(|| format!("bad version {version:?}"))
 }
 
+/// The shared-lib version in the working tree of `layout`.
+pub fn working_version(layout: &Layout) -> Result<Version> {
+    let manifest = layout.project(SHARED_LIB).join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .with_context(|| format!("cannot read {}", manifest.display()))?;
+    manifest_version(&text).with_context(|| manifest.display().to_string())
+}
+
 /// What one service's Cargo.lock says about shared-lib.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pin {
@@ -192,7 +200,8 @@ fn remove_worktree(root: &Path, worktree: &PathBuf) {
     let _ = git(root).args(["worktree", "prune"]).output();
 }
 
-fn git(root: &Path) -> Command {
+/// `git -C root`.
+pub fn git(root: &Path) -> Command {
     let mut cmd = Command::new("git");
     cmd.arg("-C").arg(root);
     cmd

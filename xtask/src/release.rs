@@ -123,7 +123,7 @@ pub fn fetch_published_source(
 /// `registry`. Returns the version the release makes.
 pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<Version> {
     let manifest = layout.project(SHARED_LIB).join("Cargo.toml");
-    let current = history::manifest_version(&std::fs::read_to_string(&manifest)?)?;
+    let current = history::working_version(layout)?;
     let next = level.next(&current);
     let published = index::published(&registry.base_url(), SHARED_LIB)?;
     if published.iter().any(|p| p.version == next) {

@@ -84,10 +84,7 @@ fn sandbox() -> Sandbox {
 }
 
 fn manifest_version(layout: &Layout) -> Version {
-    history::manifest_version(
-        &std::fs::read_to_string(layout.project(SHARED_LIB).join("Cargo.toml")).unwrap(),
-    )
-    .unwrap()
+    history::working_version(layout).unwrap()
 }
 
 /// Commits a new shared-lib version (same code) and publishes it from that commit.
