@@ -1,8 +1,9 @@
-//! The fleet on this machine: the registry on port 8000 and both services,
-//! started from this checkout and remembered in `.fleet/`.
+//! The fleet on this machine: the registry on port 8000 and the services of
+//! `fleet.toml`, started from this checkout and remembered in `.fleet/`.
+//! Nothing here prints; the commands report what these functions return.
 
 use std::collections::BTreeSet;
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -10,57 +11,38 @@ use semver::Version;
 
 use crate::history::{self, SHARED_LIB, Verify};
 use crate::index;
+use crate::manifest::{Fleet, Service};
+use crate::ops::cargo::cargo;
+use crate::ops::procs::{self, PidRecord};
+use crate::ops::registry::{FLEET_PORT, Health, Kellnr};
+use crate::ops::run::run;
+use crate::ops::tools::KELLNR;
 use crate::paths::Layout;
-use crate::procs::{self, PidRecord};
-use crate::registry::{FLEET_PORT, Health, Kellnr};
-use crate::run::run;
-use crate::tools::KELLNR;
 
-/// A service of the fleet and how it runs natively.
-#[derive(Debug, Clone, Copy)]
-pub struct Service {
-    /// Its name: directory, package and binary.
-    pub name: &'static str,
-    /// Its default port (the service's own default; the README's).
-    pub port: u16,
+/// A service's base URL on this machine at `port`.
+pub fn url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
 }
 
-/// Every service, in start order (order-service needs user-service).
-pub const SERVICES: [Service; 2] = [
-    Service {
-        name: "user-service",
-        port: 8081,
-    },
-    Service {
-        name: "order-service",
-        port: 8082,
-    },
-];
-
-/// The names of every service.
-pub fn service_names() -> Vec<&'static str> {
-    SERVICES.iter().map(|s| s.name).collect()
+/// The debug binary cargo builds for `service` in the shared target dir.
+pub fn binary(layout: &Layout, service: &Service) -> PathBuf {
+    layout.target_dir().join("debug").join(&service.name)
 }
 
-impl Service {
-    /// Its base URL on this machine.
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+/// The environment `service` runs with natively: its port, and each
+/// callee's URL in the variable the manifest names, with callees on the
+/// ports `port_of` gives.
+pub fn service_env(
+    fleet: &Fleet,
+    service: &Service,
+    port_of: impl Fn(&Service) -> u16,
+) -> Result<Vec<(String, String)>> {
+    let mut env = vec![("PORT".to_string(), port_of(service).to_string())];
+    for call in &service.calls {
+        let callee = fleet.service(&call.service)?;
+        env.push((call.env.clone(), url(port_of(callee))));
     }
-
-    /// The debug binary cargo builds for it in the shared target dir.
-    pub fn binary(&self, layout: &Layout) -> std::path::PathBuf {
-        layout.target_dir().join("debug").join(self.name)
-    }
-
-    /// The environment it runs with natively.
-    pub fn env(&self) -> Vec<(&'static str, String)> {
-        let mut env = vec![("PORT", self.port.to_string())];
-        if self.name == "order-service" {
-            env.push(("USER_SERVICE_URL", SERVICES[0].url()));
-        }
-        env
-    }
+    Ok(env)
 }
 
 /// The fleet's registry: port 8000, data under `registry/data`.
@@ -74,36 +56,33 @@ pub fn fleet_registry(layout: &Layout) -> Kellnr {
 }
 
 /// What [`ensure_registry`] found or did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegistryStart {
-    /// It was already answering on port 8000.
-    AlreadyRunning,
-    /// This call started it.
-    Started,
+    /// Started by this checkout's `up`, already running (its pid).
+    AlreadyRunning(u32),
+    /// A Kellnr this checkout did not start answers on port 8000.
+    Foreign,
+    /// This call started it (its pid).
+    Started(u32),
+}
+
+impl RegistryStart {
+    /// Whether this call started it (and so should stop it when done).
+    pub fn started(&self) -> bool {
+        matches!(self, RegistryStart::Started(_))
+    }
 }
 
 /// Makes sure Kellnr answers on port 8000: uses the running one, or
 /// installs (once) and starts it with this checkout's data.
-pub fn ensure_registry(layout: &Layout) -> Result<RegistryStart> {
+pub fn ensure_registry(layout: &Layout) -> Result<(Kellnr, RegistryStart)> {
     let kellnr = fleet_registry(layout);
     let record_path = procs::record_path(&layout.state_dir(), "kellnr");
-    match kellnr.health() {
-        Health::Up => {
-            match procs::read_record(&record_path)? {
-                Some(r) if procs::is_running(&r) => {
-                    eprintln!(
-                        "registry: already running at {} (pid {})",
-                        kellnr.base_url(),
-                        r.pid
-                    )
-                }
-                _ => eprintln!(
-                    "registry: a Kellnr already answers at {} (not started from this checkout); using it",
-                    kellnr.base_url()
-                ),
-            }
-            Ok(RegistryStart::AlreadyRunning)
-        }
+    let start = match kellnr.health() {
+        Health::Up => match procs::read_record(&record_path)? {
+            Some(r) if procs::is_running(&r) => RegistryStart::AlreadyRunning(r.pid),
+            _ => RegistryStart::Foreign,
+        },
         Health::Foreign(what) => bail!(
             "port {FLEET_PORT} is taken by something that is not Kellnr ({what}); the registry URL \
              in every Cargo.lock is fixed to 127.0.0.1:{FLEET_PORT}, so stop that program \
@@ -122,24 +101,28 @@ pub fn ensure_registry(layout: &Layout) -> Result<RegistryStart> {
                     log: kellnr.log.clone(),
                 },
             )?;
-            eprintln!(
-                "registry: started Kellnr {} at {} (pid {}, data in {}, log {})",
-                KELLNR.version,
-                kellnr.base_url(),
-                child.id(),
-                kellnr.data_dir.display(),
-                kellnr.log.display()
-            );
-            Ok(RegistryStart::Started)
+            RegistryStart::Started(child.id())
         }
-    }
+    };
+    Ok((kellnr, start))
+}
+
+/// One version [`publish_pinned`] published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replayed {
+    /// The version.
+    pub version: Version,
+    /// The commit it was published from.
+    pub commit: String,
 }
 
 /// Publishes every shared-lib version a service pins that `registry`
 /// lacks, from git history, then checks that the registry's checksums are
-/// the ones the lockfiles recorded. Returns the versions it published.
-pub fn publish_pinned(layout: &Layout, registry: &Kellnr) -> Result<Vec<Version>> {
-    let pins = history::pins(layout, &service_names())?;
+/// the ones the lockfiles recorded. Returns what it published and every
+/// pinned version.
+pub fn publish_pinned(layout: &Layout, registry: &Kellnr) -> Result<(Vec<Replayed>, Vec<Version>)> {
+    let fleet = layout.fleet()?;
+    let pins = history::pins(layout, &fleet.names())?;
     let expected_source = fleet_registry(layout).index_url();
     for (service, pin) in &pins {
         if pin.source != expected_source {
@@ -151,11 +134,12 @@ pub fn publish_pinned(layout: &Layout, registry: &Kellnr) -> Result<Vec<Version>
         }
     }
     let needed: BTreeSet<Version> = pins.values().map(|p| p.version.clone()).collect();
-    let have: BTreeSet<Version> = index::published(&registry.base_url(), SHARED_LIB)?
+    let have: BTreeSet<Version> = index::published(registry, SHARED_LIB)?
         .into_iter()
         .map(|p| p.version)
         .collect();
     let missing: Vec<Version> = needed.difference(&have).cloned().collect();
+    let mut replayed = Vec::new();
     if !missing.is_empty() {
         let releases = history::releases(&layout.root)?;
         for version in &missing {
@@ -166,14 +150,14 @@ pub fn publish_pinned(layout: &Layout, registry: &Kellnr) -> Result<Vec<Version>
                      lockfile names a version never released from this repository"
                 )
             })?;
-            eprintln!(
-                "registry: publishing {SHARED_LIB} {version} from commit {}",
-                &release.commit[..12]
-            );
             history::publish_release(layout, registry, release, Verify::Skip)?;
+            replayed.push(Replayed {
+                version: version.clone(),
+                commit: release.commit.clone(),
+            });
         }
     }
-    let published = index::published(&registry.base_url(), SHARED_LIB)?;
+    let published = index::published(registry, SHARED_LIB)?;
     for (service, pin) in &pins {
         let entry = published.iter().find(|p| p.version == pin.version);
         match (entry, &pin.checksum) {
@@ -191,23 +175,17 @@ pub fn publish_pinned(layout: &Layout, registry: &Kellnr) -> Result<Vec<Version>
             _ => {}
         }
     }
-    let listed: Vec<String> = needed.iter().map(ToString::to_string).collect();
-    if missing.is_empty() {
-        eprintln!(
-            "registry: already holds every pinned {SHARED_LIB} version ({})",
-            listed.join(", ")
-        );
-    }
-    Ok(missing)
+    Ok((replayed, needed.into_iter().collect()))
 }
 
 /// Builds every service's binary with `cargo build --locked`.
-pub fn build_services(layout: &Layout) -> Result<()> {
-    for service in SERVICES {
-        run(Command::new("cargo")
-            .args(["build", "--locked", "--quiet"])
-            .current_dir(layout.project(service.name))
-            .env("CARGO_TARGET_DIR", layout.target_dir()))?;
+pub fn build_services(layout: &Layout, fleet: &Fleet) -> Result<()> {
+    for service in &fleet.services {
+        run(&mut cargo(
+            layout,
+            layout.project(&service.name),
+            &["build", "--locked", "--quiet"],
+        ))?;
     }
     Ok(())
 }
@@ -224,10 +202,10 @@ pub enum ServiceStart {
 }
 
 /// Starts `service` from its built binary unless it already runs that
-/// binary, and waits until `GET /ready` answers 200.
-pub fn start_service(layout: &Layout, service: Service) -> Result<ServiceStart> {
-    let record_path = procs::record_path(&layout.state_dir(), service.name);
-    let bin = service.binary(layout);
+/// binary, and waits until its readiness path answers 200.
+pub fn start_service(layout: &Layout, fleet: &Fleet, service: &Service) -> Result<ServiceStart> {
+    let record_path = procs::record_path(&layout.state_dir(), &service.name);
+    let bin = binary(layout, service);
     let bin_mtime = procs::mtime(&bin).with_context(|| {
         format!(
             "{} is not built; run `cargo build --locked` in {}",
@@ -256,9 +234,9 @@ pub fn start_service(layout: &Layout, service: Service) -> Result<ServiceStart> 
         );
     }
     let log = layout.state_dir().join(format!("{}.log", service.name));
-    let mut cmd = Command::new(&bin);
-    cmd.envs(service.env());
-    let ready = format!("{}/ready", service.url());
+    let mut cmd = std::process::Command::new(&bin);
+    cmd.envs(service_env(fleet, service, |s| s.port)?);
+    let ready = format!("{}{}", url(service.port), service.ready);
     let child = procs::spawn_ready(cmd, &log, &ready, Duration::from_secs(30))?;
     procs::write_record(
         &record_path,
@@ -266,24 +244,45 @@ pub fn start_service(layout: &Layout, service: Service) -> Result<ServiceStart> 
             pid: child.id(),
             program: bin,
             program_mtime: bin_mtime,
-            url: service.url(),
+            url: url(service.port),
             log,
         },
     )?;
     Ok(outcome)
 }
 
-/// Stops what `up` started (services first, then the registry), by the pid
-/// records in `.fleet/`, and nothing else. Returns the names it stopped.
-pub fn down(layout: &Layout) -> Result<Vec<String>> {
+/// Stops what `up` started (services in reverse start order, then the
+/// registry), by the pid records in `.fleet/`, and nothing else. Returns
+/// the names and pids it stopped.
+pub fn down(layout: &Layout) -> Result<Vec<(String, u32)>> {
+    let mut names: Vec<String> = layout
+        .fleet()?
+        .names()
+        .iter()
+        .rev()
+        .map(|s| s.to_string())
+        .collect();
+    // Records of services no longer in the manifest are stopped too.
+    for entry in std::fs::read_dir(layout.state_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if let Some(name) = file.strip_suffix(".pid.json")
+            && name != "kellnr"
+            && !names.iter().any(|n| n == name)
+        {
+            names.push(name.to_string());
+        }
+    }
+    names.push("kellnr".to_string());
     let mut stopped = Vec::new();
-    let names = SERVICES.iter().rev().map(|s| s.name).chain(["kellnr"]);
     for name in names {
-        let path = procs::record_path(&layout.state_dir(), name);
+        let path = procs::record_path(&layout.state_dir(), &name);
         if let Some(record) = procs::read_record(&path)? {
             if procs::stop(&record, Duration::from_secs(15))? {
-                println!("stopped {name} (pid {})", record.pid);
-                stopped.push(name.to_string());
+                stopped.push((name, record.pid));
             }
             std::fs::remove_file(&path).ok();
         }

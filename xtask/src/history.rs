@@ -9,14 +9,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use semver::Version;
 
+use crate::ops::cargo::{cargo_in, publishing};
+use crate::ops::git::git;
+use crate::ops::registry::Kellnr;
+use crate::ops::run::{capture, run};
 use crate::paths::Layout;
-use crate::registry::Kellnr;
-use crate::run::{capture, run};
 
 /// The shared crate's name.
 pub const SHARED_LIB: &str = "shared-lib";
@@ -144,7 +145,6 @@ pub fn publish_release(
     release: &Release,
     verify: Verify,
 ) -> Result<()> {
-    let token = registry.token()?;
     let worktree = layout.state_dir().join("worktrees").join(format!(
         "{SHARED_LIB}-{}-{}",
         release.version, registry.port
@@ -157,7 +157,7 @@ pub fn publish_release(
         .args(["worktree", "add", "--quiet", "--detach"])
         .arg(&worktree)
         .arg(&release.commit))?;
-    let result = cargo_publish(layout, registry, release, &worktree, &token, verify);
+    let result = cargo_publish(layout, registry, release, &worktree, verify);
     remove_worktree(&layout.root, &worktree);
     result
 }
@@ -167,16 +167,14 @@ fn cargo_publish(
     registry: &Kellnr,
     release: &Release,
     worktree: &Path,
-    token: &str,
     verify: Verify,
 ) -> Result<()> {
-    let mut publish = Command::new("cargo");
-    publish
-        .args(["publish", "--locked", "--registry", "local"])
-        .current_dir(worktree.join(SHARED_LIB))
-        .env("CARGO_REGISTRIES_LOCAL_INDEX", registry.index_url())
-        .env("CARGO_REGISTRIES_LOCAL_TOKEN", token)
-        .env("CARGO_TARGET_DIR", layout.target_dir().join("publish"));
+    let mut publish = cargo_in(
+        layout.target_dir().join("publish"),
+        worktree.join(SHARED_LIB),
+        &["publish", "--locked", "--registry", "local"],
+    );
+    publishing(&mut publish, registry)?;
     if verify == Verify::Skip {
         publish.arg("--no-verify");
     }
@@ -198,13 +196,6 @@ fn remove_worktree(root: &Path, worktree: &PathBuf) {
         let _ = std::fs::remove_dir_all(worktree);
     }
     let _ = git(root).args(["worktree", "prune"]).output();
-}
-
-/// `git -C root`.
-pub fn git(root: &Path) -> Command {
-    let mut cmd = Command::new("git");
-    cmd.arg("-C").arg(root);
-    cmd
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 use anyhow::{Context, Result, bail};
 use semver::Version;
 
+use crate::ops::registry::Kellnr;
+
 /// One published version of a crate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {
@@ -26,16 +28,14 @@ pub fn index_path(name: &str) -> String {
     }
 }
 
-/// Every version of `name` in the registry at `base_url` (empty when it
-/// never was published there), oldest first.
-pub fn published(base_url: &str, name: &str) -> Result<Vec<Published>> {
+/// Every version of `name` in `registry` (empty when it never was
+/// published there), oldest first.
+pub fn published(registry: &Kellnr, name: &str) -> Result<Vec<Published>> {
+    let base_url = registry.base_url();
     let url = format!("{base_url}/api/v1/crates/{}", index_path(name));
-    let resp = crate::procs::http_client()
-        .get(&url)
-        .send()
-        .with_context(|| {
-            format!("the registry at {base_url} does not answer; is it running? (`cargo xtask up`)")
-        })?;
+    let resp = registry.get(&url).send().with_context(|| {
+        format!("the registry at {base_url} does not answer; is it running? (`cargo xtask up`)")
+    })?;
     if resp.status() == reqwest::StatusCode::NOT_FOUND {
         return Ok(Vec::new());
     }

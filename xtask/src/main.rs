@@ -1,12 +1,13 @@
-//! `cargo xtask`: parses the command line and runs one command. Errors are
-//! printed as one line (with their causes) and exit with status 1.
+//! `cargo xtask`: the commands are declared here, in one place; each lives
+//! in its own module under `commands/`. Errors are printed as one line
+//! (with their causes) and exit with status 1.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use xtask::commands;
+use xtask::commands::release::Level;
 use xtask::paths::Layout;
-use xtask::release::Level;
 
 /// The fleet's CLI: private registry, shared-lib publishing, services, tests.
 #[derive(Parser)]
@@ -19,7 +20,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Start everything: Kellnr (installed once), every pinned shared-lib
-    /// version published from git history, both services built and ready.
+    /// version published from git history, every service of fleet.toml
+    /// built and ready.
     Up {
         /// Run the fleet as containers with docker compose instead.
         #[arg(long)]
@@ -36,13 +38,30 @@ enum Cmd {
     /// Publish the working tree's shared-lib version if the registry lacks it.
     Publish,
     /// Release shared-lib with cargo-release after a semver check against
-    /// the last published version. A dry run unless --execute.
+    /// the last published version and a build and test of every service
+    /// against it. A dry run unless --execute.
     Release {
         /// How far to move the version.
         level: Level,
         /// Really commit, tag and publish.
         #[arg(long)]
         execute: bool,
+        /// Release even though this service's build or tests fail against
+        /// the candidate (a deliberate break; say so in the CHANGELOG).
+        /// Repeat it for several services.
+        #[arg(long = "allow-break", value_name = "SERVICE")]
+        allow_break: Vec<String>,
+    },
+    /// Build and test every service against the working tree's shared-lib
+    /// (the release candidate), each in a throwaway copy.
+    CheckConsumers {
+        /// Check the candidate as the version this release level would make
+        /// (default: the working tree's version as it stands).
+        #[arg(long)]
+        level: Option<Level>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Show which shared-lib each service requires and locks, against the registry.
     Status {
@@ -50,7 +69,7 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Benchmark both services against a bare warp server with wrk (loopback, bounded).
+    /// Benchmark the services against a bare warp server with wrk (loopback, bounded).
     Bench {
         /// Seconds of load per endpoint.
         #[arg(long, default_value_t = 5)]
@@ -61,11 +80,20 @@ enum Cmd {
     },
     /// Move one service to a shared-lib version (the newest by default) and run its tests.
     Bump {
-        /// The service to move (user-service, order-service).
+        /// The service to move (a name from fleet.toml).
         service: String,
         /// The version to move to; must be published and not yanked.
         #[arg(long, value_name = "VERSION")]
         to: Option<semver::Version>,
+    },
+    /// Create a service with the same shape as the others, pinned to the
+    /// newest shared-lib, and add it to fleet.toml and docker-compose.yml.
+    NewService {
+        /// Its name: lower-case letters, digits and dashes (e.g. billing-service).
+        name: String,
+        /// Its port (default: the next free one after the fleet's highest).
+        #[arg(long)]
+        port: Option<u16>,
     },
 }
 
@@ -73,26 +101,32 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let layout = Layout::detect();
     let result = match cli.command {
-        Cmd::Up { docker: false } => commands::up(&layout),
-        Cmd::Up { docker: true } => commands::up_docker(&layout),
-        Cmd::Down { docker: false } => commands::down(&layout),
-        Cmd::Down { docker: true } => commands::down_docker(&layout),
-        Cmd::Test => commands::test(&layout),
-        Cmd::Publish => commands::publish(&layout),
-        Cmd::Release { level, execute } => commands::release(&layout, level, execute),
-        Cmd::Status { json } => commands::status(&layout, json),
-        Cmd::Bump { service, to } => commands::bump(&layout, &service, to.as_ref()),
+        Cmd::Up { docker: false } => commands::up::run_native(&layout),
+        Cmd::Up { docker: true } => commands::up::run_docker(&layout),
+        Cmd::Down { docker: false } => commands::down::run_native(&layout),
+        Cmd::Down { docker: true } => commands::down::run_docker(&layout),
+        Cmd::Test => commands::test::run(&layout),
+        Cmd::Publish => commands::publish::run(&layout),
+        Cmd::Release {
+            level,
+            execute,
+            allow_break,
+        } => commands::release::run_release(&layout, level, execute, &allow_break),
+        Cmd::CheckConsumers { level, json } => commands::check_consumers::run(&layout, level, json),
+        Cmd::Status { json } => commands::status::run(&layout, json),
+        Cmd::Bump { service, to } => commands::bump::run_bump(&layout, &service, to.as_ref()),
         Cmd::Bench {
             seconds,
             connections,
-        } => commands::bench(
+        } => commands::bench::run_bench(
             &layout,
-            xtask::bench::Load {
+            commands::bench::Load {
                 seconds,
                 connections,
                 threads: 2,
             },
         ),
+        Cmd::NewService { name, port } => commands::new_service::run(&layout, &name, port),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

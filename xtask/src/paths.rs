@@ -60,6 +60,11 @@ impl Layout {
         self.root.join("registry").join("data")
     }
 
+    /// The fleet manifest, `fleet.toml`, read and checked.
+    pub fn fleet(&self) -> anyhow::Result<crate::manifest::Fleet> {
+        crate::manifest::Fleet::load(&self.root)
+    }
+
     /// A project directory of the checkout (`shared-lib`, `user-service` ...).
     pub fn project(&self, name: &str) -> PathBuf {
         self.root.join(name)

@@ -15,10 +15,10 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
 use xtask::history::{self, SHARED_LIB, Verify};
+use xtask::ops::procs::free_port;
+use xtask::ops::registry::Kellnr;
+use xtask::ops::tools::KELLNR;
 use xtask::paths::Layout;
-use xtask::procs::free_port;
-use xtask::registry::Kellnr;
-use xtask::tools::KELLNR;
 
 /// shared-lib's rule, restated: a drawn 0..=20 %, plus (from shared-lib
 /// 0.2 on) 5 points for 10 units or more, amount rounded half up.
@@ -248,7 +248,7 @@ fn shared_lib_republished_from_history_matches_every_lockfile_and_the_registry_h
     let releases = history::releases(&layout.root).unwrap();
     for pin in pins.values() {
         let release = releases.iter().find(|r| r.version == pin.version).unwrap();
-        if !xtask::index::published(&registry.base_url(), SHARED_LIB)
+        if !xtask::index::published(&registry, SHARED_LIB)
             .unwrap()
             .iter()
             .any(|p| p.version == pin.version)
@@ -256,7 +256,7 @@ fn shared_lib_republished_from_history_matches_every_lockfile_and_the_registry_h
             history::publish_release(&layout, &registry, release, Verify::Skip).unwrap();
         }
     }
-    let published = xtask::index::published(&registry.base_url(), SHARED_LIB).unwrap();
+    let published = xtask::index::published(&registry, SHARED_LIB).unwrap();
     for (service, pin) in &pins {
         let entry = published.iter().find(|p| p.version == pin.version).unwrap();
         assert_eq!(Some(&entry.checksum), pin.checksum.as_ref(), "{service}");
@@ -296,10 +296,10 @@ fn shared_lib_republished_from_history_matches_every_lockfile_and_the_registry_h
     // Data survives a restart.
     stop(child);
     let child = registry.start(&kellnr_bin).unwrap();
-    let after = xtask::index::published(&registry.base_url(), SHARED_LIB).unwrap();
+    let after = xtask::index::published(&registry, SHARED_LIB).unwrap();
     assert_eq!(after, published);
     assert_eq!(
-        xtask::index::published(&registry.base_url(), "fleet-scratch")
+        xtask::index::published(&registry, "fleet-scratch")
             .unwrap()
             .len(),
         1

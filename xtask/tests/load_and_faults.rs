@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use common::{client, create_user, get_json, order_body, restartable_port, start, start_pair};
 use nix::sys::signal::Signal;
 use serde_json::Value;
-use xtask::procs::{free_port, wait_until};
+use xtask::ops::procs::{free_port, wait_until};
 
 #[test]
 fn concurrent_load_on_both_services_gives_no_error_and_every_order_reads_back() {
@@ -233,19 +233,19 @@ fn sigterm_with_requests_in_flight_answers_them_and_exits_zero() {
 #[test]
 fn a_registry_that_does_not_answer_is_named_clearly() {
     let layout = xtask::paths::Layout::detect();
-    let dead = xtask::registry::Kellnr {
+    let dead = xtask::ops::registry::Kellnr {
         port: free_port().unwrap(),
         data_dir: std::env::temp_dir().join("fleet-no-registry"),
         config: layout.kellnr_config(),
         log: std::env::temp_dir().join("fleet-no-registry.log"),
     };
-    assert_eq!(dead.health(), xtask::registry::Health::Down);
-    let err = xtask::status::status(&layout, &dead).unwrap_err();
+    assert_eq!(dead.health(), xtask::ops::registry::Health::Down);
+    let err = xtask::commands::status::status(&layout, &dead).unwrap_err();
     let text = format!("{err:#}");
     assert!(
         text.contains("does not answer; is it running? (`cargo xtask up`)"),
         "{text}"
     );
-    let err = xtask::status::bump(&layout, &dead, "order-service", None).unwrap_err();
+    let err = xtask::commands::bump::bump(&layout, &dead, "order-service", None).unwrap_err();
     assert!(format!("{err:#}").contains("does not answer"), "{err:#}");
 }

@@ -6,16 +6,22 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
+mod common;
+
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use semver::Version;
+use xtask::commands::bump::bump;
+use xtask::commands::check_consumers::{self, Verdict};
+use xtask::commands::release::{Level, release, semver_guard};
+use xtask::commands::status::{self as fleet_status, status};
+use xtask::commands::{new_service, test};
 use xtask::history::{self, Release, SHARED_LIB, Verify};
+use xtask::ops::cargo::{cargo, reading};
+use xtask::ops::procs::free_port;
+use xtask::ops::registry::Kellnr;
+use xtask::ops::tools::KELLNR;
 use xtask::paths::Layout;
-use xtask::procs::free_port;
-use xtask::registry::Kellnr;
-use xtask::release::{Level, release, semver_guard};
-use xtask::status::{Verdict, bump, status};
-use xtask::tools::KELLNR;
 
 /// A throwaway registry and a clone of the repository pointed at it.
 struct Sandbox {
@@ -127,7 +133,7 @@ fn publish_throwaway_version(sb: &Sandbox, version: &Version) {
     history::publish_release(&sb.copy, &sb.registry, &release, Verify::Skip).unwrap();
 }
 
-fn verdict_of(sb: &Sandbox, service: &str) -> (Verdict, String) {
+fn verdict_of(sb: &Sandbox, service: &str) -> (fleet_status::Verdict, String) {
     let rows = status(&sb.copy, &sb.registry).unwrap();
     let row = rows.into_iter().find(|r| r.service == service).unwrap();
     (row.verdict, row.locked)
@@ -146,7 +152,9 @@ fn status_and_bump_move_one_service_and_see_yanks() {
         assert!(
             matches!(
                 row.verdict,
-                Verdict::UpToDate | Verdict::CompatibleUpdateAvailable | Verdict::NeedsBreakingBump
+                fleet_status::Verdict::UpToDate
+                    | fleet_status::Verdict::CompatibleUpdateAvailable
+                    | fleet_status::Verdict::NeedsBreakingBump
             ),
             "{row:?}"
         );
@@ -159,7 +167,7 @@ fn status_and_bump_move_one_service_and_see_yanks() {
     for service in ["user-service", "order-service"] {
         assert_eq!(
             verdict_of(&sb, service).0,
-            Verdict::NeedsBreakingBump,
+            fleet_status::Verdict::NeedsBreakingBump,
             "{service}"
         );
     }
@@ -186,7 +194,7 @@ fn status_and_bump_move_one_service_and_see_yanks() {
     assert_eq!(bumped.to, next);
     assert_eq!(
         verdict_of(&sb, "order-service"),
-        (Verdict::UpToDate, next.to_string())
+        (fleet_status::Verdict::UpToDate, next.to_string())
     );
     assert_eq!(
         read(sb.copy.project("user-service").join("Cargo.toml")),
@@ -198,7 +206,7 @@ fn status_and_bump_move_one_service_and_see_yanks() {
     );
     assert_eq!(
         verdict_of(&sb, "user-service").0,
-        Verdict::NeedsBreakingBump
+        fleet_status::Verdict::NeedsBreakingBump
     );
 
     // Yank it: the verdict says so, and bump refuses it.
@@ -225,7 +233,7 @@ fn status_and_bump_move_one_service_and_see_yanks() {
     );
     assert_eq!(
         verdict_of(&sb, "order-service").0,
-        Verdict::PinsYankedVersion
+        fleet_status::Verdict::PinsYankedVersion
     );
     let err = bump(&sb.copy, &sb.registry, "user-service", Some(&next)).unwrap_err();
     assert!(format!("{err:#}").contains("is yanked"), "{err:#}");
@@ -238,7 +246,7 @@ fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_ad
     let current = manifest_version(&sb.copy);
     let releases = history::releases(&sb.copy.root).unwrap();
     let baseline = releases.iter().find(|r| r.version == current).unwrap();
-    if !xtask::index::published(&sb.registry.base_url(), SHARED_LIB)
+    if !xtask::index::published(&sb.registry, SHARED_LIB)
         .unwrap()
         .iter()
         .any(|p| p.version == current)
@@ -280,7 +288,7 @@ fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_ad
         &["commit", "--quiet", "-am", "shared-lib: Table::is_full"],
     );
 
-    let released = release(&sb.copy, &sb.registry, Level::Patch, true).unwrap();
+    let released = release(&sb.copy, &sb.registry, Level::Patch, true, &[]).unwrap();
     let patch = Version::new(current.major, current.minor, current.patch + 1);
     assert_eq!(released, patch);
     assert_eq!(manifest_version(&sb.copy), patch);
@@ -304,7 +312,7 @@ fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_ad
         changelog.contains("<!-- next-header -->\n## [Unreleased] - ReleaseDate\n"),
         "{changelog}"
     );
-    let published = xtask::index::published(&sb.registry.base_url(), SHARED_LIB).unwrap();
+    let published = xtask::index::published(&sb.registry, SHARED_LIB).unwrap();
     assert!(
         published.iter().any(|p| p.version == patch),
         "{published:?}"
@@ -319,4 +327,205 @@ fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_ad
             .map(|r| r.commit.as_str()),
         Some(head.as_str())
     );
+}
+
+/// Restores the clone's shared-lib to its committed state.
+fn reset_shared_lib(sb: &Sandbox) {
+    git(&sb.copy.root, &["checkout", "--quiet", "--", SHARED_LIB]);
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.contains(from),
+        "{} lacks {from:?}: update this test",
+        path.display()
+    );
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn row<'a>(report: &'a check_consumers::Report, service: &str) -> &'a check_consumers::Outcome {
+    report
+        .services
+        .iter()
+        .find(|o| o.service == service)
+        .unwrap()
+}
+
+#[test]
+fn the_consumer_check_catches_a_behaviour_change_the_semver_guard_cannot_see() {
+    let sb = sandbox();
+    let current = manifest_version(&sb.copy);
+    let patch = Level::Patch.next(&current);
+    let services = sb
+        .copy
+        .fleet()
+        .unwrap()
+        .names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>();
+    let lines = std::cell::RefCell::new(Vec::new());
+    let mut progress = |line: String| lines.borrow_mut().push(line);
+
+    // 2. An additive change: every service whose requirement accepts it passes.
+    let lib = sb.copy.project(SHARED_LIB).join("src/discount.rs");
+    edit(
+        &lib,
+        "    /// The largest percentage this rule draws.",
+        "    /// Whether an order of `units` units earns the volume bonus.\n    pub const fn earns_volume_bonus(self, units: u64) -> bool {\n        units >= self.volume_threshold\n    }\n\n    /// The largest percentage this rule draws.",
+    );
+    let report = check_consumers::check(&sb.copy, &sb.registry, &patch, &mut progress).unwrap();
+    assert_eq!(report.services.len(), services.len());
+    assert!(
+        report.broken().is_empty(),
+        "{}",
+        check_consumers::render(&report)
+    );
+    for o in &report.services {
+        let expected = if o.accepts {
+            Verdict::Passes
+        } else {
+            Verdict::BumpPasses
+        };
+        assert_eq!(o.verdict, expected, "{}", check_consumers::render(&report));
+    }
+    assert!(
+        lines.borrow().iter().any(|l| l.contains("order-service")),
+        "one progress line per service"
+    );
+
+    // 1. A behaviour change with the same API: the volume bonus from 11
+    // units. The semver guard lets it through as a patch; the consumer check
+    // names order-service and its failing test, and release refuses it.
+    reset_shared_lib(&sb);
+    edit(&lib, "volume_threshold: 10,", "volume_threshold: 11,");
+    assert_eq!(
+        semver_guard(&sb.copy, &sb.registry, Level::Patch).unwrap(),
+        patch
+    );
+    let report = check_consumers::check(&sb.copy, &sb.registry, &patch, &mut progress).unwrap();
+    let order = row(&report, "order-service");
+    assert!(order.accepts);
+    assert_eq!(
+        order.verdict,
+        Verdict::Breaks,
+        "{}",
+        check_consumers::render(&report)
+    );
+    assert_eq!(order.tests, check_consumers::Step::Failed);
+    let failure = order.first_failure.clone().unwrap();
+    assert!(failure.starts_with("test "), "{failure}");
+    let markdown = std::fs::read_to_string(&report.markdown).unwrap();
+    assert!(markdown.contains(&failure), "{markdown}");
+    let err = release(&sb.copy, &sb.registry, Level::Patch, false, &[]).unwrap_err();
+    let err = format!("{err:#}");
+    assert!(
+        err.contains("order-service") && err.contains(&failure),
+        "{err}"
+    );
+    // --allow-break needs the CHANGELOG to say so.
+    let allow = ["order-service".to_string()];
+    let err = format!(
+        "{:#}",
+        release(&sb.copy, &sb.registry, Level::Patch, false, &allow).unwrap_err()
+    );
+    assert!(err.contains("CHANGELOG"), "{err}");
+
+    // 3. A breaking API change, released as a new line: every service needs
+    // a breaking bump, and the report says what that bump would break.
+    reset_shared_lib(&sb);
+    edit(&lib, "pub fn price<R", "pub fn price_order<R");
+    let minor = Level::Minor.next(&current);
+    let report = check_consumers::check(&sb.copy, &sb.registry, &minor, &mut progress).unwrap();
+    assert!(report.broken().is_empty(), "nobody accepts {minor}");
+    let order = row(&report, "order-service");
+    assert!(!order.accepts);
+    assert_eq!(order.verdict, Verdict::BumpBreaks);
+    assert_eq!(order.build, check_consumers::Step::Failed);
+    assert!(
+        order.first_failure.as_deref().unwrap().starts_with("error"),
+        "{:?}",
+        order.first_failure
+    );
+    for o in report
+        .services
+        .iter()
+        .filter(|o| o.service != "order-service")
+    {
+        assert_eq!(
+            o.verdict,
+            Verdict::BumpPasses,
+            "{}",
+            check_consumers::render(&report)
+        );
+    }
+    assert!(check_consumers::render(&report).contains("needs a breaking bump; it would break"));
+    reset_shared_lib(&sb);
+}
+
+#[test]
+fn a_new_service_is_picked_up_by_every_command_with_no_other_edit() {
+    let sb = sandbox();
+    let port = free_port().unwrap();
+    let created =
+        new_service::create(&sb.copy, &sb.registry, "billing-service", Some(port)).unwrap();
+    assert_eq!(created.port, port);
+    let err = new_service::create(&sb.copy, &sb.registry, "billing-service", None).unwrap_err();
+    assert!(format!("{err:#}").contains("already"), "{err:#}");
+    let err = new_service::create(&sb.copy, &sb.registry, "Bad_Name", None).unwrap_err();
+    assert!(format!("{err:#}").contains("not a service name"), "{err:#}");
+
+    let fleet = sb.copy.fleet().unwrap();
+    assert!(fleet.names().contains(&"billing-service"));
+    // status lists it, on the newest version.
+    let rows = status(&sb.copy, &sb.registry).unwrap();
+    let billing = rows
+        .iter()
+        .find(|r| r.service == "billing-service")
+        .unwrap();
+    assert_eq!(billing.verdict, fleet_status::Verdict::UpToDate);
+    assert_eq!(billing.locked, created.shared_lib.to_string());
+    // test: its fmt, clippy and tests are steps; its own tests pass, locked.
+    assert!(
+        test::projects(&sb.copy)
+            .unwrap()
+            .contains(&"billing-service".to_string())
+    );
+    let dir = sb.copy.project("billing-service");
+    for args in [
+        &["fmt", "--check"][..],
+        &["test", "--locked", "--quiet"][..],
+    ] {
+        let mut cmd = cargo(&sb.copy, &dir, args);
+        reading(&mut cmd, &sb.registry).unwrap();
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "cargo {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // up: built and started like the others, ready, answering with its name.
+    let service = fleet.service("billing-service").unwrap();
+    xtask::fleet::build_services(&sb.copy, &fleet).unwrap();
+    let started = xtask::fleet::start_service(&sb.copy, &fleet, service).unwrap();
+    assert_eq!(started, xtask::fleet::ServiceStart::Started);
+    let info: serde_json::Value = reqwest::blocking::get(format!("http://127.0.0.1:{port}/"))
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(info["service"], "billing-service");
+    let stopped = xtask::fleet::down(&sb.copy).unwrap();
+    assert!(
+        stopped.iter().any(|(n, _)| n == "billing-service"),
+        "{stopped:?}"
+    );
+    // The consumer check builds and tests it against the candidate.
+    let current = manifest_version(&sb.copy);
+    let report = check_consumers::check(&sb.copy, &sb.registry, &current, &mut |_| {}).unwrap();
+    assert_eq!(row(&report, "billing-service").verdict, Verdict::Passes);
+    // The container checks cover it: compose entry, Dockerfile, .dockerignore.
+    common::containers::check_compose(&sb.copy);
+    common::containers::check_dockerfiles(&sb.copy);
 }

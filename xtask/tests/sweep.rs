@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 
 use common::{client, create_user, start_pair};
 use serde_json::{Value, json};
-use xtask::procs::free_port;
+use xtask::ops::procs::free_port;
 
 /// What a case may be answered with.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use xtask::procs::wait_http_ready;
+use xtask::ops::procs::wait_http_ready;
+
+pub mod containers;
 
 /// A service binary running for one test, killed when dropped.
 pub struct Running {
@@ -139,7 +141,7 @@ pub fn start_pair(dir: &Path, user_port: u16, order_env: &[(&str, String)]) -> (
     env.extend(order_env.iter().cloned());
     let orders = start(
         "order-service",
-        xtask::procs::free_port().unwrap(),
+        xtask::ops::procs::free_port().unwrap(),
         &env,
         dir,
     );

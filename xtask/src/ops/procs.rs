@@ -165,7 +165,7 @@ pub fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
 /// Waits until `GET url` answers 200, failing early (with the end of its
 /// log) when `child` exits first, or after `timeout`.
 pub fn wait_http_ready(url: &str, child: &mut Child, log: &Path, timeout: Duration) -> Result<()> {
-    let client = http_client();
+    let client = crate::ops::http::client();
     let deadline = Instant::now() + timeout;
     loop {
         if let Ok(resp) = client.get(url).send()
@@ -197,14 +197,6 @@ fn child_name(log: &Path) -> String {
     log.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-/// A blocking HTTP client with short timeouts, for health checks.
-pub fn http_client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(3))
-        .build()
-        .unwrap_or_else(|_| reqwest::blocking::Client::new())
 }
 
 /// The last `lines` lines of a log file (at most its last 64 KiB).

@@ -16,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
-use crate::procs;
+use crate::ops::procs;
 
 /// The port in every Cargo.lock's registry URL.
 pub const FLEET_PORT: u16 = 8000;
@@ -70,9 +70,14 @@ impl Kellnr {
         self.data_dir.join("admin.password")
     }
 
+    /// A GET of `url` on this registry, as a reader.
+    pub fn get(&self, url: &str) -> reqwest::blocking::RequestBuilder {
+        crate::ops::http::client().get(url)
+    }
+
     /// Asks `GET /api/v1/health`.
     pub fn health(&self) -> Health {
-        match procs::http_client()
+        match crate::ops::http::client()
             .get(format!("{}/api/v1/health", self.base_url()))
             .send()
         {

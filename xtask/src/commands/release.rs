@@ -1,5 +1,6 @@
-//! Releasing shared-lib: a semver guard against the last version in the
-//! registry, then cargo-release (a dry run unless `--execute`).
+//! `cargo xtask release <level> [--execute]`: shared-lib released with a
+//! semver guard against the last version in the registry, then
+//! cargo-release (a dry run unless `--execute`).
 //!
 //! cargo-semver-checks cannot read an alternative registry, so the guard
 //! downloads the last published `.crate` from Kellnr
@@ -13,12 +14,14 @@ use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use semver::Version;
 
+use crate::commands::check_consumers;
 use crate::history::{self, SHARED_LIB};
 use crate::index;
+use crate::ops::cargo::publishing;
+use crate::ops::registry::Kellnr;
+use crate::ops::run::run;
+use crate::ops::tools::{CARGO_RELEASE, SEMVER_CHECKS};
 use crate::paths::Layout;
-use crate::registry::Kellnr;
-use crate::run::run;
-use crate::tools::{CARGO_RELEASE, SEMVER_CHECKS};
 
 /// How far a release moves the version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -107,7 +110,10 @@ pub fn fetch_published_source(
         "{}/api/v1/crates/dl/{name}/{version}/download",
         registry.base_url()
     );
-    let resp = reqwest::blocking::get(&url).with_context(|| format!("cannot download {url}"))?;
+    let resp = registry
+        .get(&url)
+        .send()
+        .with_context(|| format!("cannot download {url}"))?;
     if !resp.status().is_success() {
         bail!("{url} answered {}", resp.status());
     }
@@ -125,7 +131,7 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
     let manifest = layout.project(SHARED_LIB).join("Cargo.toml");
     let current = history::working_version(layout)?;
     let next = level.next(&current);
-    let published = index::published(&registry.base_url(), SHARED_LIB)?;
+    let published = index::published(registry, SHARED_LIB)?;
     if published.iter().any(|p| p.version == next) {
         bail!(
             "{SHARED_LIB} {next} is already published and versions are immutable; \
@@ -175,22 +181,119 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
     Ok(next)
 }
 
-/// Runs cargo-release for shared-lib at `level`, after the semver guard.
-/// Without `execute` it is cargo-release's dry run: nothing is written.
-pub fn release(layout: &Layout, registry: &Kellnr, level: Level, execute: bool) -> Result<Version> {
+/// Runs `release`: the semver guard, the consumer check, then cargo-release.
+pub fn run_release(
+    layout: &Layout,
+    level: Level,
+    execute: bool,
+    allow_break: &[String],
+) -> Result<()> {
+    let (registry, _) = super::registry(layout)?;
+    super::publish_pinned(layout, &registry)?;
+    let next = release(layout, &registry, level, execute, allow_break)?;
+    if execute {
+        println!(
+            "released {SHARED_LIB} {next} to {}; move a service with `cargo xtask bump <service> --to {next}`",
+            registry.index_url()
+        );
+    } else {
+        println!("dry run of {SHARED_LIB} {next}: nothing was changed; add --execute to release");
+    }
+    Ok(())
+}
+
+/// Builds and tests every service against the candidate `next`. Refuses
+/// when a service whose requirement accepts it fails, unless that service
+/// is named in `allow_break` and the CHANGELOG's Unreleased section says
+/// it breaks.
+pub fn consumer_gate(
+    layout: &Layout,
+    registry: &Kellnr,
+    next: &Version,
+    allow_break: &[String],
+) -> Result<()> {
+    let fleet = layout.fleet()?;
+    for name in allow_break {
+        fleet.service(name)?;
+    }
+    println!("consumer check: every service against {SHARED_LIB} {next}");
+    let report = check_consumers::check(layout, registry, next, &mut |line| println!("  {line}"))?;
+    print!("{}", check_consumers::render(&report));
+    let broken = report.broken();
+    let refused: Vec<&check_consumers::Outcome> = broken
+        .iter()
+        .copied()
+        .filter(|o| !allow_break.contains(&o.service))
+        .collect();
+    if !refused.is_empty() {
+        bail!(
+            "refused: {}. Logs: {}. To break it on purpose, pass --allow-break <service> and say so in              {SHARED_LIB}/CHANGELOG.md",
+            check_consumers::broken_message(&refused, next),
+            report.markdown.display()
+        );
+    }
+    if !broken.is_empty() {
+        let changelog = std::fs::read_to_string(layout.project(SHARED_LIB).join("CHANGELOG.md"))
+            .context("cannot read shared-lib/CHANGELOG.md")?;
+        let unreleased = unreleased_section(&changelog);
+        for o in &broken {
+            if !unreleased.contains(&o.service) {
+                bail!(
+                    "--allow-break {0}: the CHANGELOG's Unreleased section must say that this release breaks {0} (a line such as `- ... (breaks {0}: ...)`); add it, commit, and run the release again",
+                    o.service
+                );
+            }
+        }
+        println!(
+            "consumer check: releasing although it breaks {} (--allow-break, named in the CHANGELOG)",
+            broken
+                .iter()
+                .map(|o| o.service.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The text of the CHANGELOG's Unreleased section.
+pub fn unreleased_section(changelog: &str) -> &str {
+    let Some(start) = changelog.find("## [Unreleased]") else {
+        return "";
+    };
+    let rest = &changelog[start + 3..];
+    let end = rest.find("\n## [").map_or(rest.len(), |i| i + 1);
+    &rest[..end]
+}
+
+/// The semver guard, the consumer check, then cargo-release for shared-lib
+/// at `level`. Without `execute` it is cargo-release's dry run: nothing is
+/// written. Returns the version it makes.
+pub fn release(
+    layout: &Layout,
+    registry: &Kellnr,
+    level: Level,
+    execute: bool,
+    allow_break: &[String],
+) -> Result<Version> {
     let next = semver_guard(layout, registry, level)?;
+    consumer_gate(layout, registry, &next, allow_break)?;
+    cargo_release(layout, registry, level, execute)?;
+    Ok(next)
+}
+
+/// cargo-release for shared-lib at `level`.
+fn cargo_release(layout: &Layout, registry: &Kellnr, level: Level, execute: bool) -> Result<()> {
     let cargo_release = CARGO_RELEASE.ensure()?;
     let mut cmd = Command::new(cargo_release);
     cmd.args(["release", level.as_str()])
         .current_dir(layout.project(SHARED_LIB))
-        .env("CARGO_REGISTRIES_LOCAL_INDEX", registry.index_url())
-        .env("CARGO_REGISTRIES_LOCAL_TOKEN", registry.token()?)
         .env("CARGO_TARGET_DIR", layout.target_dir().join("publish"));
+    publishing(&mut cmd, registry)?;
     if execute {
         cmd.args(["--execute", "--no-confirm"]);
     }
-    run(&mut cmd)?;
-    Ok(next)
+    run(&mut cmd)
 }
 
 #[cfg(test)]

@@ -1,22 +1,19 @@
-//! Which service pins which shared-lib, and moving one service.
+//! `cargo xtask status [--json]`: which shared-lib each service of the
+//! fleet requires and locks, the newest published, and a verdict.
 //!
 //! Requirements come from each service's Cargo.toml, locked versions from
 //! its Cargo.lock (cargo-lock), published versions from the registry's
 //! sparse index (crates-index). Manifests and lockfiles are only ever
 //! changed through cargo itself (`cargo add`, `cargo update --precise`).
 
-use std::process::Command;
-
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use semver::{Version, VersionReq};
 use serde::Serialize;
 
-use crate::fleet::{SERVICES, service_names};
 use crate::history::{self, SHARED_LIB};
 use crate::index::{self, Published};
+use crate::ops::registry::Kellnr;
 use crate::paths::Layout;
-use crate::registry::Kellnr;
-use crate::run::run;
 
 /// Where a service stands against the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -109,13 +106,15 @@ pub fn requirement(project_dir: &std::path::Path) -> Result<VersionReq> {
 
 /// The status of every service against `registry`.
 pub fn status(layout: &Layout, registry: &Kellnr) -> Result<Vec<Row>> {
-    let published = index::published(&registry.base_url(), SHARED_LIB)?;
+    let published = index::published(registry, SHARED_LIB)?;
     let newest = published
         .iter()
         .filter(|p| !p.yanked)
         .map(|p| p.version.clone())
         .max();
-    service_names()
+    layout
+        .fleet()?
+        .names()
         .into_iter()
         .map(|service| {
             let dir = layout.project(service);
@@ -134,13 +133,19 @@ pub fn status(layout: &Layout, registry: &Kellnr) -> Result<Vec<Row>> {
 
 /// The rows as an aligned text table.
 pub fn render(rows: &[Row]) -> String {
+    let w = rows
+        .iter()
+        .map(|r| r.service.len())
+        .max()
+        .unwrap_or(0)
+        .max(14);
     let mut out = format!(
-        "{:<14} {:<12} {:<8} {:<8} {}\n",
+        "{:<w$} {:<12} {:<8} {:<8} {}\n",
         "service", "requirement", "locked", "newest", "verdict"
     );
     for r in rows {
         out.push_str(&format!(
-            "{:<14} {:<12} {:<8} {:<8} {}\n",
+            "{:<w$} {:<12} {:<8} {:<8} {}\n",
             r.service,
             r.requirement,
             r.locked,
@@ -151,102 +156,16 @@ pub fn render(rows: &[Row]) -> String {
     out
 }
 
-/// What a bump did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Bumped {
-    /// The version locked before.
-    pub from: Version,
-    /// The version locked now.
-    pub to: Version,
-}
-
-/// Moves `service` to shared-lib `to` (the newest published when `None`)
-/// with `cargo add` and `cargo update --precise`, then runs its tests.
-/// Other services are not touched.
-pub fn bump(
-    layout: &Layout,
-    registry: &Kellnr,
-    service: &str,
-    to: Option<&Version>,
-) -> Result<Bumped> {
-    if !service_names().contains(&service) {
-        bail!(
-            "unknown service {service:?}; the services are {}",
-            service_names().join(", ")
-        );
+/// Runs `status`.
+pub fn run(layout: &Layout, json: bool) -> Result<()> {
+    let (registry, _) = super::registry(layout)?;
+    let rows = status(layout, &registry)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        print!("{}", render(&rows));
     }
-    let published = index::published(&registry.base_url(), SHARED_LIB)?;
-    let listing = published
-        .iter()
-        .map(|p| format!("{}{}", p.version, if p.yanked { " (yanked)" } else { "" }))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let target = match to {
-        Some(v) => match published.iter().find(|p| &p.version == v) {
-            None => bail!(
-                "{SHARED_LIB} {v} is not published in the registry (published: {listing}); release it first"
-            ),
-            Some(p) if p.yanked => {
-                bail!("{SHARED_LIB} {v} is yanked; pick another version (published: {listing})")
-            }
-            Some(_) => v.clone(),
-        },
-        None => published
-            .iter()
-            .filter(|p| !p.yanked)
-            .map(|p| p.version.clone())
-            .max()
-            .with_context(|| {
-                format!("no {SHARED_LIB} version is published yet; run `cargo xtask up`")
-            })?,
-    };
-    let dir = layout.project(service);
-    let from = history::pin(&dir)?.version;
-    if from == target {
-        println!("{service} already locks {SHARED_LIB} {target}; nothing to do");
-        return Ok(Bumped { from, to: target });
-    }
-    let cargo = |args: &[&str]| {
-        let mut cmd = Command::new("cargo");
-        cmd.args(args)
-            .current_dir(&dir)
-            .env("CARGO_REGISTRIES_LOCAL_INDEX", registry.index_url())
-            .env("CARGO_TARGET_DIR", layout.target_dir());
-        cmd
-    };
-    run(&mut cargo(&[
-        "add",
-        &format!("{SHARED_LIB}@{target}"),
-        "--registry",
-        "local",
-    ]))?;
-    run(&mut cargo(&[
-        "update",
-        "-p",
-        SHARED_LIB,
-        "--precise",
-        &target.to_string(),
-    ]))?;
-    let locked = history::pin(&dir)?.version;
-    if locked != target {
-        bail!("{service}/Cargo.lock locks {SHARED_LIB} {locked} after the update, not {target}");
-    }
-    run(&mut cargo(&["test", "--locked"])).with_context(|| {
-        format!(
-            "{service}'s tests fail on {SHARED_LIB} {target}; the changed Cargo.toml and Cargo.lock are left \
-             for you to fix, or undo them with `git checkout -- {service}/Cargo.toml {service}/Cargo.lock`"
-        )
-    })?;
-    Ok(Bumped { from, to: target })
-}
-
-/// The other services, for the bump report.
-pub fn others(service: &str) -> Vec<&'static str> {
-    SERVICES
-        .iter()
-        .map(|s| s.name)
-        .filter(|n| *n != service)
-        .collect()
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,13 +1,17 @@
-//! `bench`: load on the real services and on a bare warp baseline in the
-//! same run, with wrk (Debian's package), over loopback, bounded in time.
+//! `cargo xtask bench`: load on the real services and on a bare warp
+//! baseline in the same run, with wrk (Debian's package), over loopback,
+//! bounded in time.
 //!
-//! Release builds of both services and of `bench/bare-warp` are started on
-//! free ports with their default settings (text logs of every request at
-//! `info`, to a file), except store limits raised so the load never fills
-//! them. Each endpoint gets `seconds` of load from `connections`
-//! connections; wrk reports requests/s and the latency distribution; peak
-//! RSS is each process's `VmHWM` after all runs.
+//! Release builds of every service in `fleet.toml` and of `bench/bare-warp`
+//! are started on free ports with their default settings (access logs at
+//! `info`, to a file), plus each service's `bench_env` (raised store limits
+//! so the load never fills them). The manifest's `[[bench.setup]]` requests
+//! run once, then each `[[bench.run]]` gets `seconds` of load from
+//! `connections` connections; wrk reports requests/s and the latency
+//! distribution; CPU per request comes from the answering process's
+//! `/proc/<pid>/stat`; peak RSS is each process's `VmHWM`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -15,10 +19,12 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use crate::fleet::{self, SERVICES};
+use crate::fleet;
+use crate::manifest::BenchRequest;
+use crate::ops::cargo::cargo;
+use crate::ops::procs::{self, free_port};
+use crate::ops::run::run;
 use crate::paths::Layout;
-use crate::procs::{self, free_port};
-use crate::run::run;
 
 /// How hard and how long to push.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +56,9 @@ pub struct Measured {
     pub socket_errors: u64,
     /// `requests_per_sec` divided by the bare baseline's.
     pub ratio_to_bare: f64,
+    /// CPU time (user + system) the answering process spent per request,
+    /// in microseconds (10 ms tick resolution over the whole run).
+    pub cpu_us_per_request: f64,
 }
 
 /// The whole result, as written to `bench-results/`.
@@ -164,7 +173,7 @@ impl Drop for Proc {
 fn start(
     name: &str,
     bin: &Path,
-    env: &[(&str, String)],
+    env: &[(String, String)],
     health: &str,
     logs: &Path,
 ) -> Result<Proc> {
@@ -178,75 +187,40 @@ fn start(
     })
 }
 
-fn wrk_script(dir: &Path, name: &str, body: &str) -> Result<PathBuf> {
-    let path = dir.join(format!("{name}.lua"));
-    std::fs::write(&path, body)?;
-    Ok(path)
+/// Runs `bench`: prints the table and writes it as JSON under
+/// `bench-results/` (git-ignored).
+pub fn run_bench(layout: &Layout, load: Load) -> Result<()> {
+    let report = bench(layout, load)?;
+    print!("{}", render(&report));
+    let dir = layout.root.join("bench-results");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("bench-{}.json", report.started_unix));
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    println!("written to {}", path.display());
+    Ok(())
 }
 
-/// Runs the benchmark and returns the report.
-pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
-    let wrk = ensure_wrk()?;
-    fleet::ensure_registry(layout)?;
-    fleet::publish_pinned(layout, &fleet::fleet_registry(layout))?;
-    eprintln!("==> release builds of both services and bench/bare-warp");
-    for project in ["user-service", "order-service", "bench/bare-warp"] {
-        run(Command::new("cargo")
-            .args(["build", "--release", "--locked", "--quiet"])
-            .current_dir(layout.project(project))
-            .env("CARGO_TARGET_DIR", layout.target_dir()))?;
-    }
-    let release = layout.target_dir().join("release");
-    let logs = layout.state_dir().join("bench");
-    std::fs::create_dir_all(&logs)?;
-    let (user_port, order_port, bare_port) = (free_port()?, free_port()?, free_port()?);
-    let user_url = format!("http://127.0.0.1:{user_port}");
-    let order_url = format!("http://127.0.0.1:{order_port}");
-    let bare_url = format!("http://127.0.0.1:{bare_port}");
-    let limits = [
-        ("MAX_USERS", "10000000".to_string()),
-        ("MAX_ORDERS", "10000000".to_string()),
-    ];
-    let users = start(
-        SERVICES[0].name,
-        &release.join(SERVICES[0].name),
-        &[&[("PORT", user_port.to_string())][..], &limits[..]].concat(),
-        &format!("{user_url}/ready"),
-        &logs,
-    )?;
-    let orders = start(
-        SERVICES[1].name,
-        &release.join(SERVICES[1].name),
-        &[
-            &[
-                ("PORT", order_port.to_string()),
-                ("USER_SERVICE_URL", user_url.clone()),
-            ][..],
-            &limits[..],
-        ]
-        .concat(),
-        &format!("{order_url}/ready"),
-        &logs,
-    )?;
-    let bare = start(
-        "bare-warp",
-        &release.join("bare-warp"),
-        &[("PORT", bare_port.to_string())],
-        &bare_url,
-        &logs,
-    )?;
-
-    let created = procs::http_client()
-        .post(format!("{user_url}/api/users"))
-        .json(&serde_json::json!({"name": "Bench", "email": "bench@example.com"}))
-        .send()?;
-    if created.status().as_u16() != 201 {
-        bail!("could not create the benchmark user: {}", created.status());
-    }
-    let scripts = tempfile::tempdir()?;
-    let post_user = wrk_script(
-        scripts.path(),
-        "post_user",
+/// The wrk Lua script for `req`: method, path, headers and a body whose
+/// `{unique}` becomes `<thread>-<n>`.
+fn wrk_lua(req: &BenchRequest) -> String {
+    let body = req.body.clone().unwrap_or_default();
+    let lua_str = |s: &str| format!("{s:?}");
+    let parts: Vec<&str> = body.split("{unique}").collect();
+    let body_expr = if parts.len() == 1 {
+        lua_str(&body)
+    } else {
+        parts
+            .iter()
+            .map(|p| lua_str(p))
+            .collect::<Vec<_>>()
+            .join(" .. id .. \"-\" .. n .. ")
+    };
+    let headers = if req.body.is_some() {
+        r#"{["content-type"] = "application/json"}"#
+    } else {
+        "{}"
+    };
+    format!(
         r#"-- `id` is a global: setup() runs in wrk's main Lua state and sets it
 -- in each thread's state; a `local` would be captured as 0 everywhere.
 id = 0
@@ -254,95 +228,155 @@ local n = 0
 function setup(thread) id = id + 1; thread:set("id", id) end
 function request()
   n = n + 1
-  local body = string.format('{"name":"b","email":"u%d-%d@bench.example"}', id, n)
-  return wrk.format("POST", "/api/users", {["content-type"] = "application/json"}, body)
+  return wrk.format({method}, {path}, {headers}, {body})
 end
 "#,
+        method = lua_str(&req.method),
+        path = lua_str(&req.path),
+        body = if req.body.is_some() {
+            body_expr
+        } else {
+            "nil".into()
+        },
+    )
+}
+
+/// Runs the benchmark and returns the report.
+pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
+    let wrk = ensure_wrk()?;
+    let fleet = layout.fleet()?;
+    let (registry, _) = super::registry(layout)?;
+    super::publish_pinned(layout, &registry)?;
+    eprintln!("==> release builds of every service and bench/bare-warp");
+    let projects = fleet.names().into_iter().chain(["bench/bare-warp"]);
+    for project in projects {
+        run(&mut cargo(
+            layout,
+            layout.project(project),
+            &["build", "--release", "--locked", "--quiet"],
+        ))?;
+    }
+    let release = layout.target_dir().join("release");
+    let logs = layout.state_dir().join("bench");
+    std::fs::create_dir_all(&logs)?;
+    let mut ports = BTreeMap::new();
+    for s in &fleet.services {
+        ports.insert(s.name.clone(), free_port()?);
+    }
+    let mut procs_by_name: Vec<Proc> = Vec::new();
+    for s in &fleet.services {
+        let mut env = fleet::service_env(&fleet, s, |s| ports[&s.name])?;
+        env.extend(s.bench_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let ready = format!("{}{}", fleet::url(ports[&s.name]), s.ready);
+        procs_by_name.push(start(&s.name, &release.join(&s.name), &env, &ready, &logs)?);
+    }
+    let bare_port = free_port()?;
+    let bare_url = fleet::url(bare_port);
+    let bare = start(
+        "bare-warp",
+        &release.join("bare-warp"),
+        &[("PORT".to_string(), bare_port.to_string())],
+        &bare_url,
+        &logs,
     )?;
-    let post_order = wrk_script(
-        scripts.path(),
-        "post_order",
-        r#"wrk.method = "POST"
-wrk.headers["content-type"] = "application/json"
-wrk.body = '{"user_id":1,"items":[{"sku":"BENCH","quantity":2,"unit_price_cents":1999}]}'
-"#,
-    )?;
+    let http = crate::ops::http::client();
+    for req in &fleet.bench.setup {
+        let url = format!("{}{}", fleet::url(ports[&req.service]), req.path);
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .with_context(|| format!("bench setup: bad method {:?}", req.method))?;
+        let mut call = http.request(method, &url);
+        if let Some(body) = &req.body {
+            call = call
+                .header("content-type", "application/json")
+                .body(body.replace("{unique}", "setup"));
+        }
+        let resp = call.send()?;
+        if !resp.status().is_success() {
+            bail!("bench setup {} answered {}", req.label(), resp.status());
+        }
+    }
 
     let started_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let runs: Vec<(&str, &str, String, Option<&Path>)> = vec![
-        (
-            "GET / (bare warp)",
-            "bare-warp",
-            format!("{bare_url}/"),
-            None,
-        ),
-        ("GET /", "user-service", format!("{user_url}/"), None),
-        (
-            "GET /api/users/{id}",
-            "user-service",
-            format!("{user_url}/api/users/1"),
-            None,
-        ),
-        (
-            "POST /api/users",
-            "user-service",
-            format!("{user_url}/api/users"),
-            Some(&post_user),
-        ),
-        (
-            "POST /api/orders",
-            "order-service",
-            format!("{order_url}/api/orders"),
-            Some(&post_order),
-        ),
-    ];
+    let scripts = tempfile::tempdir()?;
+    let bare_run = BenchRequest {
+        name: Some("GET / (bare warp)".into()),
+        service: "bare-warp".into(),
+        method: "GET".into(),
+        path: "/".into(),
+        body: None,
+    };
     let mut results: Vec<Measured> = Vec::new();
     let mut after_reads = Vec::new();
-    for (endpoint, target, url, script) in runs {
-        if script.is_some() && after_reads.is_empty() {
-            for p in [&users, &orders, &bare] {
+    let all_procs = || procs_by_name.iter().chain(std::iter::once(&bare));
+    for (i, req) in std::iter::once(&bare_run)
+        .chain(&fleet.bench.run)
+        .enumerate()
+    {
+        if req.method != "GET" && after_reads.is_empty() {
+            for p in all_procs() {
                 after_reads.push((p.name.clone(), peak_rss_kib(p.child.id())?));
             }
         }
+        let target = all_procs()
+            .find(|p| p.name == req.service)
+            .context("bench request for a service that is not running")?;
+        let base = if req.service == "bare-warp" {
+            bare_url.clone()
+        } else {
+            fleet::url(ports[&req.service])
+        };
         eprintln!(
-            "==> {endpoint}: {}s, {} connections",
-            load.seconds, load.connections
+            "==> {}: {}s, {} connections",
+            req.label(),
+            load.seconds,
+            load.connections
         );
-        let mut cmd = Command::new(&wrk);
-        cmd.args([
-            format!("-t{}", load.threads),
-            format!("-c{}", load.connections),
-            format!("-d{}s", load.seconds),
-            "--timeout".into(),
-            "2s".into(),
-            "--latency".into(),
-        ]);
-        if let Some(script) = script {
-            cmd.arg("-s").arg(script);
-        }
-        let out = cmd.arg(&url).output().context("cannot run wrk")?;
+        let script = scripts.path().join(format!("run-{i}.lua"));
+        std::fs::write(&script, wrk_lua(req))?;
+        let cpu_before = cpu_ticks(target.child.id())?;
+        let out = Command::new(&wrk)
+            .args([
+                format!("-t{}", load.threads),
+                format!("-c{}", load.connections),
+                format!("-d{}s", load.seconds),
+                "--timeout".into(),
+                "2s".into(),
+                "--latency".into(),
+                "-s".into(),
+            ])
+            .arg(&script)
+            .arg(format!("{base}{}", req.path))
+            .output()
+            .context("cannot run wrk")?;
+        let cpu = cpu_ticks(target.child.id())?.saturating_sub(cpu_before);
         let text = String::from_utf8_lossy(&out.stdout);
         let (rps, p50, p99, non_2xx, socket_errors) = parse_wrk(&text)?;
+        let requests = rps * f64::from(load.seconds);
         let bare_rps = results.first().map(|b| b.requests_per_sec).unwrap_or(rps);
         results.push(Measured {
-            endpoint: endpoint.to_string(),
-            target: target.to_string(),
+            endpoint: req.label(),
+            target: req.service.clone(),
             requests_per_sec: rps,
             p50_ms: p50,
             p99_ms: p99,
             non_2xx,
             socket_errors,
             ratio_to_bare: if bare_rps > 0.0 { rps / bare_rps } else { 0.0 },
+            cpu_us_per_request: if requests > 0.0 {
+                cpu as f64 * 1e6 / clock_ticks_per_sec() / requests
+            } else {
+                0.0
+            },
         });
     }
     let mut peaks = Vec::new();
-    for p in [&users, &orders, &bare] {
+    for p in all_procs() {
         peaks.push((p.name.clone(), peak_rss_kib(p.child.id())?));
     }
-    drop((users, orders, bare));
+    drop((procs_by_name, bare));
     Ok(Report {
         started_unix,
         seconds: load.seconds,
@@ -353,22 +387,45 @@ wrk.body = '{"user_id":1,"items":[{"sku":"BENCH","quantity":2,"unit_price_cents"
     })
 }
 
+/// User plus system CPU time of `pid` so far, in clock ticks
+/// (`/proc/<pid>/stat` fields 14 and 15).
+fn cpu_ticks(pid: u32) -> Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let after = stat.rsplit(") ").next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // After the command name: field 3 is index 0, so utime (14) is 11.
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Ok(tick(11) + tick(12))
+}
+
+/// Clock ticks per second of `/proc/<pid>/stat`: USER_HZ, which Linux
+/// fixes at 100 for user space on every architecture it runs here.
+fn clock_ticks_per_sec() -> f64 {
+    100.0
+}
+
 /// The report as a table.
 pub fn render(report: &Report) -> String {
     let mut out = format!(
-        "{:<22} {:<14} {:>10} {:>9} {:>9} {:>8} {:>8}\n",
-        "endpoint", "process", "req/s", "p50 ms", "p99 ms", "errors", "x bare"
+        "{:<22} {:<14} {:>10} {:>9} {:>9} {:>8} {:>8} {:>10}\n",
+        "endpoint", "process", "req/s", "p50 ms", "p99 ms", "errors", "x bare", "CPU us/req"
     );
     for r in &report.results {
         out.push_str(&format!(
-            "{:<22} {:<14} {:>10.0} {:>9.2} {:>9.2} {:>8} {:>8.2}\n",
+            "{:<22} {:<14} {:>10.0} {:>9.2} {:>9.2} {:>8} {:>8.2} {:>10.1}\n",
             r.endpoint,
             r.target,
             r.requests_per_sec,
             r.p50_ms,
             r.p99_ms,
             r.non_2xx + r.socket_errors,
-            r.ratio_to_bare
+            r.ratio_to_bare,
+            r.cpu_us_per_request
         ));
     }
     out.push_str(&format!(

@@ -1,0 +1,39 @@
+//! `{{name}}`: reads its settings from the environment and serves until
+//! SIGTERM or Ctrl-C. Everything else lives in the library.
+
+use std::process::ExitCode;
+
+use {{crate}}::{Config, run};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("{{name}}: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(err) = shared_lib::telemetry::init(config.server.log_format, std::io::stdout) {
+        eprintln!("{{name}}: {err}");
+        return ExitCode::from(2);
+    }
+    let listener = match tokio::net::TcpListener::bind(config.server.addr()).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!(
+                "{{name}}: cannot listen on {}: {err} (set PORT or BIND_ADDR)",
+                config.server.addr()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    tracing::info!(addr = %config.server.addr(), shared_lib = shared_lib::VERSION, "{{name}} listening");
+    match run(listener, config, shared_lib::server::shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(%err, "server failed");
+            ExitCode::from(1)
+        }
+    }
+}

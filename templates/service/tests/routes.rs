@@ -1,0 +1,34 @@
+//! The API in-process, through warp's test client.
+
+mod common;
+
+use serde_json::Value;
+use warp::test::request;
+
+#[tokio::test]
+async fn the_root_names_the_service_and_its_shared_lib() {
+    let api = {{crate}}::routes::routes(common::state());
+    let resp = request().path("/").reply(&api).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(body["service"], "{{name}}");
+    assert_eq!(body["shared_lib_version"], shared_lib::VERSION);
+}
+
+#[tokio::test]
+async fn hello_greets_and_bad_names_get_the_shared_error_body() {
+    let api = {{crate}}::routes::routes(common::state());
+    let resp = request().path("/api/hello?name=Ada").reply(&api).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(body["greeting"], "hello, Ada");
+    for (path, status, code) in [
+        ("/api/hello?name=%20", 422, "invalid_name"),
+        ("/nowhere", 404, "not_found"),
+    ] {
+        let resp = request().path(path).reply(&api).await;
+        assert_eq!(resp.status(), status, "{path}");
+        let body: Value = serde_json::from_slice(resp.body()).unwrap();
+        assert_eq!(body["code"], code, "{path}");
+    }
+}

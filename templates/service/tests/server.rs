@@ -1,0 +1,14 @@
+//! The real server on port 0, over real sockets.
+
+mod common;
+
+#[tokio::test]
+async fn it_serves_until_shutdown_and_then_exits_cleanly() {
+    let mut app = common::spawn_app().await;
+    let resp = reqwest::get(app.url("/ready")).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().contains_key("x-request-id"));
+    app.stop.take().unwrap().send(()).unwrap();
+    app.server.await.unwrap().unwrap();
+    assert!(reqwest::get(app.url("/health")).await.is_err(), "the listener is closed");
+}

@@ -1,0 +1,27 @@
+//! `cargo xtask down [--docker]`: stops what `up` started, by the pid
+//! records in `.fleet/`, and nothing else; registry data stays.
+
+use anyhow::Result;
+
+use crate::fleet;
+use crate::ops::docker;
+use crate::ops::run::run;
+use crate::paths::Layout;
+
+/// Runs `down`.
+pub fn run_native(layout: &Layout) -> Result<()> {
+    let stopped = fleet::down(layout)?;
+    for (name, pid) in &stopped {
+        println!("stopped {name} (pid {pid})");
+    }
+    if stopped.is_empty() {
+        println!("nothing to stop: no process started by `cargo xtask up` is running");
+    }
+    Ok(())
+}
+
+/// Runs `down --docker`: `docker compose down`; the registry volume stays.
+pub fn run_docker(layout: &Layout) -> Result<()> {
+    docker::engine()?;
+    run(docker::compose(layout, &fleet::fleet_registry(layout))?.arg("down"))
+}

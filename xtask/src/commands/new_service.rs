@@ -1,0 +1,253 @@
+//! `cargo xtask new-service NAME [--port N]`: a new service with the same
+//! shape as the others, from the template in `templates/service/` (src
+//! layout, tests, README, Dockerfile, .dockerignore), pinned by semver to
+//! the newest shared-lib in the registry, with a Cargo.lock. It is added to
+//! `fleet.toml` and `docker-compose.yml`; every command picks it up from
+//! there.
+//!
+//! The Cargo.lock starts from the lockfile of the service that pins the
+//! newest shared-lib, trimmed by cargo to what the new service uses, so it
+//! shares the fleet's tested dependency versions instead of whatever is
+//! newest on crates.io.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use semver::Version;
+
+use crate::history::{self, SHARED_LIB};
+use crate::index;
+use crate::manifest::{self, Fleet};
+use crate::ops::cargo::{cargo, reading};
+use crate::ops::registry::Kellnr;
+use crate::ops::run::capture;
+use crate::paths::Layout;
+
+/// Runs `new-service`.
+pub fn run(layout: &Layout, name: &str, port: Option<u16>) -> Result<()> {
+    manifest::check_name(name)?;
+    let (registry, _) = super::registry(layout)?;
+    super::publish_pinned(layout, &registry)?;
+    let created = create(layout, &registry, name, port)?;
+    println!(
+        "created {name} on port {} with {SHARED_LIB} {} (added to {} and docker-compose.yml)",
+        created.port,
+        created.shared_lib,
+        manifest::FILE
+    );
+    println!(
+        "next: `cargo xtask up` starts it with the fleet; `cd {name} && cargo test --locked` tests it;"
+    );
+    println!(
+        "      commit it: git add {name} {} docker-compose.yml && git commit -m \"{name}: new service\"",
+        manifest::FILE
+    );
+    Ok(())
+}
+
+/// What [`create`] made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// Its port.
+    pub port: u16,
+    /// The shared-lib version it pins.
+    pub shared_lib: Version,
+}
+
+/// Creates the service `name` in `layout`'s checkout, pinned to the newest
+/// shared-lib in `registry`.
+pub fn create(
+    layout: &Layout,
+    registry: &Kellnr,
+    name: &str,
+    port: Option<u16>,
+) -> Result<Created> {
+    manifest::check_name(name)?;
+    let fleet = layout.fleet()?;
+    if fleet.service(name).is_ok() {
+        bail!("{name} is already in {}", manifest::FILE);
+    }
+    let dir = layout.project(name);
+    if dir.exists() {
+        bail!(
+            "{} already exists; pick another name or remove it",
+            dir.display()
+        );
+    }
+    if [
+        SHARED_LIB,
+        "xtask",
+        "registry",
+        "bench",
+        "templates",
+        "target",
+    ]
+    .contains(&name)
+    {
+        bail!("{name} is a directory the repository already uses; pick another name");
+    }
+    let port = match port {
+        Some(p) if fleet.services.iter().any(|s| s.port == p) => {
+            bail!("port {p} is taken by another service in {}", manifest::FILE)
+        }
+        Some(0) => bail!("--port 0 is not a port a service can be reached on"),
+        Some(p) => p,
+        None => next_port(&fleet),
+    };
+    let newest = index::published(registry, SHARED_LIB)?
+        .into_iter()
+        .filter(|p| !p.yanked)
+        .map(|p| p.version)
+        .max()
+        .context("no shared-lib version is published; run `cargo xtask up` first")?;
+
+    let result = (|| -> Result<()> {
+        render_template(&layout.root.join("templates/service"), &dir, &|text| {
+            text.replace("{{name}}", name)
+                .replace("{{crate}}", &name.replace('-', "_"))
+                .replace("{{port}}", &port.to_string())
+                .replace("{{shared_lib}}", &newest.to_string())
+        })?;
+        // Formatted for its own name (imports sort by crate name).
+        capture(&mut cargo(layout, &dir, &["fmt"]))?;
+        seed_lockfile(layout, &fleet, &dir, &newest)?;
+        let mut update = cargo(layout, &dir, &["update", "--workspace", "--quiet"]);
+        reading(&mut update, registry)?;
+        capture(&mut update)?;
+        let locked = history::pin(&dir)?.version;
+        if locked != newest {
+            bail!("{name}/Cargo.lock locks {SHARED_LIB} {locked}, not {newest}");
+        }
+        Ok(())
+    })();
+    if let Err(err) = result {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(err.context(format!("creating {name} failed; nothing was kept")));
+    }
+    append(
+        &layout.root.join(manifest::FILE),
+        &manifest_entry(name, port),
+    )?;
+    add_to_compose(
+        &layout.root.join("docker-compose.yml"),
+        &compose_entry(name, port),
+    )?;
+    Ok(Created {
+        port,
+        shared_lib: newest,
+    })
+}
+
+/// One past the highest port of the fleet.
+fn next_port(fleet: &Fleet) -> u16 {
+    fleet
+        .services
+        .iter()
+        .map(|s| s.port)
+        .max()
+        .map_or(8081, |p| p + 1)
+}
+
+/// Copies `from` to `to`, every file passed through `fill`.
+fn render_template(from: &Path, to: &Path, fill: &dyn Fn(&str) -> String) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)
+        .with_context(|| format!("cannot read the template {}", from.display()))?
+    {
+        let entry = entry?;
+        let dst = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            render_template(&entry.path(), &dst, fill)?;
+        } else {
+            let text = std::fs::read_to_string(entry.path())?;
+            std::fs::write(&dst, fill(&text))?;
+        }
+    }
+    Ok(())
+}
+
+/// Starts the lockfile from the one of the service pinning `newest` (else
+/// the first service's), so versions match what the fleet already tests.
+fn seed_lockfile(layout: &Layout, fleet: &Fleet, dir: &Path, newest: &Version) -> Result<()> {
+    let seed = fleet
+        .services
+        .iter()
+        .find(|s| history::pin(&layout.project(&s.name)).is_ok_and(|p| &p.version == newest))
+        .or(fleet.services.first());
+    if let Some(seed) = seed {
+        std::fs::copy(
+            layout.project(&seed.name).join("Cargo.lock"),
+            dir.join("Cargo.lock"),
+        )?;
+    }
+    Ok(())
+}
+
+fn manifest_entry(name: &str, port: u16) -> String {
+    format!("\n[[service]]\nname = \"{name}\"\nport = {port}\nready = \"/ready\"\n")
+}
+
+fn compose_entry(name: &str, port: u16) -> String {
+    format!(
+        r#"  {name}:
+    build:
+      context: ./{name}
+      dockerfile: Dockerfile
+      network: host
+    image: shared-fleet/{name}:local
+    environment:
+      BIND_ADDR: 0.0.0.0
+      PORT: "{port}"
+      LOG_FORMAT: json
+    ports:
+      - "127.0.0.1:{port}:{port}"
+    healthcheck:
+      test: ["CMD", "curl", "-fsS", "http://127.0.0.1:{port}/ready"]
+      interval: 10s
+      timeout: 3s
+      start_period: 5s
+      retries: 3
+    restart: unless-stopped
+
+"#
+    )
+}
+
+fn append(path: &Path, text: &str) -> Result<()> {
+    let mut current = std::fs::read_to_string(path)?;
+    if !current.ends_with('\n') {
+        current.push('\n');
+    }
+    current.push_str(text);
+    std::fs::write(path, current).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Inserts a service block at the end of the compose file's `services:`
+/// (before the top-level `volumes:`).
+fn add_to_compose(path: &Path, block: &str) -> Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let at = text.find("\nvolumes:").map(|i| i + 1).with_context(|| {
+        format!(
+            "{} has no top-level volumes: to insert before",
+            path.display()
+        )
+    })?;
+    let mut out = text[..at].to_string();
+    out.push_str(block);
+    out.push_str(&text[at..]);
+    std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_port_follows_the_highest() {
+        let fleet = Fleet::parse("[[service]]\nname = \"a\"\nport = 8081\nready = \"/r\"\n[[service]]\nname = \"b\"\nport = 8090\nready = \"/r\"\n").unwrap();
+        assert_eq!(next_port(&fleet), 8091);
+        let entry = manifest_entry("c", 8091);
+        let text = format!("[[service]]\nname = \"a\"\nport = 8081\nready = \"/r\"\n{entry}");
+        assert_eq!(Fleet::parse(&text).unwrap().names(), ["a", "c"]);
+    }
+}

@@ -1,0 +1,21 @@
+//! git, always as `git -C <root>` so the working directory never matters.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::Result;
+
+use crate::ops::run::capture;
+
+/// `git -C root`.
+pub fn git(root: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C").arg(root);
+    cmd
+}
+
+/// Whether `path` (relative to `root`) has uncommitted changes.
+pub fn is_dirty(root: &Path, path: &str) -> Result<bool> {
+    let out = capture(git(root).args(["status", "--porcelain", "--", path]))?;
+    Ok(!out.trim().is_empty())
+}

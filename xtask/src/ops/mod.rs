@@ -1,0 +1,22 @@
+//! Every side effect of xtask, behind one small layer: running cargo and
+//! git, HTTP, background processes, the Kellnr instance, tool installs.
+//! The commands decide what to do; these modules do it.
+//!
+//! - [`cargo`]: a cargo command set up once for this checkout (the shared
+//!   target dir, the registry and its token).
+//! - [`docker`]: the Docker engine and `docker compose`.
+//! - [`git`]: `git -C <root>`.
+//! - [`http`]: the blocking HTTP client for the registry and health checks.
+//! - [`run`]: running a command with errors that name it.
+//! - [`procs`]: background processes, pid records, readiness waits.
+//! - [`registry`]: one Kellnr instance: start, health, token.
+//! - [`tools`]: pinned cargo tools installed once per machine.
+
+pub mod cargo;
+pub mod docker;
+pub mod git;
+pub mod http;
+pub mod procs;
+pub mod registry;
+pub mod run;
+pub mod tools;

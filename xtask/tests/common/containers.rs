@@ -1,0 +1,450 @@
+//! The container checks, for any checkout (the tests run them on this
+//! one and on a clone with a service added by `new-service`).
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use docker_compose_types::{
+    BuildStep, Compose, DependsOnOptions, Environment, HealthcheckTest, Ports, Service,
+};
+use dockerfile_parser::{Dockerfile, Instruction};
+use xtask::history;
+use xtask::ops::tools::CARGO_CHEF;
+use xtask::paths::Layout;
+
+fn compose(layout: &Layout) -> Compose {
+    let path = layout.root.join("docker-compose.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
+}
+
+fn service<'a>(compose: &'a Compose, name: &str) -> &'a Service {
+    compose
+        .services
+        .0
+        .get(name)
+        .and_then(Option::as_ref)
+        .unwrap_or_else(|| panic!("no service {name}"))
+}
+
+fn env(service: &Service) -> BTreeMap<String, String> {
+    match &service.environment {
+        Environment::KvPair(map) => map
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_ref().map(|v| v.to_string()).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        Environment::List(list) => list
+            .iter()
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+fn healthcheck(service: &Service) -> String {
+    match service.healthcheck.as_ref().and_then(|h| h.test.as_ref()) {
+        Some(HealthcheckTest::Multiple(words)) => words.join(" "),
+        Some(HealthcheckTest::Single(line)) => line.clone(),
+        None => String::new(),
+    }
+}
+
+fn ports(service: &Service) -> Vec<String> {
+    match &service.ports {
+        Ports::Short(list) => list.clone(),
+        Ports::Long(_) => panic!("use the short port syntax"),
+    }
+}
+
+/// The sparse index URL every Cargo.lock and the root config use.
+fn fleet_index(layout: &Layout) -> String {
+    let config: toml::Table =
+        toml::from_str(&std::fs::read_to_string(layout.root.join(".cargo/config.toml")).unwrap())
+            .unwrap();
+    config["registries"]["local"]["index"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The compose file runs the registry and every service of the manifest
+/// as natively.
+pub fn check_compose(layout: &Layout) {
+    let compose = compose(layout);
+    let fleet = layout.fleet().unwrap();
+
+    let registry = service(&compose, "registry");
+    let image = registry.image.as_deref().unwrap();
+    let (name, tag) = image
+        .rsplit_once(':')
+        .expect("the registry image is pinned by tag");
+    assert_eq!(name, "ghcr.io/kellnr/kellnr");
+    assert!(
+        tag.chars().next().unwrap().is_ascii_digit() && tag != "latest",
+        "{image}"
+    );
+    assert_eq!(ports(registry), ["127.0.0.1:8000:8000"]);
+    assert!(healthcheck(registry).contains("http://127.0.0.1:8000/api/v1/health"));
+    assert!(
+        compose.volumes.0.contains_key("kellnr-data"),
+        "a named volume keeps the registry data"
+    );
+    let registry_env = env(registry);
+    assert_eq!(registry_env["KELLNR_ORIGIN__HOSTNAME"], "127.0.0.1");
+    assert_eq!(registry_env["KELLNR_ORIGIN__PORT"], "8000");
+    for (key, value) in &registry_env {
+        if key.contains("TOKEN") || key.contains("PWD") {
+            assert!(
+                value.starts_with("${"),
+                "{key} must come from the environment, not the file: {value}"
+            );
+        }
+    }
+    assert!(registry.restart.is_some());
+
+    for svc in &layout.fleet().unwrap().services {
+        let s = service(&compose, &svc.name);
+        let Some(BuildStep::Advanced(build)) = &s.build_ else {
+            panic!(
+                "{}: build must name its context, Dockerfile and network",
+                svc.name
+            )
+        };
+        let context = layout.root.join(&build.context);
+        assert_eq!(context, layout.project(&svc.name), "{}", svc.name);
+        assert!(
+            context
+                .join(build.dockerfile.as_deref().unwrap_or("Dockerfile"))
+                .is_file()
+        );
+        assert!(
+            context.join(".dockerignore").is_file(),
+            "{}: no .dockerignore",
+            svc.name
+        );
+        assert_eq!(
+            build.network.as_deref(),
+            Some("host"),
+            "{}: the build must reach 127.0.0.1:8000",
+            svc.name
+        );
+        assert_eq!(
+            ports(s),
+            [format!("127.0.0.1:{0}:{0}", svc.port)],
+            "{}",
+            svc.name
+        );
+        let e = env(s);
+        assert_eq!(e["PORT"], svc.port.to_string(), "{}", svc.name);
+        assert_eq!(e["BIND_ADDR"], "0.0.0.0", "{}", svc.name);
+        assert!(
+            healthcheck(s).contains(&format!("http://127.0.0.1:{}/ready", svc.port)),
+            "{}",
+            svc.name
+        );
+        assert!(s.restart.is_some(), "{}", svc.name);
+    }
+    // Each call of the manifest: the callee's compose URL, and the caller
+    // starts once the callee is healthy.
+    for svc in &fleet.services {
+        let s = service(&compose, &svc.name);
+        for call in &svc.calls {
+            let callee = fleet.service(&call.service).unwrap();
+            assert_eq!(
+                env(s)[&call.env],
+                format!("http://{}:{}", callee.name, callee.port),
+                "{}",
+                svc.name
+            );
+            let DependsOnOptions::Conditional(deps) = &s.depends_on else {
+                panic!("{}: depends_on needs conditions", svc.name)
+            };
+            assert_eq!(
+                deps[&callee.name].condition, "service_healthy",
+                "{}",
+                svc.name
+            );
+        }
+    }
+}
+
+fn dockerfile(layout: &Layout, service: &str) -> Dockerfile {
+    let path = layout.project(service).join("Dockerfile");
+    Dockerfile::parse(&std::fs::read_to_string(&path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn misc(instructions: &[&Instruction], name: &str) -> Vec<String> {
+    instructions
+        .iter()
+        .filter_map(|i| i.as_misc())
+        .filter(|m| m.instruction.content.eq_ignore_ascii_case(name))
+        .map(|m| m.arguments.to_string().trim().to_string())
+        .collect()
+}
+
+fn run_lines(instructions: &[&Instruction]) -> Vec<String> {
+    instructions
+        .iter()
+        .filter_map(|i| i.as_run())
+        .filter_map(|r| r.as_shell())
+        .map(|s| {
+            s.to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+fn env_vars(instructions: &[&Instruction]) -> BTreeMap<String, String> {
+    instructions
+        .iter()
+        .filter_map(|i| i.as_env())
+        .flat_map(|e| e.vars.iter())
+        .map(|v| {
+            (
+                v.key.content.clone(),
+                v.value.to_string().trim().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Each Dockerfile builds `--locked` against the lockfile's index, keeps
+/// tokens out, runs as non-root with a healthcheck on its port.
+pub fn check_dockerfiles(layout: &Layout) {
+    let index = fleet_index(layout);
+    for svc in &layout.fleet().unwrap().services {
+        let file = dockerfile(layout, &svc.name);
+        let stages = file.stages();
+        assert!(stages.stages.len() >= 2, "{}: multi-stage", svc.name);
+        let all: Vec<&Instruction> = file.instructions.iter().collect();
+        let runtime = stages.stages.last().unwrap();
+
+        // The registry URL of the build is the one in Cargo.lock.
+        let build_env = env_vars(&all);
+        assert_eq!(
+            build_env["CARGO_REGISTRIES_LOCAL_INDEX"], index,
+            "{}",
+            svc.name
+        );
+        assert_eq!(
+            history::pin(&layout.project(&svc.name)).unwrap().source,
+            index,
+            "{}",
+            svc.name
+        );
+
+        // No token anywhere: not as ARG, ENV, or a copied file.
+        let text = &file.content;
+        assert!(
+            !text.contains("CARGO_REGISTRIES_LOCAL_TOKEN"),
+            "{}",
+            svc.name
+        );
+        for instruction in &all {
+            if let Some(arg) = instruction.as_arg() {
+                assert!(
+                    !arg.name.content.to_uppercase().contains("TOKEN"),
+                    "{}",
+                    svc.name
+                );
+            }
+            if let Some(copy) = instruction.as_copy() {
+                for source in &copy.sources {
+                    assert!(
+                        !source.content.contains("token") && !source.content.contains("registry"),
+                        "{}",
+                        svc.name
+                    );
+                }
+            }
+        }
+        assert!(
+            build_env.keys().all(|k| !k.contains("TOKEN")),
+            "{}",
+            svc.name
+        );
+
+        // Every cargo build or cook is --locked; the binary built is the service.
+        let runs = run_lines(&all);
+        let builds: Vec<&String> = runs
+            .iter()
+            .filter(|r| r.contains("cargo build") || r.contains("chef cook"))
+            .collect();
+        assert!(!builds.is_empty(), "{}", svc.name);
+        assert!(
+            builds.iter().all(|r| r.contains("--locked")),
+            "{}: {builds:?}",
+            svc.name
+        );
+        assert!(
+            runs.iter()
+                .any(|r| r.contains(&format!("--bin {}", svc.name))),
+            "{}",
+            svc.name
+        );
+        // The cargo-chef in the image is the one the native check installs.
+        assert!(
+            runs.iter().any(|r| r.contains(&format!(
+                "cargo-chef --version {} --locked",
+                CARGO_CHEF.version
+            ))),
+            "{}",
+            svc.name
+        );
+
+        // Runtime: non-root, healthcheck on /ready, the service's port.
+        let users = misc(&runtime.instructions, "USER");
+        let user = users
+            .last()
+            .unwrap_or_else(|| panic!("{}: the runtime stage sets no USER", svc.name));
+        assert!(
+            user != "root" && user != "0" && !user.starts_with("0:"),
+            "{}: runs as {user}",
+            svc.name
+        );
+        let health = misc(&runtime.instructions, "HEALTHCHECK").join(" ");
+        assert!(
+            health.contains(&format!("http://127.0.0.1:{}/ready", svc.port)),
+            "{}: {health}",
+            svc.name
+        );
+        assert_eq!(
+            misc(&runtime.instructions, "EXPOSE"),
+            [svc.port.to_string()],
+            "{}",
+            svc.name
+        );
+        let runtime_env = env_vars(&runtime.instructions);
+        assert!(
+            runtime_env
+                .values()
+                .any(|v| v.contains(&format!("PORT={}", svc.port)) || v == &svc.port.to_string()),
+            "{}: {runtime_env:?}",
+            svc.name
+        );
+
+        let ignore =
+            std::fs::read_to_string(layout.project(&svc.name).join(".dockerignore")).unwrap();
+        for pattern in ["target/", "*.token", ".env"] {
+            assert!(
+                ignore.lines().any(|l| l.trim() == pattern),
+                "{}: .dockerignore lacks {pattern}",
+                svc.name
+            );
+        }
+    }
+}
+
+/// Runs `line` as the Dockerfile would (`sh -c`), in `dir`, with `env`.
+fn sh(line: &str, dir: &Path, env: &BTreeMap<String, String>, path: &str, target: &Path) {
+    let status = Command::new("sh")
+        .args(["-c", line])
+        .current_dir(dir)
+        .envs(env)
+        .env("PATH", path)
+        .env("CARGO_TARGET_DIR", target)
+        .status()
+        .unwrap();
+    assert!(status.success(), "`{line}` failed in {}", dir.display());
+}
+
+/// Every cargo command of each Dockerfile's build stages runs natively.
+pub fn check_native_builds(layout: &Layout) {
+    let chef = CARGO_CHEF.path();
+    assert!(
+        chef.is_file(),
+        "cargo-chef is not installed: `cargo xtask test` installs it"
+    );
+    let path = format!(
+        "{}:{}",
+        chef.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // Release builds like the images', in a cache of their own.
+    let target = layout.target_dir().join("docker-native");
+    for svc in &layout.fleet().unwrap().services {
+        let file = dockerfile(layout, &svc.name);
+        let stages = file.stages();
+        let tmp = tempfile::tempdir().unwrap();
+        let mut env = BTreeMap::new();
+        for stage in stages
+            .stages
+            .iter()
+            .filter(|s| s.name.as_deref() != Some("runtime"))
+        {
+            let workdir = tmp.path().join(stage.name.as_deref().unwrap_or("stage"));
+            std::fs::create_dir_all(&workdir).unwrap();
+            for instruction in &stage.instructions {
+                if let Some(e) = instruction.as_env() {
+                    for v in &e.vars {
+                        env.insert(
+                            v.key.content.clone(),
+                            v.value.to_string().trim().to_string(),
+                        );
+                    }
+                }
+                if let Some(copy) = instruction.as_copy() {
+                    let sources: Vec<&str> =
+                        copy.sources.iter().map(|s| s.content.as_str()).collect();
+                    if sources == ["."] {
+                        copy_tree(&layout.project(&svc.name), &workdir);
+                    } else if copy.flags.iter().any(|f| f.name.content == "from") {
+                        // COPY --from=planner /build/recipe.json recipe.json
+                        let file = Path::new(sources[0]).file_name().unwrap();
+                        std::fs::copy(
+                            tmp.path().join("planner").join(file),
+                            workdir.join(copy.destination.content.as_str()),
+                        )
+                        .unwrap();
+                    }
+                }
+                if let Some(run) = instruction.as_run().and_then(|r| r.as_shell()) {
+                    let line = run
+                        .to_string()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    if line.starts_with("cargo ") && !line.starts_with("cargo install") {
+                        sh(&line, &workdir, &env, &path, &target);
+                    }
+                }
+            }
+        }
+        let binary = target.join("release").join(&svc.name);
+        assert!(
+            binary.is_file(),
+            "{}: no binary at {}",
+            svc.name,
+            binary.display()
+        );
+    }
+}
+
+/// `COPY . .` with the .dockerignore's effect on what matters: no target/.
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "target" {
+            continue;
+        }
+        let dest = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
