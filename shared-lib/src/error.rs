@@ -4,7 +4,7 @@
 //! machine-readable `code` and a human `message`:
 //!
 //! ```json
-//! {"code": "not_found", "message": "user 7 does not exist"}
+//! {"code": "user_not_found", "message": "user 7 does not exist"}
 //! ```
 //!
 //! Handlers reject with an [`ApiError`]; one `recover(handle_rejection)` at
@@ -18,6 +18,42 @@ use serde::{Deserialize, Serialize};
 use warp::http::StatusCode;
 use warp::reject::Reject;
 use warp::{Rejection, Reply};
+
+/// The stable `code`s shared-lib itself sends. Services define their own
+/// beside these (`user_not_found`, `email_taken` ...); clients may branch
+/// on all of them.
+pub mod codes {
+    /// No route matches the path.
+    pub const NOT_FOUND: &str = "not_found";
+    /// The path exists, not for that method.
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// The JSON body does not parse or does not fit the type.
+    pub const INVALID_BODY: &str = "invalid_body";
+    /// The body is over the limit.
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    /// A body came without content-length.
+    pub const LENGTH_REQUIRED: &str = "length_required";
+    /// The body is not application/json.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    /// The query string does not fit the endpoint.
+    pub const INVALID_QUERY: &str = "invalid_query";
+    /// A required header is missing.
+    pub const MISSING_HEADER: &str = "missing_header";
+    /// A header has a bad value.
+    pub const INVALID_HEADER: &str = "invalid_header";
+    /// A path id is not a positive integer.
+    pub const INVALID_ID: &str = "invalid_id";
+    /// A page limit is out of range.
+    pub const INVALID_LIMIT: &str = "invalid_limit";
+    /// The request took longer than the server allows.
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
+    /// The service cannot serve yet (a dependency is down).
+    pub const NOT_READY: &str = "not_ready";
+    /// A bounded store holds its maximum.
+    pub const STORE_FULL: &str = "store_full";
+    /// A bug; the cause is in the service log.
+    pub const INTERNAL: &str = "internal";
+}
 
 /// The JSON body of every error response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,7 +107,7 @@ impl ApiError {
     /// 408 Request Timeout: the request (body included) took longer than the
     /// server allows; the connection is closed after the answer.
     pub fn request_timeout(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", message)
+        ApiError::new(StatusCode::REQUEST_TIMEOUT, codes::REQUEST_TIMEOUT, message)
     }
 
     /// 503 Service Unavailable: a dependency is down or too slow, or a store is full.
@@ -84,7 +120,7 @@ impl ApiError {
         tracing::error!(%cause, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            codes::INTERNAL,
             "internal error; the cause is in the service log",
         )
     }
@@ -171,7 +207,7 @@ pub fn api_error_for(rejection: &Rejection) -> ApiError {
     };
 
     if rejection.is_not_found() {
-        return ApiError::not_found("not_found", "no such endpoint");
+        return ApiError::not_found(codes::NOT_FOUND, "no such endpoint");
     }
     if let Some(err) = rejection.find::<ApiError>() {
         return err.clone();
@@ -180,42 +216,48 @@ pub fn api_error_for(rejection: &Rejection) -> ApiError {
         let cause = std::error::Error::source(err)
             .map(ToString::to_string)
             .unwrap_or_else(|| err.to_string());
-        return ApiError::bad_request("invalid_body", format!("invalid JSON body: {cause}"));
+        return ApiError::bad_request(codes::INVALID_BODY, format!("invalid JSON body: {cause}"));
     }
     if rejection.find::<PayloadTooLarge>().is_some() {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            codes::PAYLOAD_TOO_LARGE,
             "request body is too large",
         );
     }
     if rejection.find::<LengthRequired>().is_some() {
         return ApiError::new(
             StatusCode::LENGTH_REQUIRED,
-            "length_required",
+            codes::LENGTH_REQUIRED,
             "a content-length header is required",
         );
     }
     if rejection.find::<UnsupportedMediaType>().is_some() {
         return ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            codes::UNSUPPORTED_MEDIA_TYPE,
             "the body must be application/json",
         );
     }
     if let Some(err) = rejection.find::<InvalidQuery>() {
-        return ApiError::bad_request("invalid_query", format!("invalid query string: {err}"));
+        return ApiError::bad_request(codes::INVALID_QUERY, format!("invalid query string: {err}"));
     }
     if let Some(err) = rejection.find::<MissingHeader>() {
-        return ApiError::bad_request("missing_header", format!("missing header {}", err.name()));
+        return ApiError::bad_request(
+            codes::MISSING_HEADER,
+            format!("missing header {}", err.name()),
+        );
     }
     if let Some(err) = rejection.find::<InvalidHeader>() {
-        return ApiError::bad_request("invalid_header", format!("invalid header {}", err.name()));
+        return ApiError::bad_request(
+            codes::INVALID_HEADER,
+            format!("invalid header {}", err.name()),
+        );
     }
     if rejection.find::<MethodNotAllowed>().is_some() {
         return ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            codes::METHOD_NOT_ALLOWED,
             "this endpoint does not accept that method",
         );
     }

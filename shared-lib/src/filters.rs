@@ -40,7 +40,7 @@ pub fn id_param() -> impl Filter<Extract = (u64,), Error = Rejection> + Clone {
         match raw.parse::<u64>() {
             Ok(id) if id > 0 => Ok(id),
             _ => Err(warp::reject::custom(ApiError::bad_request(
-                "invalid_id",
+                crate::error::codes::INVALID_ID,
                 format!("{raw:?} is not an id; ids are positive integers"),
             ))),
         }
@@ -119,7 +119,9 @@ where
                 Ok(()) => {
                     warp::reply::json(&serde_json::json!({"status": "ready"})).into_response()
                 }
-                Err(why) => ApiError::unavailable("not_ready", why).into_response(),
+                Err(why) => {
+                    ApiError::unavailable(crate::error::codes::NOT_READY, why).into_response()
+                }
             }
         }
     })

@@ -7,10 +7,13 @@
 //! - [`money`]: amounts in integer cents, overflow-checked, JSON-safe.
 //! - [`discount`]: the fleet's discount rule, with an injectable RNG.
 //! - [`wire`]: the JSON types the services exchange.
-//! - [`error`]: the one JSON error body and the warp rejection handler.
+//! - [`error`]: the one JSON error body, its stable codes and the warp
+//!   rejection handler.
 //! - [`filters`]: warp filters both services use (state, JSON bodies,
 //!   request id, health and readiness).
 //! - [`store`]: a bounded in-memory table with sequential ids.
+//! - [`sync`]: locks that keep serving after a panic elsewhere.
+//! - [`validate`]: field checks every service makes the same way.
 //! - [`server`]: serving a warp filter on a listener with request ids,
 //!   access logs and graceful shutdown.
 //!
@@ -24,7 +27,9 @@ pub mod filters;
 pub mod money;
 pub mod server;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
+pub mod validate;
 pub mod wire;
 
 /// The version of shared-lib compiled into this binary.

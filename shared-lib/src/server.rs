@@ -9,6 +9,15 @@
 //! - open a tracing span per request carrying that id and log one line when
 //!   the response leaves (status and latency),
 //! - copy the id onto every response, errors included.
+//!
+//! Every connection closes with a lingering close, as nginx does: after
+//! the server's last answer (a 413 sent without reading the body, say) it
+//! sends FIN, then reads and discards what the client is still sending,
+//! for at most [`LINGER_TIME`] and [`LINGER_BYTES`], before it closes.
+//! Closing with unread data would make the kernel send a reset, and a
+//! client that writes its whole body before reading (Python's urllib, many
+//! HTTP libraries) would get `Broken pipe` or `Connection reset` instead
+//! of the 413.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -30,6 +39,14 @@ use crate::error::ApiError;
 /// How long a client may take to send the request headers before its
 /// connection is closed (guards against slow-loris clients).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest a closing connection keeps reading what the client still
+/// sends after the server's last answer.
+pub const LINGER_TIME: Duration = Duration::from_secs(5);
+
+/// The most a closing connection reads and discards after the server's
+/// last answer (a body a few times over the 64 KiB limit, comfortably).
+pub const LINGER_BYTES: usize = 32 * 1024 * 1024;
 
 /// How long one request may take, from its headers to the end of its
 /// answer's production (body upload and handler included), by default.
@@ -136,7 +153,7 @@ where
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT)
             .serve_connection(
-                TokioIo::new(stream),
+                TokioIo::new(Lingering(Some(stream))),
                 TowerToHyperService::new(service.clone()),
             );
         let conn = graceful.watch(conn);
@@ -150,6 +167,102 @@ where
     tracing::info!("shutting down: waiting for in-flight requests");
     graceful.shutdown().await;
     Ok(())
+}
+
+/// A connection's socket that closes with a lingering close when hyper is
+/// done with it (see the module docs).
+struct Lingering(Option<tokio::net::TcpStream>);
+
+impl Lingering {
+    fn stream(
+        self: std::pin::Pin<&mut Self>,
+    ) -> std::io::Result<std::pin::Pin<&mut tokio::net::TcpStream>> {
+        match self.get_mut().0.as_mut() {
+            Some(stream) => Ok(std::pin::Pin::new(stream)),
+            None => Err(std::io::Error::from(std::io::ErrorKind::NotConnected)),
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $cx:ident, $call:ident $(, $arg:expr)*) => {
+        match $self.stream() {
+            Ok(stream) => stream.$call($cx $(, $arg)*),
+            Err(err) => std::task::Poll::Ready(Err(err)),
+        }
+    };
+}
+
+impl tokio::io::AsyncRead for Lingering {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        delegate!(self, cx, poll_read, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Lingering {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        delegate!(self, cx, poll_write, buf)
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        delegate!(self, cx, poll_write_vectored, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        delegate!(self, cx, poll_flush)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        delegate!(self, cx, poll_shutdown)
+    }
+}
+
+impl Drop for Lingering {
+    fn drop(&mut self) {
+        if let Some(stream) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(linger(stream));
+        }
+    }
+}
+
+/// Sends FIN, then reads and discards until the client closes, for at most
+/// [`LINGER_TIME`] and [`LINGER_BYTES`]; the socket closes when it returns.
+async fn linger(mut stream: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = stream.shutdown().await;
+    let deadline = tokio::time::Instant::now() + LINGER_TIME;
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut left = LINGER_BYTES;
+    while left > 0 {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => left = left.saturating_sub(n),
+            _ => break,
+        }
+    }
 }
 
 fn http_header(name: &'static str) -> warp::http::HeaderName {
@@ -226,6 +339,40 @@ mod tests {
         assert!(out.contains("connection: close"), "{out}");
         assert!(out.contains(r#""code":"request_timeout""#), "{out}");
         assert!(out.contains("x-request-id: "), "{out}");
+    }
+
+    /// A client that writes its whole body before reading anything, as
+    /// Python's urllib does, must read the 413 (no reset, no broken pipe).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_oversized_body_sent_whole_before_reading_still_gets_its_413() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let routes = warp::path("echo")
+            .and(crate::filters::json_body::<serde_json::Value>(64 * 1024))
+            .map(|v: serde_json::Value| warp::reply::json(&v))
+            .recover(handle_rejection);
+        tokio::spawn(serve(listener, routes, std::future::pending()));
+        for size in [256 * 1024, 1024 * 1024, 3 * 1024 * 1024, 8 * 1024 * 1024] {
+            for attempt in 0..3 {
+                let answer = tokio::task::spawn_blocking(move || {
+                    use std::io::{Read, Write};
+                    let mut s = std::net::TcpStream::connect(addr)?;
+                    let head = format!(
+                        "POST /echo HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {size}\r\n\r\n"
+                    );
+                    s.write_all(head.as_bytes())?;
+                    s.write_all(&vec![b' '; size])?;
+                    let mut out = String::new();
+                    s.read_to_string(&mut out)?;
+                    Ok::<_, std::io::Error>(out)
+                })
+                .await
+                .unwrap();
+                let out = answer.unwrap_or_else(|e| panic!("{size} bytes, try {attempt}: {e}"));
+                assert!(out.starts_with("HTTP/1.1 413"), "{size} bytes: {out}");
+                assert!(out.contains(r#""code":"payload_too_large""#), "{out}");
+            }
+        }
     }
 
     #[tokio::test]

@@ -45,7 +45,7 @@ impl From<StoreFull> for ApiError {
     /// A full store is a 503 with code `store_full`: the service still
     /// answers reads, it cannot take more writes until restarted.
     fn from(full: StoreFull) -> ApiError {
-        ApiError::unavailable("store_full", full.to_string())
+        ApiError::unavailable(crate::error::codes::STORE_FULL, full.to_string())
     }
 }
 

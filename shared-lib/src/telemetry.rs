@@ -1,7 +1,11 @@
 //! Tracing setup: one call at start-up.
 //!
 //! The level filter comes from `RUST_LOG` (default `info`); the format is
-//! text for people or JSON lines for log collectors. Text is coloured only
+//! text for people or JSON lines for log collectors. [`init_non_blocking`]
+//! (what the services use) moves the writing off the request path: lines
+//! go through a bounded in-memory queue to a writer thread; when the queue
+//! is full a request waits for room, so no line is ever dropped, and the
+//! returned [`LogGuard`] flushes what is queued when it is dropped at exit. Text is coloured only
 //! when stdout is a terminal and `NO_COLOR` is unset, so log files and
 //! container logs hold plain text. The writer is a
 //! parameter, so a test can capture logs; [`init_for_tests`] logs only when
@@ -87,6 +91,35 @@ where
     installed.map_err(|_| TelemetryError::AlreadyInitialised)
 }
 
+/// How many log lines may wait for the writer thread before a request that
+/// logs waits for room.
+pub const LOG_QUEUE_LINES: usize = 16_384;
+
+/// Flushes the queued log lines when dropped: keep it alive in `main` until
+/// the server has shut down.
+#[must_use = "dropping the guard stops the log writer; keep it until exit"]
+#[derive(Debug)]
+pub struct LogGuard {
+    /// Flushes and stops the writer thread when dropped; never read.
+    _worker: tracing_appender::non_blocking::WorkerGuard,
+}
+
+/// Like [`init`], with `writer` behind a bounded queue and its own thread:
+/// a request never waits for stdout unless [`LOG_QUEUE_LINES`] lines are
+/// already queued, and then it waits rather than losing a line.
+pub fn init_non_blocking<W>(format: LogFormat, writer: W) -> Result<LogGuard, TelemetryError>
+where
+    W: std::io::Write + Send + 'static,
+{
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .thread_name("log-writer")
+        .finish(writer);
+    init(format, writer)?;
+    Ok(LogGuard { _worker: guard })
+}
+
 /// For tests: logs as text through the test harness' capture when
 /// `TEST_LOG` is set, and stays silent otherwise. Safe to call many times.
 pub fn init_for_tests() {
@@ -113,6 +146,46 @@ mod tests {
             "xml".parse::<LogFormat>(),
             Err("expected `text` or `json`".to_string())
         );
+    }
+
+    #[test]
+    fn queued_lines_are_all_written_by_the_time_the_guard_drops() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Slow(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Slow {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                // Slower than the producer: the small queue fills up.
+                std::thread::yield_now();
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let out = Slow::default();
+        let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+            .lossy(false)
+            .buffered_lines_limit(4)
+            .finish(out.clone());
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(writer)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            for i in 0..2_000 {
+                tracing::info!(i, "line");
+            }
+        });
+        drop(guard);
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            text.lines().count(),
+            2_000,
+            "no line lost with a full queue"
+        );
+        assert!(text.lines().last().unwrap().contains("i=1999"));
     }
 
     #[test]

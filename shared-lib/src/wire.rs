@@ -119,6 +119,14 @@ impl PageQuery {
     /// Largest page size a client may ask for.
     pub const MAX_LIMIT: usize = 100;
 
+    /// The offset and the limit to use, or a 400 `invalid_limit` in the
+    /// shared error body when the limit is out of range.
+    pub fn bounds(self) -> Result<(usize, usize), crate::error::ApiError> {
+        self.resolve().map_err(|why| {
+            crate::error::ApiError::bad_request(crate::error::codes::INVALID_LIMIT, why)
+        })
+    }
+
     /// The offset and the limit to use, or a message when the limit is out of range.
     pub fn resolve(self) -> Result<(usize, usize), String> {
         let limit = self.limit.unwrap_or(Self::DEFAULT_LIMIT);
