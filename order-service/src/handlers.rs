@@ -6,6 +6,8 @@ use serde::Deserialize;
 use shared_lib::error::ApiError;
 use shared_lib::filters::RequestId;
 use shared_lib::money::{MAX_CENTS, subtotal};
+use shared_lib::sync::lock;
+use shared_lib::validate::bounded_text;
 use shared_lib::wire::{CreateOrder, Order, OrderLine, PageQuery};
 use warp::http::StatusCode;
 use warp::{Rejection, Reply};
@@ -47,7 +49,7 @@ pub async fn create_order(
     let sub = subtotal(lines.iter().map(|l| (l.unit_price_cents, l.quantity))).map_err(overflow)?;
     let units: u64 = lines.iter().map(|l| u64::from(l.quantity)).sum();
     let discount = {
-        let mut rng = state.rng.lock().unwrap_or_else(|p| p.into_inner());
+        let mut rng = lock(&state.rng);
         state.rule.price(sub, units, &mut *rng)
     };
     let order = state
@@ -93,9 +95,7 @@ pub async fn list_orders(query: OrderQuery, state: AppState) -> Result<impl Repl
         offset: query.offset,
         limit: query.limit,
     };
-    let (offset, limit) = page
-        .resolve()
-        .map_err(|why| warp::reject::custom(ApiError::bad_request("invalid_limit", why)))?;
+    let (offset, limit) = page.bounds()?;
     Ok(warp::reply::json(&state.store.page(
         query.user_id,
         offset,
@@ -122,14 +122,7 @@ pub fn price_lines(order: &CreateOrder) -> Result<Vec<OrderLine>, ApiError> {
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let sku = item.sku.trim();
-            let sku_chars = sku.chars().count();
-            if sku_chars == 0 || sku_chars > MAX_SKU_CHARS || sku.chars().any(char::is_control) {
-                return Err(ApiError::unprocessable(
-                    "invalid_sku",
-                    format!("items[{i}].sku must be 1 to {MAX_SKU_CHARS} characters without control characters"),
-                ));
-            }
+            let sku = bounded_text(&format!("items[{i}].sku"), "invalid_sku", &item.sku, MAX_SKU_CHARS)?;
             if item.quantity == 0 || item.quantity > MAX_QUANTITY {
                 return Err(ApiError::unprocessable(
                     "invalid_quantity",
@@ -137,7 +130,7 @@ pub fn price_lines(order: &CreateOrder) -> Result<Vec<OrderLine>, ApiError> {
                 ));
             }
             Ok(OrderLine {
-                sku: sku.to_string(),
+                sku,
                 quantity: item.quantity,
                 unit_price_cents: item.unit_price_cents,
                 line_total_cents: item.unit_price_cents.checked_mul(item.quantity).map_err(overflow)?,
@@ -151,4 +144,52 @@ fn overflow(_: shared_lib::money::MoneyError) -> ApiError {
         "amount_overflow",
         format!("the order total exceeds the maximum of {MAX_CENTS} cents"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared_lib::money::Cents;
+    use shared_lib::wire::OrderItem;
+
+    fn order(items: &[(&str, u32, u64)]) -> CreateOrder {
+        CreateOrder {
+            user_id: 1,
+            items: items
+                .iter()
+                .map(|(sku, quantity, cents)| OrderItem {
+                    sku: sku.to_string(),
+                    quantity: *quantity,
+                    unit_price_cents: Cents::new(*cents).unwrap(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn lines_are_trimmed_and_priced() {
+        let lines = price_lines(&order(&[(" BOOK ", 3, 1999), ("PEN", 1, 250)])).unwrap();
+        assert_eq!(lines[0].sku, "BOOK");
+        assert_eq!(lines[0].line_total_cents.get(), 5_997);
+        assert_eq!(lines[1].line_total_cents.get(), 250);
+    }
+
+    #[test]
+    fn bad_lines_are_named_by_index() {
+        let cases = [
+            (order(&[]), "invalid_items"),
+            (order(&[("A", 1, 1), ("", 1, 1)]), "invalid_sku"),
+            (order(&[("A", 0, 1)]), "invalid_quantity"),
+            (order(&[("A", MAX_QUANTITY + 1, 1)]), "invalid_quantity"),
+            (order(&[("A", 1_000_000, MAX_CENTS)]), "amount_overflow"),
+        ];
+        for (o, code) in cases {
+            assert_eq!(price_lines(&o).unwrap_err().code(), code, "{o:?}");
+        }
+        let err = price_lines(&order(&[("A", 1, 1), ("", 1, 1)])).unwrap_err();
+        assert!(err.message().starts_with("items[1].sku"), "{}", err.message());
+        let mut zero = order(&[("A", 1, 1)]);
+        zero.user_id = 0;
+        assert_eq!(price_lines(&zero).unwrap_err().code(), "unknown_user");
+    }
 }

@@ -4,6 +4,7 @@
 use std::sync::{Arc, RwLock};
 
 use shared_lib::store::{StoreFull, Table};
+use shared_lib::sync::{read, write};
 use shared_lib::wire::{Order, Page};
 
 /// Orders in memory, cheap to clone (all clones share the data).
@@ -23,19 +24,19 @@ impl OrderStore {
 
     /// Stores `make(id)` under the next id and returns it.
     pub fn add(&self, make: impl FnOnce(u64) -> Order) -> Result<Order, StoreFull> {
-        let mut orders = self.orders.write().unwrap_or_else(|p| p.into_inner());
+        let mut orders = write(&self.orders);
         orders.insert_with(make).cloned()
     }
 
     /// The order with `id`.
     pub fn get(&self, id: u64) -> Option<Order> {
-        let orders = self.orders.read().unwrap_or_else(|p| p.into_inner());
+        let orders = read(&self.orders);
         orders.get(id).cloned()
     }
 
     /// A page of orders in id order, only `user_id`'s when given.
     pub fn page(&self, user_id: Option<u64>, offset: usize, limit: usize) -> Page<Order> {
-        let orders = self.orders.read().unwrap_or_else(|p| p.into_inner());
+        let orders = read(&self.orders);
         orders.page(offset, limit, |o| user_id.is_none_or(|u| o.user_id == u))
     }
 }

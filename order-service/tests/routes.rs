@@ -4,15 +4,12 @@
 
 mod common;
 
-use common::{Peer, dead_url, state, stub_users};
+use common::{Peer, Resp, dead_url, error_code, post_json, state, stub_users};
 use serde_json::{Value, json};
 use shared_lib::discount::{DiscountRule, SeedableRng, StdRng};
-use shared_lib::error::ErrorBody;
 use shared_lib::money::Cents;
 use shared_lib::wire::{Order, Page, ServiceInfo};
 use warp::test::request;
-
-type Resp = warp::http::Response<warp::hyper::body::Bytes>;
 
 async fn post(
     api: &(
@@ -22,19 +19,7 @@ async fn post(
      ),
     body: &str,
 ) -> Resp {
-    request()
-        .method("POST")
-        .path("/api/orders")
-        .header("content-type", "application/json")
-        .body(body)
-        .reply(api)
-        .await
-}
-
-fn code(resp: &Resp) -> String {
-    serde_json::from_slice::<ErrorBody>(resp.body())
-        .unwrap_or_else(|e| panic!("not the shared error body ({e}): {:?}", resp.body()))
-        .code
+    post_json(api, "/api/orders", body).await
 }
 
 #[tokio::test]
@@ -81,6 +66,41 @@ async fn ten_units_or_more_earn_the_volume_bonus() {
     assert_eq!(order.total_cents, expected.total);
 }
 
+/// Prices pinned to literal numbers, not recomputed with shared-lib's rule:
+/// any change to how an order is priced (the draw, the volume threshold or
+/// bonus, rounding) fails here, so the consumer check catches it before
+/// a shared-lib release reaches this service.
+#[tokio::test]
+async fn prices_are_the_ones_this_service_promises() {
+    let users = stub_users(Peer::Healthy).await;
+    let api = order_service::routes::routes(state(&users.url));
+    // (units of one line at 1999 cents, then: discount %, volume bonus %,
+    // discount cents, total cents), with DISCOUNT_SEED=7.
+    let expected = [
+        (9, (3, 0, 540, 17_451)),
+        (10, (8, 5, 1_599, 18_391)),
+        (11, (21, 5, 4_618, 17_371)),
+        (1, (16, 0, 320, 1_679)),
+    ];
+    let mut seen = Vec::new();
+    for (units, _) in expected {
+        let body = json!({"user_id": 1, "items": [{"sku": "BOOK", "quantity": units, "unit_price_cents": 1999}]});
+        let resp = post(&api, &body.to_string()).await;
+        assert_eq!(resp.status(), 201);
+        let o: Order = serde_json::from_slice(resp.body()).unwrap();
+        seen.push((
+            units,
+            (
+                o.discount_percent,
+                o.volume_bonus_percent,
+                o.discount_cents.get(),
+                o.total_cents.get(),
+            ),
+        ));
+    }
+    assert_eq!(seen, expected);
+}
+
 #[tokio::test]
 async fn orders_can_be_fetched_and_listed_by_user() {
     let users = stub_users(Peer::Healthy).await;
@@ -113,7 +133,7 @@ async fn an_unknown_user_is_a_422() {
     )
     .await;
     assert_eq!(
-        (resp.status().as_u16(), code(&resp).as_str()),
+        (resp.status().as_u16(), error_code(&resp).as_str()),
         (422, "unknown_user")
     );
 }
@@ -131,7 +151,7 @@ async fn user_service_down_or_hanging_is_a_503_within_the_timeout() {
         )
         .await;
         assert_eq!(
-            (resp.status().as_u16(), code(&resp).as_str()),
+            (resp.status().as_u16(), error_code(&resp).as_str()),
             (503, "user_service_unavailable"),
             "{url}"
         );
@@ -145,7 +165,7 @@ async fn user_service_down_or_hanging_is_a_503_within_the_timeout() {
     let api = order_service::routes::routes(state(&dead));
     let ready = request().path("/ready").reply(&api).await;
     assert_eq!(
-        (ready.status().as_u16(), code(&ready).as_str()),
+        (ready.status().as_u16(), error_code(&ready).as_str()),
         (503, "not_ready")
     );
 }
@@ -205,7 +225,7 @@ async fn bad_orders_are_4xx_with_the_shared_error_body() {
     for (body, status, expected) in &cases {
         let resp = post(&api, body).await;
         assert_eq!(resp.status().as_u16(), *status, "{body}");
-        assert_eq!(code(&resp), *expected, "{body}");
+        assert_eq!(error_code(&resp), *expected, "{body}");
     }
     // Two lines that each fit but whose sum overflows.
     let max = "9007199254740991";
@@ -214,7 +234,7 @@ async fn bad_orders_are_4xx_with_the_shared_error_body() {
     );
     let resp = post(&api, &body).await;
     assert_eq!(
-        (resp.status().as_u16(), code(&resp).as_str()),
+        (resp.status().as_u16(), error_code(&resp).as_str()),
         (422, "amount_overflow")
     );
     let many: Vec<Value> = (0..101)
@@ -222,7 +242,7 @@ async fn bad_orders_are_4xx_with_the_shared_error_body() {
         .collect();
     let resp = post(&api, &json!({"user_id": 1, "items": many}).to_string()).await;
     assert_eq!(
-        (resp.status().as_u16(), code(&resp).as_str()),
+        (resp.status().as_u16(), error_code(&resp).as_str()),
         (422, "invalid_items")
     );
 }
@@ -234,7 +254,7 @@ async fn oversized_bodies_wrong_methods_bad_ids_and_queries_are_4xx() {
     let big = json!({"user_id": 1, "items": [{"sku": "x".repeat(70_000), "quantity": 1, "unit_price_cents": 1}]});
     let resp = post(&api, &big.to_string()).await;
     assert_eq!(
-        (resp.status().as_u16(), code(&resp).as_str()),
+        (resp.status().as_u16(), error_code(&resp).as_str()),
         (413, "payload_too_large")
     );
     let cases: &[(&str, &str, u16, &str)] = &[
@@ -250,7 +270,7 @@ async fn oversized_bodies_wrong_methods_bad_ids_and_queries_are_4xx() {
     for (method, path, status, expected) in cases {
         let resp = request().method(method).path(path).reply(&api).await;
         assert_eq!(resp.status().as_u16(), *status, "{method} {path}");
-        assert_eq!(code(&resp), *expected, "{method} {path}");
+        assert_eq!(error_code(&resp), *expected, "{method} {path}");
     }
     let resp = request()
         .method("POST")
@@ -260,7 +280,7 @@ async fn oversized_bodies_wrong_methods_bad_ids_and_queries_are_4xx() {
         .reply(&api)
         .await;
     assert_eq!(
-        (resp.status().as_u16(), code(&resp).as_str()),
+        (resp.status().as_u16(), error_code(&resp).as_str()),
         (415, "unsupported_media_type")
     );
 }

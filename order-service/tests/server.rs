@@ -34,6 +34,45 @@ async fn the_request_id_is_passed_on_to_user_service_and_returned() {
     app.shutdown().await.unwrap();
 }
 
+/// A TCP relay in front of `target` that counts the connections it accepts.
+async fn counting_relay(target: &str) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let target = target.trim_start_matches("http://").to_string();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let target = target.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn orders_reuse_one_connection_to_user_service() {
+    let users = stub_users(Peer::Healthy).await;
+    let (relay, connections) = counting_relay(&users.url).await;
+    let app = spawn_app(&relay).await;
+    for i in 0..20 {
+        let resp = app.create_order(order(1 + i % 2)).await;
+        assert_eq!(resp.status(), 201);
+    }
+    assert_eq!(users.seen_ids.lock().unwrap().len(), 20);
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "20 orders in a row share one pooled connection to user-service"
+    );
+    app.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn concurrent_orders_all_succeed_with_distinct_ids() {
     let users = stub_users(Peer::Healthy).await;

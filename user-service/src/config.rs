@@ -29,3 +29,34 @@ impl Config {
         Config::from_lookup(&process_env)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn defaults_are_port_8081_and_a_hundred_thousand_users() {
+        let c = Config::from_lookup(&lookup(&[])).unwrap();
+        assert_eq!(c.server.port, DEFAULT_PORT);
+        assert_eq!(c.max_users, 100_000);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = Config::from_lookup(&lookup(&[("MAX_USERS", "lots")])).unwrap_err();
+        assert_eq!(e.key, "MAX_USERS");
+        let e = Config::from_lookup(&lookup(&[("PORT", "99999")])).unwrap_err();
+        assert_eq!(e.key, "PORT");
+        let c = Config::from_lookup(&lookup(&[("MAX_USERS", "3"), ("PORT", "9000")])).unwrap();
+        assert_eq!((c.max_users, c.server.port), (3, 9000));
+    }
+}

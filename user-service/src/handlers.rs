@@ -3,11 +3,13 @@
 //! the shared JSON error body.
 
 use shared_lib::error::ApiError;
+use shared_lib::validate::bounded_text;
 use shared_lib::wire::{CreateUser, PageQuery};
 use warp::http::StatusCode;
 use warp::{Rejection, Reply};
 
-use crate::store::{AddError, UserStore};
+use crate::AppState;
+use crate::store::AddError;
 
 /// Longest accepted name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -15,10 +17,10 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_EMAIL_LEN: usize = 254;
 
 /// `POST /api/users`: 201 with the new user.
-pub async fn create_user(body: CreateUser, store: UserStore) -> Result<impl Reply, Rejection> {
+pub async fn create_user(body: CreateUser, state: AppState) -> Result<impl Reply, Rejection> {
     let name = validate_name(&body.name)?;
     let email = validate_email(&body.email)?;
-    match store.add(name, email) {
+    match state.store.add(name, email) {
         Ok(user) => Ok(warp::reply::with_status(
             warp::reply::json(&user),
             StatusCode::CREATED,
@@ -32,8 +34,8 @@ pub async fn create_user(body: CreateUser, store: UserStore) -> Result<impl Repl
 }
 
 /// `GET /api/users/{id}`: 200 with the user, 404 `user_not_found`.
-pub async fn get_user(id: u64, store: UserStore) -> Result<impl Reply, Rejection> {
-    match store.get(id) {
+pub async fn get_user(id: u64, state: AppState) -> Result<impl Reply, Rejection> {
+    match state.store.get(id) {
         Some(user) => Ok(warp::reply::json(&user)),
         None => Err(warp::reject::custom(ApiError::not_found(
             "user_not_found",
@@ -43,24 +45,14 @@ pub async fn get_user(id: u64, store: UserStore) -> Result<impl Reply, Rejection
 }
 
 /// `GET /api/users?offset=&limit=`: a page of users in id order.
-pub async fn list_users(query: PageQuery, store: UserStore) -> Result<impl Reply, Rejection> {
-    let (offset, limit) = query
-        .resolve()
-        .map_err(|why| warp::reject::custom(ApiError::bad_request("invalid_limit", why)))?;
-    Ok(warp::reply::json(&store.page(offset, limit)))
+pub async fn list_users(query: PageQuery, state: AppState) -> Result<impl Reply, Rejection> {
+    let (offset, limit) = query.bounds()?;
+    Ok(warp::reply::json(&state.store.page(offset, limit)))
 }
 
 /// A trimmed name of 1 to [`MAX_NAME_CHARS`] characters without control characters.
 pub fn validate_name(raw: &str) -> Result<String, ApiError> {
-    let name = raw.trim();
-    let chars = name.chars().count();
-    if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(ApiError::unprocessable(
-            "invalid_name",
-            format!("name must be 1 to {MAX_NAME_CHARS} characters without control characters"),
-        ));
-    }
-    Ok(name.to_string())
+    bounded_text("name", "invalid_name", raw, MAX_NAME_CHARS)
 }
 
 /// A trimmed `local@domain.tld` address: one `@`, a non-empty local part of

@@ -19,6 +19,22 @@ use std::future::Future;
 pub use config::Config;
 use tokio::net::TcpListener;
 
+/// What every handler needs, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The users signed up so far.
+    pub store: store::UserStore,
+}
+
+impl AppState {
+    /// The state for `config`.
+    pub fn new(config: &Config) -> AppState {
+        AppState {
+            store: store::UserStore::new(config.max_users),
+        }
+    }
+}
+
 /// This service's name, as `GET /` reports it.
 pub const SERVICE: &str = "user-service";
 /// This service's version, as `GET /` reports it.
@@ -31,6 +47,6 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let store = store::UserStore::new(config.max_users);
-    shared_lib::server::serve(listener, routes::routes(store), shutdown).await
+    let state = AppState::new(&config);
+    shared_lib::server::serve(listener, routes::routes(state), shutdown).await
 }

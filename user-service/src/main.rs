@@ -14,10 +14,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(err) = shared_lib::telemetry::init(config.server.log_format, std::io::stdout) {
-        eprintln!("user-service: {err}");
-        return ExitCode::from(2);
-    }
+    // Access logs leave the request path; the guard flushes them at exit.
+    let _logs = match shared_lib::telemetry::init_non_blocking(
+        config.server.log_format,
+        std::io::stdout(),
+    ) {
+        Ok(guard) => guard,
+        Err(err) => {
+            eprintln!("user-service: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let listener = match tokio::net::TcpListener::bind(config.server.addr()).await {
         Ok(listener) => listener,
         Err(err) => {

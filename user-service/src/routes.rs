@@ -11,52 +11,50 @@ use shared_lib::wire::PageQuery;
 use warp::{Filter, Reply};
 
 use crate::handlers;
-use crate::store::UserStore;
+use crate::AppState;
 
 /// The whole API, every rejection recovered into the shared error body.
-pub fn routes(
-    store: UserStore,
-) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
+pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
     service_info(crate::SERVICE, crate::VERSION)
         .or(health())
         .or(ready(|| async { Ok(()) }))
-        .or(create_user(store.clone()))
-        .or(get_user(store.clone()))
-        .or(list_users(store))
+        .or(create_user(state.clone()))
+        .or(get_user(state.clone()))
+        .or(list_users(state))
         .recover(handle_rejection)
 }
 
 /// `POST /api/users` with a JSON `{name, email}` body of at most 64 KiB.
 pub fn create_user(
-    store: UserStore,
+    state: AppState,
 ) -> impl Filter<Extract = (impl Reply,), Error = warp::Rejection> + Clone {
     warp::path!("api" / "users")
         .and(warp::post())
         .and(json_body(JSON_BODY_LIMIT))
-        .and(with_state(store))
+        .and(with_state(state))
         .and_then(handlers::create_user)
 }
 
 /// `GET /api/users/{id}`
 pub fn get_user(
-    store: UserStore,
+    state: AppState,
 ) -> impl Filter<Extract = (impl Reply,), Error = warp::Rejection> + Clone {
     warp::path("api")
         .and(warp::path("users"))
         .and(id_param())
         .and(warp::path::end())
         .and(warp::get())
-        .and(with_state(store))
+        .and(with_state(state))
         .and_then(handlers::get_user)
 }
 
 /// `GET /api/users?offset=0&limit=20`
 pub fn list_users(
-    store: UserStore,
+    state: AppState,
 ) -> impl Filter<Extract = (impl Reply,), Error = warp::Rejection> + Clone {
     warp::path!("api" / "users")
         .and(warp::get())
         .and(warp::query::<PageQuery>())
-        .and(with_state(store))
+        .and(with_state(state))
         .and_then(handlers::list_users)
 }

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
 use shared_lib::store::{StoreFull, Table};
+use shared_lib::sync::{read, write};
 use shared_lib::wire::{Page, User};
 
 /// Why a user could not be added.
@@ -46,7 +47,7 @@ impl UserStore {
     /// Adds a user with the next id; `name` and `email` are already valid.
     pub fn add(&self, name: String, email: String) -> Result<User, AddError> {
         let key = email.to_lowercase();
-        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let mut inner = write(&self.inner);
         if inner.emails.contains(&key) {
             return Err(AddError::EmailTaken);
         }
@@ -66,13 +67,13 @@ impl UserStore {
 
     /// The user with `id`.
     pub fn get(&self, id: u64) -> Option<User> {
-        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let inner = read(&self.inner);
         inner.users.get(id).cloned()
     }
 
     /// A page of users in id order.
     pub fn page(&self, offset: usize, limit: usize) -> Page<User> {
-        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let inner = read(&self.inner);
         inner.users.page(offset, limit, |_| true)
     }
 }

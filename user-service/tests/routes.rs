@@ -1,16 +1,17 @@
 //! Handler and filter tests in process (`warp::test`): every endpoint and
 //! every kind of bad input, each answered with the shared error body.
 
+mod common;
+
+use common::{error_code, state};
 use serde_json::{Value, json};
-use shared_lib::error::ErrorBody;
 use shared_lib::wire::{Page, ServiceInfo, User};
 use user_service::routes::routes;
-use user_service::store::UserStore;
 use warp::test::request;
 
 fn api()
 -> impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible> + Clone {
-    routes(UserStore::new(1_000))
+    routes(state(1_000))
 }
 
 async fn post_json(
@@ -20,20 +21,8 @@ async fn post_json(
          + 'static
      ),
     body: &str,
-) -> warp::http::Response<warp::hyper::body::Bytes> {
-    request()
-        .method("POST")
-        .path("/api/users")
-        .header("content-type", "application/json")
-        .body(body)
-        .reply(api)
-        .await
-}
-
-fn error_code(resp: &warp::http::Response<warp::hyper::body::Bytes>) -> String {
-    let body: ErrorBody = serde_json::from_slice(resp.body())
-        .unwrap_or_else(|e| panic!("not the shared error body ({e}): {:?}", resp.body()));
-    body.code
+) -> common::Resp {
+    common::post_json(api, "/api/users", body).await
 }
 
 #[tokio::test]
@@ -201,7 +190,7 @@ async fn wrong_methods_unknown_paths_and_bad_queries_are_4xx() {
 
 #[tokio::test]
 async fn a_full_store_answers_503_not_500() {
-    let api = routes(UserStore::new(1));
+    let api = routes(state(1));
     assert_eq!(
         post_json(&api, r#"{"name":"A","email":"a@example.com"}"#)
             .await

@@ -1,60 +1,10 @@
 //! The real server on port 0, over real sockets: concurrency, request ids
 //! and graceful shutdown.
 
-use std::net::SocketAddr;
+mod common;
 
+use common::spawn_app;
 use shared_lib::wire::User;
-use tokio::sync::oneshot;
-use user_service::Config;
-
-/// A running user-service on an ephemeral port.
-struct TestApp {
-    /// Where it listens.
-    addr: SocketAddr,
-    /// A client for typed requests.
-    client: reqwest::Client,
-    /// Completes the shutdown future handed to `run`.
-    stop: Option<oneshot::Sender<()>>,
-    /// The server task, to check how it ended.
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-async fn spawn_app() -> TestApp {
-    shared_lib::telemetry::init_for_tests();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config = Config::from_lookup(&|_| None).unwrap();
-    let (stop, stopped) = oneshot::channel();
-    let server = tokio::spawn(user_service::run(listener, config, async {
-        let _ = stopped.await;
-    }));
-    TestApp {
-        addr,
-        client: reqwest::Client::new(),
-        stop: Some(stop),
-        server,
-    }
-}
-
-impl TestApp {
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    async fn create_user(&self, name: &str, email: &str) -> reqwest::Response {
-        self.client
-            .post(self.url("/api/users"))
-            .json(&serde_json::json!({"name": name, "email": email}))
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn shutdown(mut self) -> std::io::Result<()> {
-        self.stop.take().unwrap().send(()).unwrap();
-        self.server.await.unwrap()
-    }
-}
 
 #[tokio::test]
 async fn concurrent_sign_ups_get_distinct_ids_and_one_email_wins_once() {

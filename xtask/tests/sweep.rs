@@ -43,6 +43,9 @@ fn json_case(url: &str, body: impl Into<Vec<u8>>, expect: Expect, what: impl Int
 
 /// Cases generated from a valid body: every truncation, every field with
 /// every other JSON type, huge and negative numbers.
+/// How many cases the generators make (the README quotes it).
+const SWEEP_CASES: usize = 267;
+
 fn body_cases(url: &str, valid: &Value, fields: &[(&str, &str)]) -> Vec<Case> {
     let text = valid.to_string();
     let mut cases: Vec<Case> = (0..text.len())
@@ -360,6 +363,9 @@ fn every_endpoint_answers_bad_input_with_a_4xx_and_the_shared_body() {
     cases.extend(path_cases(&users.url, "/api/users"));
     cases.extend(path_cases(&orders.url, "/api/orders"));
 
+    // The generators are deterministic: a change in the count means a
+    // generator lost (or gained) cases; update this and the README together.
+    assert_eq!(cases.len(), SWEEP_CASES, "the sweep's case count changed");
     let failures: Vec<String> = cases.iter().filter_map(|c| check(&http, c).err()).collect();
     assert!(
         failures.is_empty(),

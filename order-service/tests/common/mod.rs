@@ -102,6 +102,35 @@ pub async fn dead_url() -> String {
     url
 }
 
+/// An in-process answer of `warp::test`.
+pub type Resp = warp::http::Response<warp::hyper::body::Bytes>;
+
+/// `POST path` with a JSON body, in process.
+pub async fn post_json(
+    api: &(
+         impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible>
+         + Clone
+         + 'static
+     ),
+    path: &str,
+    body: &str,
+) -> Resp {
+    warp::test::request()
+        .method("POST")
+        .path(path)
+        .header("content-type", "application/json")
+        .body(body)
+        .reply(api)
+        .await
+}
+
+/// The `code` of the shared error body; panics when the body is not one.
+pub fn error_code(resp: &Resp) -> String {
+    serde_json::from_slice::<shared_lib::error::ErrorBody>(resp.body())
+        .unwrap_or_else(|e| panic!("not the shared error body ({e}): {:?}", resp.body()))
+        .code
+}
+
 /// Settings for tests: the given user-service, a 500 ms timeout, seed 7.
 pub fn config(user_service_url: &str) -> Config {
     let url = user_service_url.to_string();

@@ -12,7 +12,7 @@
 //! `/proc/<pid>/stat`; peak RSS is each process's `VmHWM`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Duration;
 
@@ -78,30 +78,6 @@ pub struct Report {
     /// Peak resident set size per process over the whole run, in KiB
     /// (includes every user and order the POST runs stored).
     pub peak_rss_kib: Vec<(String, u64)>,
-}
-
-/// The wrk binary, installed from Debian's packages when missing.
-pub fn ensure_wrk() -> Result<PathBuf> {
-    if let Some(path) = on_path("wrk") {
-        return Ok(path);
-    }
-    eprintln!("==> installing wrk from Debian's packages (apt-get install wrk)");
-    let install = || {
-        Command::new("apt-get")
-            .args(["install", "-y", "-q", "wrk"])
-            .status()
-    };
-    if !install().map(|s| s.success()).unwrap_or(false) {
-        let _ = Command::new("apt-get").args(["update", "-q"]).status();
-        let _ = install();
-    }
-    on_path("wrk").context("wrk is not installed and apt-get could not install it; install it (`apt-get install wrk`) and run the command again")
-}
-
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
 }
 
 /// Milliseconds from a wrk duration such as `512.00us`, `1.23ms` or `2.01s`.
@@ -243,7 +219,7 @@ end
 
 /// Runs the benchmark and returns the report.
 pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
-    let wrk = ensure_wrk()?;
+    let wrk = crate::ops::tools::ensure_debian("wrk", "wrk")?;
     let fleet = layout.fleet()?;
     let (registry, _) = super::registry(layout)?;
     super::publish_pinned(layout, &registry)?;

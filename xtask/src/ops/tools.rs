@@ -103,6 +103,39 @@ impl Tool {
     }
 }
 
+/// The program `bin` from Debian's package `package`, installed with
+/// apt-get when it is not on PATH (`apt-get update` first when the package
+/// lists are stale).
+pub fn ensure_debian(bin: &str, package: &str) -> Result<PathBuf> {
+    if let Some(path) = on_path(bin) {
+        return Ok(path);
+    }
+    eprintln!("==> installing {package} from Debian's packages (apt-get install {package})");
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", package])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+    };
+    if !install().map(|s| s.success()).unwrap_or(false) {
+        let _ = Command::new("apt-get").args(["update", "-q"]).status();
+        let _ = install();
+    }
+    on_path(bin).with_context(|| {
+        format!(
+            "{bin} is not installed and apt-get could not install it; install it \
+             (`apt-get install {package}`, as root) and run the command again"
+        )
+    })
+}
+
+/// `name` on PATH.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
 fn tools_dir_existing() -> Result<PathBuf> {
     let dir = tools_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
