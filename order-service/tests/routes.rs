@@ -76,11 +76,12 @@ async fn prices_are_the_ones_this_service_promises() {
     let api = order_service::routes::routes(state(&users.url));
     // (units of one line at 1999 cents, then: discount %, volume bonus %,
     // discount cents, total cents), with DISCOUNT_SEED=7.
+    // 10 units at 5 % shows rounding half up: 999.5 cents -> 1000.
     let expected = [
-        (9, (3, 0, 540, 17_451)),
-        (10, (8, 5, 1_599, 18_391)),
-        (11, (21, 5, 4_618, 17_371)),
-        (1, (16, 0, 320, 1_679)),
+        (9, (8, 0, 1_439, 16_552)),
+        (10, (5, 5, 1_000, 18_990)),
+        (11, (7, 5, 1_539, 20_450)),
+        (1, (6, 0, 120, 1_879)),
     ];
     let mut seen = Vec::new();
     for (units, _) in expected {

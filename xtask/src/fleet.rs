@@ -116,11 +116,32 @@ pub struct Replayed {
     pub commit: String,
 }
 
+/// Whether [`publish_pinned`] also makes sure each pinned version's docs
+/// are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Docs {
+    /// Build and upload the docs of every pinned version that has none.
+    Ensure,
+    /// Leave docs alone (throwaway registries in tests).
+    Skip,
+}
+
+/// What [`publish_pinned`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PinnedReport {
+    /// Versions it published.
+    pub replayed: Vec<Replayed>,
+    /// Versions whose docs it built and uploaded.
+    pub documented: Vec<Version>,
+    /// Every version a service pins.
+    pub pinned: Vec<Version>,
+}
+
 /// Publishes every shared-lib version a service pins that `registry`
 /// lacks, from git history, then checks that the registry's checksums are
-/// the ones the lockfiles recorded. Returns what it published and every
-/// pinned version.
-pub fn publish_pinned(layout: &Layout, registry: &Kellnr) -> Result<(Vec<Replayed>, Vec<Version>)> {
+/// the ones the lockfiles recorded, and (with [`Docs::Ensure`]) that each
+/// pinned version's docs are served.
+pub fn publish_pinned(layout: &Layout, registry: &Kellnr, docs: Docs) -> Result<PinnedReport> {
     let fleet = layout.fleet()?;
     let pins = history::pins(layout, &fleet.names())?;
     let expected_source = fleet_registry(layout).index_url();
@@ -140,8 +161,12 @@ pub fn publish_pinned(layout: &Layout, registry: &Kellnr) -> Result<(Vec<Replaye
         .collect();
     let missing: Vec<Version> = needed.difference(&have).cloned().collect();
     let mut replayed = Vec::new();
-    if !missing.is_empty() {
-        let releases = history::releases(&layout.root)?;
+    let releases = if missing.is_empty() && docs == Docs::Skip {
+        Vec::new()
+    } else {
+        history::releases(&layout.root)?
+    };
+    {
         for version in &missing {
             let release = releases.iter().find(|r| &r.version == version).with_context(|| {
                 format!(
@@ -175,7 +200,31 @@ pub fn publish_pinned(layout: &Layout, registry: &Kellnr) -> Result<(Vec<Replaye
             _ => {}
         }
     }
-    Ok((replayed, needed.into_iter().collect()))
+    let mut documented = Vec::new();
+    if docs == Docs::Ensure {
+        let session = registry.reader_session()?;
+        for version in &needed {
+            let url = format!("{}{}", registry.base_url(), history::docs_path(version));
+            if session
+                .get(&url)
+                .send()
+                .is_ok_and(|r| r.status().is_success())
+            {
+                continue;
+            }
+            let release = releases
+                .iter()
+                .find(|r| &r.version == version)
+                .with_context(|| format!("{SHARED_LIB} {version} is not in git history"))?;
+            history::publish_docs(layout, registry, release)?;
+            documented.push(version.clone());
+        }
+    }
+    Ok(PinnedReport {
+        replayed,
+        documented,
+        pinned: needed.into_iter().collect(),
+    })
 }
 
 /// Builds every service's binary with `cargo build --locked`.

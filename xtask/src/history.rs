@@ -187,6 +187,91 @@ fn cargo_publish(
     })
 }
 
+/// Where Kellnr serves `version`'s docs, relative to the registry's base URL.
+pub fn docs_path(version: &Version) -> String {
+    format!(
+        "/docs/{SHARED_LIB}/{version}/doc/{}/index.html",
+        SHARED_LIB.replace('-', "_")
+    )
+}
+
+/// Builds `release`'s rustdoc (`cargo doc --no-deps --locked`, from a clean
+/// worktree at its commit) and uploads it to `registry`
+/// (`PUT /api/v1/docs/shared-lib/<version>`, a zip of `doc/`, with the
+/// publish token: only an owner may).
+pub fn publish_docs(layout: &Layout, registry: &Kellnr, release: &Release) -> Result<()> {
+    let worktree = layout.state_dir().join("worktrees").join(format!(
+        "{SHARED_LIB}-docs-{}-{}",
+        release.version, registry.port
+    ));
+    remove_worktree(&layout.root, &worktree);
+    if let Some(parent) = worktree.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    run(git(&layout.root)
+        .args(["worktree", "add", "--quiet", "--detach"])
+        .arg(&worktree)
+        .arg(&release.commit))?;
+    let result = (|| -> Result<()> {
+        let target = layout.target_dir().join("docs");
+        let doc = target.join("doc");
+        if doc.exists() {
+            std::fs::remove_dir_all(&doc)?;
+        }
+        let mut cmd = cargo_in(
+            target.clone(),
+            worktree.join(SHARED_LIB),
+            &["doc", "--no-deps", "--locked", "--quiet"],
+        );
+        crate::ops::cargo::reading(&mut cmd, registry)?;
+        capture(&mut cmd)?;
+        let archive = zip_dir(&doc, "doc")?;
+        let url = format!(
+            "{}/api/v1/docs/{SHARED_LIB}/{}",
+            registry.base_url(),
+            release.version
+        );
+        let resp = crate::ops::http::client()
+            .put(&url)
+            .header("authorization", registry.token()?)
+            .body(archive)
+            .send()
+            .with_context(|| format!("cannot upload docs to {url}"))?;
+        if !resp.status().is_success() {
+            bail!("uploading docs to {url} answered {}", resp.status());
+        }
+        Ok(())
+    })();
+    remove_worktree(&layout.root, &worktree);
+    result.with_context(|| format!("publishing the docs of {SHARED_LIB} {}", release.version))
+}
+
+/// A zip of `dir`'s files under `prefix/`.
+fn zip_dir(dir: &Path, prefix: &str) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current)? {
+            let path = entry?.path();
+            let name = format!(
+                "{prefix}/{}",
+                path.strip_prefix(dir)?.to_string_lossy().replace('\\', "/")
+            );
+            if path.is_dir() {
+                zip.add_directory(name, options)?;
+                stack.push(path);
+            } else {
+                zip.start_file(name, options)?;
+                zip.write_all(&std::fs::read(&path)?)?;
+            }
+        }
+    }
+    Ok(zip.finish()?.into_inner())
+}
+
 fn remove_worktree(root: &Path, worktree: &PathBuf) {
     if worktree.exists() {
         let _ = git(root)

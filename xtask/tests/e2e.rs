@@ -189,6 +189,21 @@ fn throwaway_registry(dir: &Path) -> Kellnr {
     }
 }
 
+/// cargo's words for a registry that refused the token.
+fn assert_refused(stderr: &str) {
+    let lower = stderr.to_lowercase();
+    assert!(
+        stderr.contains("401")
+            || stderr.contains("403")
+            || lower.contains("unauthorized")
+            || lower.contains("forbidden")
+            || lower.contains("not allowed")
+            || lower.contains("read-only")
+            || lower.contains("read only"),
+        "{stderr}"
+    );
+}
+
 fn stop(mut child: Child) {
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
     child.wait().unwrap();
@@ -262,14 +277,75 @@ fn shared_lib_republished_from_history_matches_every_lockfile_and_the_registry_h
         assert_eq!(Some(&entry.checksum), pin.checksum.as_ref(), "{service}");
     }
 
-    // Reads are anonymous: the .crate downloads without a token.
+    // Reads are private: without a token, config.json, an index entry, a
+    // download and the docs are all 401.
     let version = &published[0].version;
-    let dl = reqwest::blocking::get(format!(
-        "{}/api/v1/crates/dl/{SHARED_LIB}/{version}/download",
-        registry.base_url()
-    ))
-    .unwrap();
-    assert_eq!(dl.status(), 200);
+    let base = registry.base_url();
+    let release = releases.iter().find(|r| &r.version == version).unwrap();
+    history::publish_docs(&layout, &registry, release).unwrap();
+    let urls = [
+        format!("{base}/api/v1/crates/config.json"),
+        format!(
+            "{base}/api/v1/crates/{}",
+            xtask::index::index_path(SHARED_LIB)
+        ),
+        format!("{base}/api/v1/crates/dl/{SHARED_LIB}/{version}/download"),
+        format!("{base}{}", history::docs_path(version)),
+    ];
+    let anonymous = reqwest::blocking::Client::new();
+    for url in &urls {
+        assert_eq!(anonymous.get(url).send().unwrap().status(), 401, "{url}");
+    }
+    // The read token reads the registry; the docs are served to a signed-in
+    // reader (Kellnr serves /docs to web sessions, not to API tokens).
+    let read_token = registry.read_token().unwrap();
+    assert_ne!(read_token, token, "two tokens, least privilege");
+    for url in &urls[..3] {
+        let resp = anonymous
+            .get(url)
+            .header("authorization", &read_token)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{url}");
+    }
+    let config: Value = anonymous
+        .get(&urls[0])
+        .header("authorization", &read_token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(config["auth-required"], true, "{config}");
+    let docs = registry
+        .reader_session()
+        .unwrap()
+        .get(&urls[3])
+        .send()
+        .unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().unwrap().contains("shared_lib"));
+
+    // The read token can neither publish nor yank.
+    let refused = publish_scratch_crate(&registry, tmp.path(), "fleet-scratch", &read_token);
+    assert!(!refused.status.success());
+    assert_refused(&String::from_utf8_lossy(&refused.stderr));
+    let yank = Command::new("cargo")
+        .args([
+            "yank",
+            SHARED_LIB,
+            "--version",
+            &version.to_string(),
+            "--registry",
+            "local",
+        ])
+        .args(["--token", &read_token])
+        .env("CARGO_REGISTRIES_LOCAL_INDEX", registry.index_url())
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(!yank.status.success(), "a read-only token yanked");
+    assert_refused(&String::from_utf8_lossy(&yank.stderr));
+    assert!(!xtask::index::published(&registry, SHARED_LIB).unwrap()[0].yanked);
 
     // Re-publishing an existing version fails with cargo's own message.
     let release = releases.iter().find(|r| &r.version == version).unwrap();
@@ -279,13 +355,7 @@ fn shared_lib_republished_from_history_matches_every_lockfile_and_the_registry_h
     // A wrong token is refused; the right one publishes.
     let refused = publish_scratch_crate(&registry, tmp.path(), "fleet-scratch", "not-the-token");
     assert!(!refused.status.success());
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        stderr.contains("401")
-            || stderr.contains("403")
-            || stderr.to_lowercase().contains("unauthorized"),
-        "{stderr}"
-    );
+    assert_refused(&String::from_utf8_lossy(&refused.stderr));
     let accepted = publish_scratch_crate(&registry, tmp.path(), "fleet-scratch", &token);
     assert!(
         accepted.status.success(),

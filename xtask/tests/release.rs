@@ -80,7 +80,7 @@ fn sandbox() -> Sandbox {
     // Nested cargo runs get a cache of their own: the outer `cargo test`
     // may hold the lock of the usual one.
     let copy = Layout::at(root, real.target_dir().join("nested"));
-    xtask::fleet::publish_pinned(&copy, &registry).unwrap();
+    xtask::fleet::publish_pinned(&copy, &registry, xtask::fleet::Docs::Skip).unwrap();
     Sandbox {
         _tmp: tmp,
         registry,

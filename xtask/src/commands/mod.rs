@@ -49,8 +49,9 @@ fn registry(layout: &Layout) -> Result<(Kellnr, RegistryStart)> {
 /// Publishes every pinned shared-lib version `registry` lacks, reporting
 /// each; whether it published any.
 fn publish_pinned(layout: &Layout, registry: &Kellnr) -> Result<bool> {
-    let (replayed, pinned) = fleet::publish_pinned(layout, registry)?;
-    for r in &replayed {
+    let report = fleet::publish_pinned(layout, registry, fleet::Docs::Ensure)?;
+    let (replayed, pinned) = (&report.replayed, &report.pinned);
+    for r in replayed {
         eprintln!(
             "registry: published {SHARED_LIB} {} from commit {}",
             r.version,
@@ -64,5 +65,12 @@ fn publish_pinned(layout: &Layout, registry: &Kellnr) -> Result<bool> {
             listed.join(", ")
         );
     }
-    Ok(!replayed.is_empty())
+    for version in &report.documented {
+        eprintln!(
+            "registry: built and uploaded the docs of {SHARED_LIB} {version} ({}{})",
+            registry.base_url(),
+            crate::history::docs_path(version)
+        );
+    }
+    Ok(!replayed.is_empty() || !report.documented.is_empty())
 }

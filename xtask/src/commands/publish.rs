@@ -45,9 +45,12 @@ pub fn run(layout: &Layout) -> Result<()> {
         );
     }
     history::publish_release(layout, &registry, &release, Verify::Build)?;
+    history::publish_docs(layout, &registry, &release)?;
     println!(
-        "published {SHARED_LIB} {version} to {}",
-        registry.index_url()
+        "published {SHARED_LIB} {version} to {}, docs at {}{}",
+        registry.index_url(),
+        registry.base_url(),
+        history::docs_path(&version)
     );
     Ok(())
 }

@@ -193,8 +193,10 @@ pub fn run_release(
     let next = release(layout, &registry, level, execute, allow_break)?;
     if execute {
         println!(
-            "released {SHARED_LIB} {next} to {}; move a service with `cargo xtask bump <service> --to {next}`",
-            registry.index_url()
+            "released {SHARED_LIB} {next} to {}, docs at {}{}; move a service with `cargo xtask bump <service> --to {next}`",
+            registry.index_url(),
+            registry.base_url(),
+            history::docs_path(&next)
         );
     } else {
         println!("dry run of {SHARED_LIB} {next}: nothing was changed; add --execute to release");
@@ -279,6 +281,13 @@ pub fn release(
     let next = semver_guard(layout, registry, level)?;
     consumer_gate(layout, registry, &next, allow_break)?;
     cargo_release(layout, registry, level, execute)?;
+    if execute {
+        let release = history::releases(&layout.root)?
+            .into_iter()
+            .find(|r| r.version == next)
+            .with_context(|| format!("cargo-release made no commit with {SHARED_LIB} {next}"))?;
+        history::publish_docs(layout, registry, &release)?;
+    }
     Ok(next)
 }
 

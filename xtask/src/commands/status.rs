@@ -79,6 +79,9 @@ pub struct Row {
     pub newest: Option<String>,
     /// Where it stands.
     pub verdict: Verdict,
+    /// Where the registry serves the locked version's docs (log in to the
+    /// registry's web UI first: it serves them to signed-in users only).
+    pub docs_url: String,
 }
 
 /// The shared-lib requirement in the manifest of `project_dir`.
@@ -126,6 +129,11 @@ pub fn status(layout: &Layout, registry: &Kellnr) -> Result<Vec<Row>> {
                 locked: pin.version.to_string(),
                 newest: newest.as_ref().map(ToString::to_string),
                 verdict: verdict(&req, &pin.version, &published),
+                docs_url: format!(
+                    "{}{}",
+                    registry.base_url(),
+                    history::docs_path(&pin.version)
+                ),
             })
         })
         .collect()
@@ -152,6 +160,10 @@ pub fn render(rows: &[Row]) -> String {
             r.newest.as_deref().unwrap_or("-"),
             r.verdict.as_text()
         ));
+    }
+    out.push_str("docs (sign in to the registry's web UI first):\n");
+    for r in rows {
+        out.push_str(&format!("  {:<w$} {}\n", r.service, r.docs_url));
     }
     out
 }
@@ -224,6 +236,8 @@ mod tests {
             locked: "0.1.0".into(),
             newest: Some("0.2.0".into()),
             verdict: Verdict::NeedsBreakingBump,
+            docs_url: "http://127.0.0.1:8000/docs/shared-lib/0.1.0/doc/shared_lib/index.html"
+                .into(),
         }];
         let text = render(&rows);
         assert!(

@@ -10,9 +10,16 @@ use anyhow::Result;
 use crate::ops::registry::Kellnr;
 use crate::paths::Layout;
 
-/// `cargo <args>` in `dir`, building into the layout's shared target dir.
+/// `cargo <args>` in `dir`, building into the layout's shared target dir,
+/// reading the fleet's registry with its read-only token (when this
+/// checkout's registry has one; cargo's `cargo:token` provider takes it from
+/// `CARGO_REGISTRIES_LOCAL_TOKEN`).
 pub fn cargo(layout: &Layout, dir: impl AsRef<Path>, args: &[&str]) -> Command {
-    cargo_in(layout.target_dir(), dir, args)
+    let mut cmd = cargo_in(layout.target_dir(), dir, args);
+    if let Ok(token) = crate::fleet::fleet_registry(layout).read_token() {
+        cmd.env("CARGO_REGISTRIES_LOCAL_TOKEN", token);
+    }
+    cmd
 }
 
 /// `cargo <args>` in `dir`, building into `target`.
@@ -25,15 +32,17 @@ pub fn cargo_in(target: PathBuf, dir: impl AsRef<Path>, args: &[&str]) -> Comman
 }
 
 /// Points `cmd`'s registry `local` at `registry` (tests use throwaway
-/// instances on other ports) with the token that reads it.
+/// instances on other ports) with the read-only token.
 pub fn reading(cmd: &mut Command, registry: &Kellnr) -> Result<()> {
-    cmd.env("CARGO_REGISTRIES_LOCAL_INDEX", registry.index_url());
+    cmd.env("CARGO_REGISTRIES_LOCAL_INDEX", registry.index_url())
+        .env("CARGO_REGISTRIES_LOCAL_TOKEN", registry.read_token()?);
     Ok(())
 }
 
-/// Like [`reading`], with the token that publishes to it.
+/// Points `cmd`'s registry `local` at `registry` with the publish token:
+/// only `publish` and `release` use it.
 pub fn publishing(cmd: &mut Command, registry: &Kellnr) -> Result<()> {
-    reading(cmd, registry)?;
-    cmd.env("CARGO_REGISTRIES_LOCAL_TOKEN", registry.token()?);
+    cmd.env("CARGO_REGISTRIES_LOCAL_INDEX", registry.index_url())
+        .env("CARGO_REGISTRIES_LOCAL_TOKEN", registry.token()?);
     Ok(())
 }

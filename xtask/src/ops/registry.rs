@@ -2,10 +2,16 @@
 //! under `registry/data`, or a throwaway one (tests) on another port.
 //!
 //! Start-up follows Kellnr's rules: settings from `registry/kellnr.toml`,
-//! overridden by `KELLNR_*` variables; the admin token is applied on the
-//! first start of an empty data dir only, so it is generated then, kept in
-//! `<data>/admin.token` (mode 600) and handed to cargo as
-//! `CARGO_REGISTRIES_LOCAL_TOKEN` when publishing.
+//! overridden by `KELLNR_*` variables. Reads need a token
+//! (`auth_required = true`). Two tokens, least privilege, both generated
+//! on the first start of an empty data dir and kept in it (mode 600,
+//! git-ignored):
+//! - `admin.token`, the admin's: publishes and yanks. Kellnr applies it on
+//!   the first start only (`KELLNR_SETUP__ADMIN_TOKEN`); only `publish` and
+//!   `release` hand it to cargo.
+//! - `read.token`, a read-only user's (`fleet-reader`), made through
+//!   Kellnr's API once the registry answers: reads the index, downloads
+//!   crates. Builds, tests, `status`, `bump` and image builds use it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -70,9 +76,24 @@ impl Kellnr {
         self.data_dir.join("admin.password")
     }
 
-    /// A GET of `url` on this registry, as a reader.
+    /// A GET of `url` on this registry, as a reader (with the read token
+    /// when there is one).
     pub fn get(&self, url: &str) -> reqwest::blocking::RequestBuilder {
-        crate::ops::http::client().get(url)
+        let request = crate::ops::http::client().get(url);
+        match self.read_token() {
+            Ok(token) => request.header("authorization", token),
+            Err(_) => request,
+        }
+    }
+
+    /// The file holding the read-only user's token.
+    pub fn read_token_file(&self) -> PathBuf {
+        self.data_dir.join("read.token")
+    }
+
+    /// The file holding the read-only user's password.
+    pub fn read_password_file(&self) -> PathBuf {
+        self.data_dir.join("read.password")
     }
 
     /// Asks `GET /api/v1/health`.
@@ -119,8 +140,65 @@ impl Kellnr {
             cmd.env("KELLNR_SETUP__ADMIN_PWD", pwd.trim());
         }
         let health = format!("{}/api/v1/health", self.base_url());
-        procs::spawn_ready(cmd, &self.log, &health, READY_TIMEOUT)
-            .with_context(|| format!("Kellnr did not start on port {}", self.port))
+        let mut child = procs::spawn_ready(cmd, &self.log, &health, READY_TIMEOUT)
+            .with_context(|| format!("Kellnr did not start on port {}", self.port))?;
+        if let Err(err) = self.ensure_read_token() {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(err.context("Kellnr started, but its read-only token could not be made"));
+        }
+        Ok(child)
+    }
+
+    /// Makes the read-only user `fleet-reader` and its token when
+    /// `read.token` is missing (the first start), through Kellnr's API with
+    /// an admin session.
+    pub fn ensure_read_token(&self) -> Result<()> {
+        if self.read_token_file().exists() {
+            return Ok(());
+        }
+        let base = self.base_url();
+        let admin_pwd = read_secret(&self.password_file())?;
+        if !self.read_password_file().exists() {
+            write_secret(&self.read_password_file(), &random_secret(24))?;
+        }
+        let reader_pwd = read_secret(&self.read_password_file())?;
+        let admin = login(&base, "admin", &admin_pwd)?;
+        let created = admin
+            .post(format!("{base}/api/v1/users"))
+            .json(&serde_json::json!({
+                "name": READER, "pwd1": reader_pwd, "pwd2": reader_pwd,
+                "is_admin": false, "is_read_only": true
+            }))
+            .send()?;
+        // A user left by an interrupted first start is fine: log in as it.
+        if !created.status().is_success() && login(&base, READER, &reader_pwd).is_err() {
+            bail!("creating the read-only user answered {}", created.status());
+        }
+        let reader = login(&base, READER, &reader_pwd)?;
+        let resp = reader
+            .post(format!("{base}/api/v1/users/me/tokens"))
+            .json(&serde_json::json!({"name": "fleet-read"}))
+            .send()?;
+        if !resp.status().is_success() {
+            bail!("creating the read token answered {}", resp.status());
+        }
+        let body: serde_json::Value = resp.json()?;
+        let token = body["token"]
+            .as_str()
+            .context("Kellnr's token answer has no token")?;
+        write_secret(&self.read_token_file(), token)
+    }
+
+    /// A web session as `user` (for the docs, which Kellnr serves to logged-in
+    /// users only, and for user management).
+    pub fn session(&self, user: &str, pwd: &str) -> Result<reqwest::blocking::Client> {
+        login(&self.base_url(), user, pwd)
+    }
+
+    /// The read-only user's web session.
+    pub fn reader_session(&self) -> Result<reqwest::blocking::Client> {
+        self.session(READER, &read_secret(&self.read_password_file())?)
     }
 
     /// Generates the admin token and web-UI password of an empty data dir
@@ -133,29 +211,76 @@ impl Kellnr {
         if empty && !self.token_file().exists() {
             write_secret(&self.token_file(), &random_secret(40))?;
             write_secret(&self.password_file(), &random_secret(24))?;
+            write_secret(&self.read_password_file(), &random_secret(24))?;
         }
         Ok(())
     }
 
-    /// The token that publishes to this instance: `CARGO_REGISTRIES_LOCAL_TOKEN`
-    /// when set, else the one generated at its first start.
+    /// The read-only token: the one made at this instance's first start,
+    /// else `CARGO_REGISTRIES_LOCAL_TOKEN` (a registry this checkout did not
+    /// start; the README's `cargo login` step).
+    pub fn read_token(&self) -> Result<String> {
+        token_from(&self.read_token_file(), "CARGO_REGISTRIES_LOCAL_TOKEN").with_context(|| {
+            format!(
+                "no read token: {} is missing and CARGO_REGISTRIES_LOCAL_TOKEN is not set. Set it \
+                 to a token of this registry, or reset the registry (`cargo xtask down`, delete {}, \
+                 `cargo xtask up` republishes every pinned version from git history)",
+                self.read_token_file().display(),
+                self.data_dir.display()
+            )
+        })
+    }
+
+    /// The token that publishes to this instance: the admin token generated
+    /// at its first start, else `FLEET_PUBLISH_TOKEN`.
     pub fn token(&self) -> Result<String> {
-        if let Ok(token) = std::env::var("CARGO_REGISTRIES_LOCAL_TOKEN")
-            && !token.trim().is_empty()
-        {
-            return Ok(token.trim().to_string());
-        }
-        match std::fs::read_to_string(self.token_file()) {
-            Ok(token) => Ok(token.trim().to_string()),
-            Err(_) => bail!(
-                "no registry token: {} is missing. Set CARGO_REGISTRIES_LOCAL_TOKEN to the admin \
-                 token, or reset the registry (`cargo xtask down`, delete {}, `cargo xtask up` \
+        token_from(&self.token_file(), "FLEET_PUBLISH_TOKEN").with_context(|| {
+            format!(
+                "no publish token: {} is missing and FLEET_PUBLISH_TOKEN is not set. Set it to \
+                 the admin token, or reset the registry (`cargo xtask down`, delete {}, `cargo xtask up` \
                  republishes every pinned version from git history)",
                 self.token_file().display(),
                 self.data_dir.display()
-            ),
-        }
+            )
+        })
     }
+}
+
+/// The read-only user's name.
+pub const READER: &str = "fleet-reader";
+
+/// The token in `file`, else in the environment variable `var`.
+fn token_from(file: &Path, var: &str) -> Result<String> {
+    if let Ok(token) = read_secret(file) {
+        return Ok(token);
+    }
+    match std::env::var(var) {
+        Ok(token) if !token.trim().is_empty() => Ok(token.trim().to_string()),
+        _ => bail!("{} is missing", file.display()),
+    }
+}
+
+fn read_secret(path: &Path) -> Result<String> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(text.trim().to_string())
+}
+
+/// A client holding a Kellnr web session for `user`.
+fn login(base: &str, user: &str, pwd: &str) -> Result<reqwest::blocking::Client> {
+    let client = reqwest::blocking::Client::builder()
+        .cookie_store(true)
+        .timeout(std::time::Duration::from_secs(10))
+        .build()?;
+    let resp = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"user": user, "pwd": pwd}))
+        .send()
+        .with_context(|| format!("cannot reach {base} to log in"))?;
+    if !resp.status().is_success() {
+        bail!("logging in to {base} as {user} answered {}", resp.status());
+    }
+    Ok(client)
 }
 
 fn random_secret(len: usize) -> String {

@@ -1,0 +1,84 @@
+//! The fleet's registry (port 8000, started by `cargo xtask test`) as a
+//! developer meets it: private, with docs, and usable by cargo with the
+//! read-only token alone.
+
+use std::process::Command;
+
+use xtask::fleet::fleet_registry;
+use xtask::history::{self, SHARED_LIB};
+use xtask::paths::Layout;
+
+#[test]
+fn the_docs_of_every_pinned_version_are_served_to_signed_in_readers() {
+    let layout = Layout::detect();
+    let registry = fleet_registry(&layout);
+    let fleet = layout.fleet().unwrap();
+    let session = registry.reader_session().unwrap();
+    let anonymous = reqwest::blocking::Client::new();
+    for pin in history::pins(&layout, &fleet.names()).unwrap().values() {
+        let url = format!(
+            "{}{}",
+            registry.base_url(),
+            history::docs_path(&pin.version)
+        );
+        let resp = session.get(&url).send().unwrap();
+        assert_eq!(resp.status(), 200, "{url}");
+        let page = resp.text().unwrap();
+        assert!(
+            page.contains(&pin.version.to_string()),
+            "{url} is not {} {}",
+            SHARED_LIB,
+            pin.version
+        );
+        assert_eq!(anonymous.get(&url).send().unwrap().status(), 401, "{url}");
+    }
+}
+
+#[test]
+fn each_service_builds_and_tests_with_the_read_token_from_an_empty_cargo_home() {
+    let layout = Layout::detect();
+    let registry = fleet_registry(&layout);
+    let read_token = registry.read_token().unwrap();
+    // A fixed path, emptied each run: nothing cached, no credentials, and
+    // the build cache next to it stays valid between runs.
+    let home = layout.target_dir().join("empty-cargo-home");
+    let target = layout.target_dir().join("empty-cargo-home-target");
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    let cargo = |dir: &std::path::Path, args: &[&str], token: Option<&str>| {
+        let mut cmd = Command::new("cargo");
+        cmd.args(args)
+            .current_dir(dir)
+            .env("CARGO_HOME", &home)
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("CARGO_REGISTRIES_LOCAL_TOKEN")
+            .env_remove("FLEET_PUBLISH_TOKEN");
+        if let Some(token) = token {
+            cmd.env("CARGO_REGISTRIES_LOCAL_TOKEN", token);
+        }
+        cmd.output().unwrap()
+    };
+    for service in layout.fleet().unwrap().names() {
+        let dir = layout.project(service);
+        // Without a token cargo stops at the registry and says what to do.
+        let out = cargo(&dir, &["fetch", "--locked"], None);
+        assert!(!out.status.success(), "{service} fetched without a token");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("cargo login --registry local") || stderr.contains("401"),
+            "{stderr}"
+        );
+        // With the read token it builds and its tests pass.
+        let out = cargo(&dir, &["test", "--locked", "--quiet"], Some(&read_token));
+        assert!(
+            out.status.success(),
+            "{service}: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    assert!(
+        !home.join("credentials.toml").exists(),
+        "no token was written into the cargo home"
+    );
+}
