@@ -1,5 +1,6 @@
 //! `user-service`: reads its settings from the environment and serves until
-//! SIGTERM or Ctrl-C. Everything else lives in the library.
+//! SIGTERM or Ctrl-C; `user-service healthcheck` asks a running one's `/ready` and
+//! exits 0 or 1. Everything else lives in the library.
 
 use std::process::ExitCode;
 
@@ -14,6 +15,16 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // `<binary> healthcheck`: the container HEALTHCHECK, no curl needed.
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return match shared_lib::server::healthcheck(&config.server, "/ready") {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("user-service: unhealthy: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     // Access logs leave the request path; the guard flushes them at exit.
     let _logs = match shared_lib::telemetry::init_non_blocking(
         config.server.log_format,
