@@ -122,7 +122,12 @@ pub fn price_lines(order: &CreateOrder) -> Result<Vec<OrderLine>, ApiError> {
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let sku = bounded_text(&format!("items[{i}].sku"), "invalid_sku", &item.sku, MAX_SKU_CHARS)?;
+            let sku = bounded_text(
+                &format!("items[{i}].sku"),
+                "invalid_sku",
+                &item.sku,
+                MAX_SKU_CHARS,
+            )?;
             if item.quantity == 0 || item.quantity > MAX_QUANTITY {
                 return Err(ApiError::unprocessable(
                     "invalid_quantity",
@@ -133,7 +138,10 @@ pub fn price_lines(order: &CreateOrder) -> Result<Vec<OrderLine>, ApiError> {
                 sku,
                 quantity: item.quantity,
                 unit_price_cents: item.unit_price_cents,
-                line_total_cents: item.unit_price_cents.checked_mul(item.quantity).map_err(overflow)?,
+                line_total_cents: item
+                    .unit_price_cents
+                    .checked_mul(item.quantity)
+                    .map_err(overflow)?,
             })
         })
         .collect()
@@ -187,7 +195,11 @@ mod tests {
             assert_eq!(price_lines(&o).unwrap_err().code(), code, "{o:?}");
         }
         let err = price_lines(&order(&[("A", 1, 1), ("", 1, 1)])).unwrap_err();
-        assert!(err.message().starts_with("items[1].sku"), "{}", err.message());
+        assert!(
+            err.message().starts_with("items[1].sku"),
+            "{}",
+            err.message()
+        );
         let mut zero = order(&[("A", 1, 1)]);
         zero.user_id = 0;
         assert_eq!(price_lines(&zero).unwrap_err().code(), "unknown_user");

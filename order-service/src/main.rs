@@ -26,16 +26,15 @@ async fn main() -> ExitCode {
         };
     }
     // Access logs leave the request path; the guard flushes them at exit.
-    let _logs = match shared_lib::telemetry::init_non_blocking(
-        config.server.log_format,
-        std::io::stdout(),
-    ) {
-        Ok(guard) => guard,
-        Err(err) => {
-            eprintln!("order-service: {err}");
-            return ExitCode::from(2);
-        }
-    };
+    let _logs =
+        match shared_lib::telemetry::init_non_blocking(config.server.log_format, std::io::stdout())
+        {
+            Ok(guard) => guard,
+            Err(err) => {
+                eprintln!("order-service: {err}");
+                return ExitCode::from(2);
+            }
+        };
     let listener = match tokio::net::TcpListener::bind(config.server.addr()).await {
         Ok(listener) => listener,
         Err(err) => {

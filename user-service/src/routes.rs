@@ -10,8 +10,8 @@ use shared_lib::filters::{
 use shared_lib::wire::PageQuery;
 use warp::{Filter, Reply};
 
-use crate::handlers;
 use crate::AppState;
+use crate::handlers;
 
 /// The whole API, every rejection recovered into the shared error body.
 pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
