@@ -338,3 +338,39 @@ pub fn down(layout: &Layout) -> Result<Vec<(String, u32)>> {
     }
     Ok(stopped)
 }
+
+/// The registry container of `up --docker`: the same port on the host, its
+/// generated tokens and passwords in `registry/container/` (git-ignored;
+/// the data itself is in the compose volume `kellnr-data`).
+pub fn container_registry(layout: &Layout) -> Kellnr {
+    Kellnr {
+        port: FLEET_PORT,
+        data_dir: layout.root.join("registry").join("container"),
+        config: layout.kellnr_config(),
+        log: layout.state_dir().join("kellnr-container.log"),
+    }
+}
+
+/// Vendors the dependencies of the project in `dir` (a service),
+/// shared-lib from `registry` included, into `<dir>/vendor/` with
+/// `cargo vendor --locked`, and writes the source replacement cargo prints
+/// to `vendor/config.toml`: the image build compiles from it offline
+/// (`--config vendor/config.toml`).
+pub fn vendor(layout: &Layout, registry: &Kellnr, dir: &std::path::Path) -> Result<()> {
+    let vendor = dir.join("vendor");
+    if vendor.exists() {
+        std::fs::remove_dir_all(&vendor)
+            .with_context(|| format!("cannot clear {}", vendor.display()))?;
+    }
+    let mut cmd = cargo(layout, dir, &["vendor", "--locked", "--quiet", "vendor"]);
+    crate::ops::cargo::reading(&mut cmd, registry)?;
+    let config = crate::ops::run::capture(&mut cmd)
+        .with_context(|| format!("vendoring the dependencies of {}", dir.display()))?;
+    std::fs::write(
+        vendor.join("config.toml"),
+        format!(
+            "# Written by `cargo xtask up --docker` (cargo vendor): build offline from vendor/.\n{config}"
+        ),
+    )?;
+    Ok(())
+}

@@ -9,13 +9,14 @@ mod common;
 
 use std::path::Path;
 use std::process::{Child, Command};
+use std::time::Duration;
 
 use common::{client, get_json, order_body, restartable_port, start, start_pair};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
 use xtask::history::{self, SHARED_LIB, Verify};
-use xtask::ops::procs::free_port;
+use xtask::ops::procs::{free_port, wait_until};
 use xtask::ops::registry::Kellnr;
 use xtask::ops::tools::KELLNR;
 use xtask::paths::Layout;
@@ -102,12 +103,17 @@ fn a_user_and_orders_flow_through_both_real_services() {
         let order: Value = resp.json().unwrap();
         assert_priced_by_the_rule(&order, volume_bonus);
         // The id crossed into user-service: its access log for the user
-        // lookup carries the same request id.
-        assert!(
+        // lookup carries the same request id. Access logs are written by a
+        // background thread (shared-lib 0.2.2), so the line may land just
+        // after the answer: wait for it, bounded.
+        let logged = || {
             users
                 .log()
                 .lines()
-                .any(|l| l.contains(&request_id) && l.contains("/api/users/")),
+                .any(|l| l.contains(&request_id) && l.contains("/api/users/"))
+        };
+        assert!(
+            wait_until(Duration::from_secs(5), logged),
             "user-service never logged {request_id}:\n{}",
             users.log()
         );

@@ -295,7 +295,7 @@ pub fn first_failure(text: &str) -> Option<String> {
         })
 }
 
-/// Copies a project's files (not `target/`) to `to`.
+/// Copies a project's files (not `target/` nor `vendor/`) to `to`.
 fn copy_project(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in
@@ -303,7 +303,7 @@ fn copy_project(from: &Path, to: &Path) -> Result<()> {
     {
         let entry = entry?;
         let name = entry.file_name();
-        if name == "target" {
+        if name == "target" || name == "vendor" {
             continue;
         }
         let (src, dst) = (entry.path(), to.join(&name));

@@ -21,7 +21,10 @@ pub fn run_native(layout: &Layout) -> Result<()> {
 }
 
 /// Runs `down --docker`: `docker compose down`; the registry volume stays.
+/// An engine the project started keeps running (`up --docker` reuses it).
 pub fn run_docker(layout: &Layout) -> Result<()> {
-    docker::engine()?;
-    run(docker::compose(layout, &fleet::fleet_registry(layout))?.arg("down"))
+    let engine = docker::engine()?;
+    run(engine
+        .compose(layout, &fleet::container_registry(layout))?
+        .arg("down"))
 }

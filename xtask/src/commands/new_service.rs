@@ -193,7 +193,6 @@ fn compose_entry(name: &str, port: u16) -> String {
     build:
       context: ./{name}
       dockerfile: Dockerfile
-      network: host
     image: shared-fleet/{name}:local
     environment:
       BIND_ADDR: 0.0.0.0
@@ -202,11 +201,11 @@ fn compose_entry(name: &str, port: u16) -> String {
     ports:
       - "127.0.0.1:{port}:{port}"
     healthcheck:
-      test: ["CMD", "curl", "-fsS", "http://127.0.0.1:{port}/ready"]
-      interval: 10s
+      test: ["CMD", "/usr/local/bin/{name}", "healthcheck"]
+      interval: 2s
       timeout: 3s
       start_period: 5s
-      retries: 3
+      retries: 15
     restart: unless-stopped
 
 "#

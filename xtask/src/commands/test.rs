@@ -11,7 +11,8 @@ use anyhow::{Result, bail};
 use crate::fleet;
 use crate::history::SHARED_LIB;
 use crate::ops::cargo::cargo;
-use crate::ops::tools::{CARGO_CHEF, CARGO_RELEASE, SEMVER_CHECKS};
+use crate::ops::docker::{self, Engine};
+use crate::ops::tools::{CARGO_RELEASE, SEMVER_CHECKS};
 use crate::paths::Layout;
 
 /// One step of `test`.
@@ -41,11 +42,9 @@ pub fn projects(layout: &Layout) -> Result<Vec<String>> {
 /// Runs `test`.
 pub fn run(layout: &Layout) -> Result<()> {
     let started = Instant::now();
-    // The end-to-end tests release, compare APIs and run the Dockerfiles'
-    // build commands with these.
+    // The end-to-end tests release and compare APIs with these.
     CARGO_RELEASE.ensure()?;
     SEMVER_CHECKS.ensure()?;
-    CARGO_CHEF.ensure()?;
     let (registry, start) = super::registry(layout)?;
     let outcome =
         super::publish_pinned(layout, &registry).and_then(|_| Ok(run_steps(steps(layout)?)));
@@ -73,6 +72,18 @@ pub fn run(layout: &Layout) -> Result<()> {
             "(not checked: building with the registry stopped; a registry this command did not start is running)"
         );
     }
+    // The same fleet as containers, on a real engine: port 8000 must be free
+    // for the registry container, so this comes after the native registry
+    // stopped.
+    if start.started() || !crate::ops::procs::port_in_use(crate::ops::registry::FLEET_PORT) {
+        let (n, f) = container_flow(layout);
+        total += n;
+        failed.extend(f);
+    } else {
+        println!(
+            "(not checked: the containers; a registry this command did not start holds port 8000)"
+        );
+    }
     println!();
     println!(
         "xtask test steps: {} passed, {} failed",
@@ -84,6 +95,65 @@ pub fn run(layout: &Layout) -> Result<()> {
         bail!("{} step(s) failed: {}", failed.len(), failed.join(", "));
     }
     Ok(())
+}
+
+/// The container flow: the engine (installed and started when missing,
+/// stopped afterwards by pid when this run started it), stand-in base
+/// images where pulls are impossible, then the live container tests
+/// (`up --docker`, HTTP through the containers, a stopped container,
+/// `down --docker` and `up --docker` again).
+fn container_flow(layout: &Layout) -> (usize, Vec<String>) {
+    println!("==> containers: engine and base images");
+    let started = Instant::now();
+    let engine = match Engine::ensure().and_then(|(engine, started)| {
+        docker::ensure_base_images(&engine).map(|s| (engine, started, s))
+    }) {
+        Ok((engine, owned, stand_ins)) => {
+            if owned {
+                println!("docker: started the project's engine at {}", engine.host);
+            }
+            for name in &stand_ins.built {
+                println!("docker: built the local stand-in {name}");
+            }
+            (engine, owned)
+        }
+        Err(err) => {
+            println!("FAILED: containers: engine and base images: {err:#}");
+            return (1, vec!["containers: engine and base images".into()]);
+        }
+    };
+    println!(
+        "(engine and base images ready in {:.0}s)",
+        started.elapsed().as_secs_f64()
+    );
+    let (engine, owned) = engine;
+    let mut live = step(
+        layout,
+        "test containers (live, docker compose)".into(),
+        "xtask",
+        &[
+            "test",
+            "--locked",
+            "--test",
+            "containers_live",
+            "--",
+            "--ignored",
+            "--nocapture",
+        ],
+    );
+    live.cmd.env("DOCKER_HOST", &engine.host);
+    let (mut n, mut f) = run_steps(vec![live]);
+    n += 1;
+    if owned {
+        match Engine::stop_own() {
+            Ok(_) => println!("docker: stopped the project's engine"),
+            Err(err) => {
+                println!("FAILED: stopping the project's engine: {err:#}");
+                f.push("containers: stopping the engine".into());
+            }
+        }
+    }
+    (n, f)
 }
 
 /// The steps of `test`, in order.
@@ -132,11 +202,12 @@ fn steps(layout: &Layout) -> Result<Vec<Step>> {
             &["build", "--locked", "--quiet"],
         ));
     }
+    // --no-fail-fast: one failing test binary does not hide the others.
     let mut e2e = step(
         layout,
         "test xtask (end to end)".into(),
         "xtask",
-        &["test", "--locked"],
+        &["test", "--locked", "--no-fail-fast"],
     );
     e2e.cmd
         .env("FLEET_BIN_DIR", layout.target_dir().join("debug"));

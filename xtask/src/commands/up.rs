@@ -2,13 +2,14 @@
 //! shared-lib version published, every service of `fleet.toml` built,
 //! started in dependency order and ready. A second `up` changes nothing.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
 use crate::fleet::{self, ServiceStart};
-use crate::ops::docker;
+use crate::ops::docker::{self, Engine};
 use crate::ops::procs;
+use crate::ops::registry::Health;
 use crate::ops::run::run;
 use crate::paths::Layout;
 
@@ -65,13 +66,22 @@ pub fn run_native(layout: &Layout) -> Result<()> {
     Ok(())
 }
 
-/// Runs `up --docker`. The order is the point: registry container first,
-/// pinned shared-lib versions published into it, then the service images
-/// built (they download shared-lib while building), then everything started.
+/// Runs `up --docker`. The order is the point: the engine (started when
+/// none answers) and the base images (local stand-ins where pulls are
+/// impossible); the registry container, healthy; every pinned shared-lib
+/// version published into it; each service's dependencies vendored; then
+/// the images built (offline) and everything started and healthy.
 pub fn run_docker(layout: &Layout) -> Result<()> {
-    docker::engine()?;
+    let started = Instant::now();
+    let (engine, engine_started) = Engine::ensure()?;
+    if engine_started {
+        println!("docker: started the project's engine at {}", engine.host);
+    }
+    let stand_ins = docker::ensure_base_images(&engine)?;
+    for name in &stand_ins.built {
+        println!("docker: built the local stand-in {name} (no image can be pulled here)");
+    }
     let fleet = layout.fleet()?;
-    let registry = fleet::fleet_registry(layout);
     if let Some(record) = procs::read_record(&procs::record_path(&layout.state_dir(), "kellnr"))?
         && procs::is_running(&record)
     {
@@ -80,16 +90,47 @@ pub fn run_docker(layout: &Layout) -> Result<()> {
             record.pid
         );
     }
+    let registry = fleet::container_registry(layout);
     registry.ensure_secrets()?;
     println!("registry: starting the Kellnr container");
-    run(docker::compose(layout, &registry)?.args(["up", "--detach", "--wait", "registry"]))?;
+    run(engine
+        .compose(layout, &registry)?
+        .args(["up", "-d", "registry"]))?;
+    if !procs::wait_until(Duration::from_secs(120), || registry.health() == Health::Up) {
+        bail!(
+            "the registry container did not answer {}/api/v1/health within 120 s; `docker-compose logs registry` says why",
+            registry.base_url()
+        );
+    }
+    registry.ensure_read_token()?;
     super::publish_pinned(layout, &registry)?;
-    println!("services: building images (they fetch shared-lib from 127.0.0.1:8000)");
-    run(docker::compose(layout, &registry)?.arg("build"))?;
-    run(docker::compose(layout, &registry)?.args(["up", "--detach", "--wait"]))?;
+    println!("services: vendoring dependencies (shared-lib included) for offline image builds");
     for service in &fleet.services {
+        fleet::vendor(layout, &registry, &layout.project(&service.name))?;
+    }
+    println!("services: building images");
+    run(engine.compose(layout, &registry)?.arg("build"))?;
+    run(engine.compose(layout, &registry)?.args(["up", "-d"]))?;
+    for service in &fleet.services {
+        let ready = format!("{}{}", fleet::url(service.port), service.ready);
+        let answered = procs::wait_until(Duration::from_secs(60), || {
+            crate::ops::http::client()
+                .get(&ready)
+                .send()
+                .is_ok_and(|r| r.status().is_success())
+        });
+        if !answered {
+            bail!(
+                "{} did not answer {ready} within 60 s; `docker-compose logs {}` says why",
+                service.name,
+                service.name
+            );
+        }
         println!("{:<14} {}", service.name, fleet::url(service.port));
     }
-    println!("containers up; `cargo xtask down --docker` stops them (the registry volume stays)");
+    println!(
+        "containers up in {:.0}s; `cargo xtask down --docker` stops them (the registry volume stays)",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -154,10 +154,18 @@ impl Kellnr {
     /// `read.token` is missing (the first start), through Kellnr's API with
     /// an admin session.
     pub fn ensure_read_token(&self) -> Result<()> {
-        if self.read_token_file().exists() {
-            return Ok(());
-        }
         let base = self.base_url();
+        if let Ok(token) = read_secret(&self.read_token_file()) {
+            let probe = crate::ops::http::client()
+                .get(format!("{base}/api/v1/crates/config.json"))
+                .header("authorization", token)
+                .send()?;
+            if probe.status() != reqwest::StatusCode::UNAUTHORIZED {
+                return Ok(());
+            }
+            // A registry whose data was reset under a kept token file.
+            std::fs::remove_file(self.read_token_file())?;
+        }
         let admin_pwd = read_secret(&self.password_file())?;
         if !self.read_password_file().exists() {
             write_secret(&self.read_password_file(), &random_secret(24))?;

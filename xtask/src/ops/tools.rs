@@ -46,15 +46,6 @@ pub const SEMVER_CHECKS: Tool = Tool {
     cost: "a one-time compile of about 10 minutes on 2 cores",
 };
 
-/// Caches dependency builds in the service images; the native check of the
-/// Dockerfiles runs the same version.
-pub const CARGO_CHEF: Tool = Tool {
-    krate: "cargo-chef",
-    version: "0.1.78",
-    bin: "cargo-chef",
-    cost: "a one-time compile of a few minutes",
-};
-
 impl Tool {
     /// Where the binary lives once installed.
     pub fn path(&self) -> PathBuf {

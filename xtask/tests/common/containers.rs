@@ -12,7 +12,6 @@ use docker_compose_types::{
 };
 use dockerfile_parser::{Dockerfile, Instruction};
 use xtask::history;
-use xtask::ops::tools::CARGO_CHEF;
 use xtask::paths::Layout;
 
 fn compose(layout: &Layout) -> Compose {
@@ -109,6 +108,15 @@ pub fn check_compose(layout: &Layout) {
         }
     }
     assert!(registry.restart.is_some());
+    assert_eq!(
+        registry_env["KELLNR_REGISTRY__AUTH_REQUIRED"], "true",
+        "private, as natively"
+    );
+    let text = std::fs::read_to_string(layout.root.join("docker-compose.yml")).unwrap();
+    assert!(
+        !text.lines().any(|l| l.starts_with("name:")),
+        "Compose 1.29 rejects a top-level name:"
+    );
 
     for svc in &layout.fleet().unwrap().services {
         let s = service(&compose, &svc.name);
@@ -131,9 +139,8 @@ pub fn check_compose(layout: &Layout) {
             svc.name
         );
         assert_eq!(
-            build.network.as_deref(),
-            Some("host"),
-            "{}: the build must reach 127.0.0.1:8000",
+            build.network, None,
+            "{}: builds are offline from vendor/, no host network",
             svc.name
         );
         assert_eq!(
@@ -146,8 +153,8 @@ pub fn check_compose(layout: &Layout) {
         assert_eq!(e["PORT"], svc.port.to_string(), "{}", svc.name);
         assert_eq!(e["BIND_ADDR"], "0.0.0.0", "{}", svc.name);
         assert!(
-            healthcheck(s).contains(&format!("http://127.0.0.1:{}/ready", svc.port)),
-            "{}",
+            healthcheck(s).contains(&format!("/usr/local/bin/{} healthcheck", svc.name)),
+            "{}: the binary answers its own healthcheck",
             svc.name
         );
         assert!(s.restart.is_some(), "{}", svc.name);
@@ -275,30 +282,23 @@ pub fn check_dockerfiles(layout: &Layout) {
             svc.name
         );
 
-        // Every cargo build or cook is --locked; the binary built is the service.
+        // The build is offline from vendor/: --locked, --offline, the vendored
+        // sources' config; the binary built is the service. No `# syntax=`
+        // line (it pulls the frontend image).
+        assert!(!text.starts_with("# syntax"), "{}", svc.name);
         let runs = run_lines(&all);
-        let builds: Vec<&String> = runs
-            .iter()
-            .filter(|r| r.contains("cargo build") || r.contains("chef cook"))
-            .collect();
+        let builds: Vec<&String> = runs.iter().filter(|r| r.contains("cargo build")).collect();
         assert!(!builds.is_empty(), "{}", svc.name);
-        assert!(
-            builds.iter().all(|r| r.contains("--locked")),
-            "{}: {builds:?}",
-            svc.name
-        );
+        for flag in ["--locked", "--offline", "--config vendor/config.toml"] {
+            assert!(
+                builds.iter().all(|r| r.contains(flag)),
+                "{}: {flag} missing in {builds:?}",
+                svc.name
+            );
+        }
         assert!(
             runs.iter()
                 .any(|r| r.contains(&format!("--bin {}", svc.name))),
-            "{}",
-            svc.name
-        );
-        // The cargo-chef in the image is the one the native check installs.
-        assert!(
-            runs.iter().any(|r| r.contains(&format!(
-                "cargo-chef --version {} --locked",
-                CARGO_CHEF.version
-            ))),
             "{}",
             svc.name
         );
@@ -315,10 +315,18 @@ pub fn check_dockerfiles(layout: &Layout) {
         );
         let health = misc(&runtime.instructions, "HEALTHCHECK").join(" ");
         assert!(
-            health.contains(&format!("http://127.0.0.1:{}/ready", svc.port)),
+            health.contains(&format!("\"/usr/local/bin/{}\", \"healthcheck\"", svc.name)),
             "{}: {health}",
             svc.name
         );
+        // Neither curl nor apt in the runtime image.
+        for line in run_lines(&runtime.instructions) {
+            assert!(
+                !line.contains("apt-get") && !line.contains("curl"),
+                "{}: {line}",
+                svc.name
+            );
+        }
         assert_eq!(
             misc(&runtime.instructions, "EXPOSE"),
             [svc.port.to_string()],
@@ -343,6 +351,13 @@ pub fn check_dockerfiles(layout: &Layout) {
                 svc.name
             );
         }
+        assert!(
+            !ignore
+                .lines()
+                .any(|l| l.trim().trim_end_matches('/') == "vendor"),
+            "{}: the build needs vendor/",
+            svc.name
+        );
     }
 }
 
@@ -359,68 +374,37 @@ fn sh(line: &str, dir: &Path, env: &BTreeMap<String, String>, path: &str, target
     assert!(status.success(), "`{line}` failed in {}", dir.display());
 }
 
-/// Every cargo command of each Dockerfile's build stages runs natively.
+/// Each Dockerfile's cargo build runs natively, with the Dockerfile's
+/// environment, on a copy of the service with its dependencies vendored as
+/// `up --docker` does: the offline build works from vendor/ alone.
 pub fn check_native_builds(layout: &Layout) {
-    let chef = CARGO_CHEF.path();
-    assert!(
-        chef.is_file(),
-        "cargo-chef is not installed: `cargo xtask test` installs it"
-    );
-    let path = format!(
-        "{}:{}",
-        chef.parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let registry = xtask::fleet::fleet_registry(layout);
     // Release builds like the images', in a cache of their own.
     let target = layout.target_dir().join("docker-native");
+    let path = std::env::var("PATH").unwrap_or_default();
     for svc in &layout.fleet().unwrap().services {
         let file = dockerfile(layout, &svc.name);
-        let stages = file.stages();
+        let all: Vec<&Instruction> = file.instructions.iter().collect();
+        let env = env_vars(&all);
         let tmp = tempfile::tempdir().unwrap();
-        let mut env = BTreeMap::new();
-        for stage in stages
-            .stages
-            .iter()
-            .filter(|s| s.name.as_deref() != Some("runtime"))
-        {
-            let workdir = tmp.path().join(stage.name.as_deref().unwrap_or("stage"));
-            std::fs::create_dir_all(&workdir).unwrap();
-            for instruction in &stage.instructions {
-                if let Some(e) = instruction.as_env() {
-                    for v in &e.vars {
-                        env.insert(
-                            v.key.content.clone(),
-                            v.value.to_string().trim().to_string(),
-                        );
-                    }
-                }
-                if let Some(copy) = instruction.as_copy() {
-                    let sources: Vec<&str> =
-                        copy.sources.iter().map(|s| s.content.as_str()).collect();
-                    if sources == ["."] {
-                        copy_tree(&layout.project(&svc.name), &workdir);
-                    } else if copy.flags.iter().any(|f| f.name.content == "from") {
-                        // COPY --from=planner /build/recipe.json recipe.json
-                        let file = Path::new(sources[0]).file_name().unwrap();
-                        std::fs::copy(
-                            tmp.path().join("planner").join(file),
-                            workdir.join(copy.destination.content.as_str()),
-                        )
-                        .unwrap();
-                    }
-                }
-                if let Some(run) = instruction.as_run().and_then(|r| r.as_shell()) {
-                    let line = run
-                        .to_string()
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    if line.starts_with("cargo ") && !line.starts_with("cargo install") {
-                        sh(&line, &workdir, &env, &path, &target);
-                    }
+        copy_tree(&layout.project(&svc.name), tmp.path());
+        xtask::fleet::vendor(layout, &registry, tmp.path()).unwrap();
+        let mut ran = 0;
+        for line in run_lines(&all) {
+            // `RUN --mount=... cargo build ... && cp ...`: the cargo part.
+            let command: Vec<&str> = line
+                .split_whitespace()
+                .filter(|w| !w.starts_with("--mount="))
+                .collect();
+            let command = command.join(" ");
+            for part in command.split("&&").map(str::trim) {
+                if part.starts_with("cargo ") {
+                    sh(part, tmp.path(), &env, &path, &target);
+                    ran += 1;
                 }
             }
         }
+        assert!(ran > 0, "{}: no cargo command ran", svc.name);
         let binary = target.join("release").join(&svc.name);
         assert!(
             binary.is_file(),
@@ -436,7 +420,7 @@ fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name();
-        if name == "target" {
+        if name == "target" || name == "vendor" {
             continue;
         }
         let dest = to.join(&name);

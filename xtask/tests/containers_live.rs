@@ -1,0 +1,168 @@
+//! The fleet as containers on a real engine: `cargo xtask test` runs these
+//! (they are `#[ignore]`d for a plain `cargo test`) once the engine answers
+//! and the base images exist, with port 8000 free for the registry
+//! container.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use xtask::commands::{down, up};
+use xtask::fleet::container_registry;
+use xtask::history::SHARED_LIB;
+use xtask::ops::docker;
+use xtask::ops::procs::wait_until;
+use xtask::paths::Layout;
+
+fn compose(args: &[&str]) -> std::process::Output {
+    let layout = Layout::detect();
+    let engine = docker::engine().unwrap();
+    engine
+        .compose(&layout, &container_registry(&layout))
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn logs(service: &str) -> String {
+    let out = compose(&["logs", "--no-color", service]);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+#[ignore = "needs a Docker engine; `cargo xtask test` runs it"]
+fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
+    let layout = Layout::detect();
+    let fleet = layout.fleet().unwrap();
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+
+    let t = Instant::now();
+    up::run_docker(&layout).unwrap();
+    println!("up --docker: {:.0}s", t.elapsed().as_secs_f64());
+    let engine = docker::engine().unwrap();
+    for s in &fleet.services {
+        let image = format!("shared-fleet/{}:local", s.name);
+        let size = engine.image_size(&image).unwrap();
+        println!("image {image}: {:.1} MB", size as f64 / 1e6);
+    }
+
+    // A user, then orders through both containers with one request id.
+    let users = "http://127.0.0.1:8081";
+    let orders = "http://127.0.0.1:8082";
+    let created = http
+        .post(format!("{users}/api/users"))
+        .json(&json!({"name": "Ada", "email": format!("ada-{}@example.com", std::process::id())}))
+        .send()
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let user: Value = created.json().unwrap();
+    let order = json!({"user_id": user["id"], "items": [{"sku": "BOOK", "quantity": 10, "unit_price_cents": 1999}]});
+    let placed = http
+        .post(format!("{orders}/api/orders"))
+        .header("x-request-id", "container-flow-1")
+        .json(&order)
+        .send()
+        .unwrap();
+    assert_eq!(placed.status(), 201);
+    assert_eq!(placed.headers()["x-request-id"], "container-flow-1");
+    let placed: Value = placed.json().unwrap();
+    assert_eq!(placed["volume_bonus_percent"], 5);
+    let fetched: Value = http
+        .get(format!("{orders}/api/orders/{}", placed["id"]))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(fetched, placed);
+    assert!(
+        wait_until(Duration::from_secs(10), || logs("user-service")
+            .contains("container-flow-1")
+            && logs("order-service").contains("container-flow-1")),
+        "the request id is in both containers' logs"
+    );
+    // Each runs the shared-lib its lockfile pins.
+    for s in &fleet.services {
+        let info: Value = http
+            .get(format!("http://127.0.0.1:{}/", s.port))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let pin = xtask::history::pin(&layout.project(&s.name)).unwrap();
+        assert_eq!(
+            info["shared_lib_version"],
+            pin.version.to_string(),
+            "{}",
+            s.name
+        );
+    }
+
+    // user-service stopped: order-service answers 503, then recovers.
+    let out = compose(&["stop", "user-service"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let refused = http
+        .post(format!("{orders}/api/orders"))
+        .json(&order)
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    let body: Value = refused.json().unwrap();
+    assert_eq!(body["code"], "user_service_unavailable");
+    let out = compose(&["start", "user-service"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        wait_until(Duration::from_secs(60), || http
+            .get(format!("{orders}/ready"))
+            .send()
+            .is_ok_and(|r| r.status() == 200)),
+        "order-service ready again once user-service is back"
+    );
+    // Users live in memory: the restarted user-service starts empty.
+    let again = http
+        .post(format!("{users}/api/users"))
+        .json(&json!({"name": "Grace", "email": "grace@example.com"}))
+        .send()
+        .unwrap();
+    assert_eq!(again.status(), 201);
+    let grace: Value = again.json().unwrap();
+    let order = json!({"user_id": grace["id"], "items": [{"sku": "PEN", "quantity": 1, "unit_price_cents": 100}]});
+    let recovered = http
+        .post(format!("{orders}/api/orders"))
+        .json(&order)
+        .send()
+        .unwrap();
+    assert_eq!(recovered.status(), 201);
+
+    // down, then up again: the registry volume kept every version.
+    let registry = container_registry(&layout);
+    let before = xtask::index::published(&registry, SHARED_LIB).unwrap();
+    down::run_docker(&layout).unwrap();
+    assert!(
+        http.get(format!("{users}/health")).send().is_err(),
+        "down stopped the containers"
+    );
+    let t = Instant::now();
+    up::run_docker(&layout).unwrap();
+    println!("up --docker again: {:.0}s", t.elapsed().as_secs_f64());
+    assert_eq!(
+        xtask::index::published(&registry, SHARED_LIB).unwrap(),
+        before
+    );
+    let anonymous = http
+        .get(format!("{}/api/v1/crates/config.json", registry.base_url()))
+        .send()
+        .unwrap();
+    assert_eq!(anonymous.status(), 401, "private in containers too");
+    down::run_docker(&layout).unwrap();
+}
