@@ -43,8 +43,6 @@ fn each_service_builds_and_tests_with_the_read_token_from_an_empty_cargo_home() 
     // the build cache next to it stays valid between runs.
     let home = layout.target_dir().join("empty-cargo-home");
     let target = layout.target_dir().join("empty-cargo-home-target");
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).unwrap();
     let cargo = |dir: &std::path::Path, args: &[&str], token: Option<&str>| {
         let mut cmd = Command::new("cargo");
         cmd.args(args)
@@ -59,6 +57,9 @@ fn each_service_builds_and_tests_with_the_read_token_from_an_empty_cargo_home() 
         cmd.output().unwrap()
     };
     for service in layout.fleet().unwrap().names() {
+        // Empty for each service: another's download must not serve it.
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home).unwrap();
         let dir = layout.project(service);
         // Without a token cargo stops at the registry and says what to do.
         let out = cargo(&dir, &["fetch", "--locked"], None);

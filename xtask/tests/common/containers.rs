@@ -361,13 +361,20 @@ pub fn check_dockerfiles(layout: &Layout) {
     }
 }
 
-/// Runs `line` as the Dockerfile would (`sh -c`), in `dir`, with `env`.
+/// Runs `line` as the Dockerfile would (`sh -c`), in `dir`, with `env`
+/// and an empty cargo home, as in the image: only vendor/ can serve it.
 fn sh(line: &str, dir: &Path, env: &BTreeMap<String, String>, path: &str, target: &Path) {
+    // A fixed path, emptied: the build cache stays valid between runs.
+    let home = target.join("empty-cargo-home");
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
     let status = Command::new("sh")
         .args(["-c", line])
         .current_dir(dir)
         .envs(env)
         .env("PATH", path)
+        .env("CARGO_HOME", &home)
+        .env_remove("CARGO_REGISTRIES_LOCAL_TOKEN")
         .env("CARGO_TARGET_DIR", target)
         .status()
         .unwrap();
@@ -386,9 +393,22 @@ pub fn check_native_builds(layout: &Layout) {
         let file = dockerfile(layout, &svc.name);
         let all: Vec<&Instruction> = file.instructions.iter().collect();
         let env = env_vars(&all);
-        let tmp = tempfile::tempdir().unwrap();
-        copy_tree(&layout.project(&svc.name), tmp.path());
-        xtask::fleet::vendor(layout, &registry, tmp.path()).unwrap();
+        // A fixed place, emptied but for vendor/ (kept while Cargo.lock is
+        // unchanged): stable paths and mtimes keep the build cache valid.
+        let copy = target.join("src").join(&svc.name);
+        std::fs::create_dir_all(&copy).unwrap();
+        for entry in std::fs::read_dir(&copy).unwrap().flatten() {
+            if entry.file_name() != "vendor" {
+                let p = entry.path();
+                if p.is_dir() {
+                    std::fs::remove_dir_all(p).unwrap();
+                } else {
+                    std::fs::remove_file(p).unwrap();
+                }
+            }
+        }
+        copy_tree(&layout.project(&svc.name), &copy);
+        xtask::fleet::vendor(layout, &registry, &copy).unwrap();
         let mut ran = 0;
         for line in run_lines(&all) {
             // `RUN --mount=... cargo build ... && cp ...`: the cargo part.
@@ -399,13 +419,13 @@ pub fn check_native_builds(layout: &Layout) {
             let command = command.join(" ");
             for part in command.split("&&").map(str::trim) {
                 if part.starts_with("cargo ") {
-                    sh(part, tmp.path(), &env, &path, &target);
+                    sh(part, &copy, &env, &path, &target.join(&svc.name));
                     ran += 1;
                 }
             }
         }
         assert!(ran > 0, "{}: no cargo command ran", svc.name);
-        let binary = target.join("release").join(&svc.name);
+        let binary = target.join(&svc.name).join("release").join(&svc.name);
         assert!(
             binary.is_file(),
             "{}: no binary at {}",
