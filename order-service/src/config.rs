@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use shared_lib::config::{ConfigError, ServerConfig, process_env, var_or};
+use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig, process_env, var_or};
 
 /// The port order-service listens on unless `PORT` says otherwise.
 pub const DEFAULT_PORT: u16 = 8082;
@@ -67,18 +67,17 @@ impl Config {
     }
 }
 
+impl ServiceConfig for Config {
+    fn server(&self) -> &ServerConfig {
+        &self.server
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(key, _)| *key == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use shared_lib::config::lookup_from as lookup;
 
     #[test]
     fn defaults_point_at_the_local_user_service() {

@@ -65,6 +65,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    tracing::info!(user_service = %config.user_service_url, "order-service calls user-service there");
     let state = AppState::new(&config);
     shared_lib::server::serve(listener, routes::routes(state), shutdown).await
 }

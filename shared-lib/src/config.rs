@@ -85,17 +85,29 @@ pub fn process_env(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
 
+/// A `lookup` over fixed pairs, for tests and tools:
+/// `Config::from_lookup(&lookup_from(&[("PORT", "9000")]))`.
+pub fn lookup_from(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: std::collections::HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k| map.get(k).cloned()
+}
+
+/// What every service's settings carry: the server part, which
+/// [`crate::server::main`] binds and logs with.
+pub trait ServiceConfig {
+    /// `BIND_ADDR`, `PORT` and `LOG_FORMAT`.
+    fn server(&self) -> &ServerConfig;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        lookup_from(pairs)
     }
 
     #[test]

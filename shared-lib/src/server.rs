@@ -302,6 +302,83 @@ pub fn healthcheck(server: &crate::config::ServerConfig, path: &str) -> Result<(
     }
 }
 
+/// The shutdown future [`main`] hands to a service's `run`.
+pub type Shutdown = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A service binary's whole `main`, the same for every service:
+/// - settings that do not parse: one line on stderr, exit 2;
+/// - `<binary> healthcheck`: [`healthcheck`] of `/ready`, exit 0 or 1;
+/// - access logs through [`crate::telemetry::init_non_blocking`], flushed
+///   at exit;
+/// - the configured address bound (exit 1 with the reason when it cannot
+///   be), then `run(listener, config, shutdown)` until SIGTERM or Ctrl-C.
+///
+/// ```no_run
+/// # struct Config { server: shared_lib::config::ServerConfig }
+/// # impl shared_lib::config::ServiceConfig for Config {
+/// #     fn server(&self) -> &shared_lib::config::ServerConfig { &self.server }
+/// # }
+/// # async fn run(_: tokio::net::TcpListener, _: Config, _: impl std::future::Future<Output = ()>) -> std::io::Result<()> { Ok(()) }
+/// # async fn example(config: Result<Config, shared_lib::config::ConfigError>) -> std::process::ExitCode {
+/// shared_lib::server::main("user-service", config, |l, c, s| run(l, c, s)).await
+/// # }
+/// ```
+pub async fn main<C, F, Fut>(
+    service: &str,
+    config: Result<C, crate::config::ConfigError>,
+    run: F,
+) -> std::process::ExitCode
+where
+    C: crate::config::ServiceConfig,
+    F: FnOnce(TcpListener, C, Shutdown) -> Fut,
+    Fut: Future<Output = std::io::Result<()>>,
+{
+    use std::process::ExitCode;
+    let config = match config {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("{service}: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let server = config.server().clone();
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return match healthcheck(&server, "/ready") {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("{service}: unhealthy: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    // Kept until the end of main: dropping it flushes the queued log lines.
+    let _logs = match crate::telemetry::init_non_blocking(server.log_format, std::io::stdout()) {
+        Ok(guard) => guard,
+        Err(err) => {
+            eprintln!("{service}: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match TcpListener::bind(server.addr()).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!(
+                "{service}: cannot listen on {}: {err} (set PORT or BIND_ADDR)",
+                server.addr()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    tracing::info!(addr = %server.addr(), shared_lib = crate::VERSION, "{service} listening");
+    match run(listener, config, Box::pin(shutdown_signal())).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(%err, "server failed");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// Completes on SIGTERM or Ctrl-C (SIGINT), whichever comes first.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -1,6 +1,6 @@
 //! Settings, read from the environment.
 
-use shared_lib::config::{ConfigError, ServerConfig, process_env, var_or};
+use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig, process_env, var_or};
 
 /// The port user-service listens on unless `PORT` says otherwise.
 pub const DEFAULT_PORT: u16 = 8081;
@@ -30,18 +30,17 @@ impl Config {
     }
 }
 
+impl ServiceConfig for Config {
+    fn server(&self) -> &ServerConfig {
+        &self.server
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(key, _)| *key == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use shared_lib::config::lookup_from as lookup;
 
     #[test]
     fn defaults_are_port_8081_and_a_hundred_thousand_users() {

@@ -1,6 +1,6 @@
 //! Settings, read from the environment.
 
-use shared_lib::config::{ConfigError, ServerConfig, process_env};
+use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig, process_env};
 
 /// The port {{name}} listens on unless `PORT` says otherwise.
 pub const DEFAULT_PORT: u16 = {{port}};
@@ -23,6 +23,12 @@ impl Config {
     /// Reads the settings from the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(&process_env)
+    }
+}
+
+impl ServiceConfig for Config {
+    fn server(&self) -> &ServerConfig {
+        &self.server
     }
 }
 
