@@ -376,7 +376,10 @@ pub fn vendor(layout: &Layout, registry: &Kellnr, dir: &std::path::Path) -> Resu
     let config = crate::ops::run::capture(&mut cmd)
         .with_context(|| format!("vendoring the dependencies of {}", dir.display()))?;
     if !config.contains("[source.vendored-sources]") {
-        bail!("cargo vendor printed no source replacement for {}: {config:?}", dir.display());
+        bail!(
+            "cargo vendor printed no source replacement for {}: {config:?}",
+            dir.display()
+        );
     }
     std::fs::write(
         vendor.join("config.toml"),

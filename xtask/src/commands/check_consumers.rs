@@ -221,6 +221,24 @@ pub fn check(
             text.push_str(&String::from_utf8_lossy(&out.stdout));
             Ok(out.status.success())
         };
+        // A lockfile pinning another version keeps it and ignores the patch
+        // ("patch was not used"): move the copy's lock to the candidate,
+        // and make sure it took it, or the check would test nothing.
+        let candidate_text = candidate.to_string();
+        let updated = cargo_step(
+            &["update", "-p", SHARED_LIB, "--precise", &candidate_text],
+            &mut text,
+        )?;
+        let patched =
+            history::pin(&copy).is_ok_and(|p| &p.version == candidate && p.source == "path");
+        if !updated || !patched {
+            std::fs::write(&log, &text)?;
+            bail!(
+                "{}: the candidate {SHARED_LIB} {candidate} could not be patched in (see {})",
+                service.name,
+                log.display()
+            );
+        }
         let built = cargo_step(&["build", "--all-targets"], &mut text)?;
         let tested = if built {
             Some(cargo_step(&["test", "--no-fail-fast"], &mut text)?)

@@ -229,7 +229,7 @@ pub fn consumer_gate(
         .collect();
     if !refused.is_empty() {
         bail!(
-            "refused: {}. Logs: {}. To break it on purpose, pass --allow-break <service> and say so in              {SHARED_LIB}/CHANGELOG.md",
+            "refused: {}. Logs: {}. To break it on purpose, pass --allow-break <service> and say so in {SHARED_LIB}/CHANGELOG.md",
             check_consumers::broken_message(&refused, next),
             report.markdown.display()
         );
