@@ -91,7 +91,18 @@ pub fn run_docker(layout: &Layout) -> Result<()> {
         );
     }
     let registry = fleet::container_registry(layout);
-    registry.ensure_secrets()?;
+    if registry.ensure_secrets()? {
+        // New tokens cannot open a volume made with other ones (a fresh
+        // clone, or registry/container/ deleted): start it empty; every
+        // pinned version is published again from git history below.
+        println!(
+            "registry: new tokens in {}; resetting the registry volume",
+            registry.data_dir.display()
+        );
+        run(engine
+            .compose(layout, &registry)?
+            .args(["down", "--volumes"]))?;
+    }
     println!("registry: starting the Kellnr container");
     run(engine
         .compose(layout, &registry)?

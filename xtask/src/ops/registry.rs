@@ -212,7 +212,8 @@ impl Kellnr {
     /// Generates the admin token and web-UI password of an empty data dir
     /// (random, mode 600). A data dir that already has a database but no
     /// token file keeps it that way: its token was lost, see [`Kellnr::token`].
-    pub fn ensure_secrets(&self) -> Result<()> {
+    /// Returns whether it generated them now.
+    pub fn ensure_secrets(&self) -> Result<bool> {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
         let empty = !self.data_dir.join("db.sqlite").exists();
@@ -220,8 +221,9 @@ impl Kellnr {
             write_secret(&self.token_file(), &random_secret(40))?;
             write_secret(&self.password_file(), &random_secret(24))?;
             write_secret(&self.read_password_file(), &random_secret(24))?;
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     /// The read-only token: the one made at this instance's first start,
