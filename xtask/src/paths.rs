@@ -65,7 +65,7 @@ impl Layout {
         crate::manifest::Fleet::load(&self.root)
     }
 
-    /// A project directory of the checkout (`shared-lib`, `user-service` ...).
+    /// A project directory of the checkout (`shared-lib`, a service ...).
     pub fn project(&self, name: &str) -> PathBuf {
         self.root.join(name)
     }

@@ -231,7 +231,7 @@ mod tests {
     #[test]
     fn the_table_is_aligned_and_names_every_verdict() {
         let rows = vec![Row {
-            service: "user-service".into(),
+            service: "billing-service".into(),
             requirement: "^0.1".into(),
             locked: "0.1.0".into(),
             newest: Some("0.2.0".into()),
