@@ -227,16 +227,24 @@ pub fn publish_pinned(layout: &Layout, registry: &Kellnr, docs: Docs) -> Result<
     })
 }
 
-/// Builds every service's binary with `cargo build --locked`.
-pub fn build_services(layout: &Layout, fleet: &Fleet) -> Result<()> {
+/// Builds every service's binary with `cargo build --locked`, reading
+/// shared-lib from `registry`.
+pub fn build_services(layout: &Layout, registry: &Kellnr, fleet: &Fleet) -> Result<()> {
     for service in &fleet.services {
-        run(&mut cargo(
-            layout,
-            layout.project(&service.name),
-            &["build", "--locked", "--quiet"],
-        ))?;
+        build_service(layout, registry, service)?;
     }
     Ok(())
+}
+
+/// Builds one service's binary with `cargo build --locked`.
+pub fn build_service(layout: &Layout, registry: &Kellnr, service: &Service) -> Result<()> {
+    let mut cmd = cargo(
+        layout,
+        layout.project(&service.name),
+        &["build", "--locked", "--quiet"],
+    );
+    crate::ops::cargo::reading(&mut cmd, registry)?;
+    run(&mut cmd)
 }
 
 /// What [`start_service`] found or did.

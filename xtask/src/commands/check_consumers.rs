@@ -221,25 +221,41 @@ pub fn check(
             text.push_str(&String::from_utf8_lossy(&out.stdout));
             Ok(out.status.success())
         };
-        // A lockfile pinning another version keeps it and ignores the patch
-        // ("patch was not used"): move the copy's lock to the candidate,
-        // and make sure it took it, or the check would test nothing.
+        // A lockfile pinning another version of this registry keeps it and
+        // ignores the patch ("patch was not used"): move the copy's lock to
+        // the candidate first. (A lock naming another registry URL, as in
+        // tests against a throwaway registry, is re-resolved anyway.)
         let candidate_text = candidate.to_string();
-        let updated = cargo_step(
-            &["update", "-p", SHARED_LIB, "--precise", &candidate_text],
-            &mut text,
-        )?;
+        if history::pin(&copy)?.source == registry.index_url() {
+            let updated = cargo_step(
+                &["update", "-p", SHARED_LIB, "--precise", &candidate_text],
+                &mut text,
+            )?;
+            if !updated {
+                std::fs::write(&log, &text)?;
+                bail!(
+                    "{}: the candidate {SHARED_LIB} {candidate} could not be patched in: {} (log: {})",
+                    service.name,
+                    text.lines()
+                        .find(|l| l.starts_with("error"))
+                        .unwrap_or("cargo update failed"),
+                    log.display()
+                );
+            }
+        }
+        let built = cargo_step(&["build", "--all-targets"], &mut text)?;
+        // The check tests nothing unless the copy really took the candidate.
         let patched =
             history::pin(&copy).is_ok_and(|p| &p.version == candidate && p.source == "path");
-        if !updated || !patched {
+        if !patched {
             std::fs::write(&log, &text)?;
             bail!(
-                "{}: the candidate {SHARED_LIB} {candidate} could not be patched in (see {})",
+                "{}: the candidate {SHARED_LIB} {candidate} was not patched in: its Cargo.lock still names \
+                 another shared-lib (log: {})",
                 service.name,
                 log.display()
             );
         }
-        let built = cargo_step(&["build", "--all-targets"], &mut text)?;
         let tested = if built {
             Some(cargo_step(&["test", "--no-fail-fast"], &mut text)?)
         } else {

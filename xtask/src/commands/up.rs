@@ -20,7 +20,7 @@ pub fn run_native(layout: &Layout) -> Result<()> {
     let (registry, start) = super::registry(layout)?;
     let published = super::publish_pinned(layout, &registry)?;
     println!("services: building with `cargo build --locked`");
-    fleet::build_services(layout, &fleet)?;
+    fleet::build_services(layout, &registry, &fleet)?;
     let mut changed = start.started() || published;
     for service in &fleet.services {
         let outcome = fleet::start_service(layout, &fleet, service)?;
