@@ -309,16 +309,19 @@ pub fn check(
     Ok(report)
 }
 
-/// The first failing test (`test a::b ... FAILED`) or the first compile
-/// error (`error[E0308]: ...`, `error: ...`) in cargo's output.
+/// The first failing test by name (`test a::b ... FAILED`; tests run in
+/// parallel, so the order of the output is not stable, the name order is)
+/// or the first compile error (`error[E0308]: ...`, `error: ...`) in
+/// cargo's output.
 pub fn first_failure(text: &str) -> Option<String> {
     let lines = || text.lines().map(str::trim);
     lines()
-        .find_map(|l| {
+        .filter_map(|l| {
             l.strip_prefix("test ")
                 .and_then(|rest| rest.strip_suffix(" ... FAILED"))
                 .map(|name| format!("test {name}"))
         })
+        .min()
         .or_else(|| {
             lines()
                 .find(|l| {
@@ -465,10 +468,7 @@ mod tests {
     #[test]
     fn the_first_failure_is_a_failing_test_or_a_compile_error() {
         let tests = "running 3 tests\ntest a::ok ... ok\ntest orders::volume_bonus_starts_at_ten ... FAILED\ntest b ... FAILED\n";
-        assert_eq!(
-            first_failure(tests).as_deref(),
-            Some("test orders::volume_bonus_starts_at_ten")
-        );
+        assert_eq!(first_failure(tests).as_deref(), Some("test b"));
         let build = "   Compiling x\nerror[E0061]: this method takes 3 arguments but 2 were supplied\nerror: could not compile `x`\n";
         assert!(first_failure(build).unwrap().starts_with("error[E0061]"));
         assert_eq!(first_failure("all good"), None);
