@@ -6,8 +6,11 @@
 //!
 //! Around the service's filter it puts tower-http layers that
 //! - take the caller's `x-request-id` or generate a UUID v4,
-//! - open a tracing span per request carrying that id and log one line when
-//!   the response leaves (status and latency),
+//! - open a tracing span per request carrying that id (handlers' own log
+//!   lines carry it),
+//! - log one access line when the answer leaves (method, path, status,
+//!   latency, request id), formatted and written off the request path by
+//!   the log thread ([`crate::telemetry::access`]),
 //! - copy the id onto every response, errors included.
 //!
 //! Every connection closes with a lingering close, as nginx does: after
@@ -29,8 +32,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tower_http::trace::TraceLayer;
 use warp::{Filter, Reply};
 
 use crate::REQUEST_ID_HEADER;
@@ -103,14 +105,34 @@ where
         let mut inner = filtered.clone();
         async move {
             use tower::Service;
-            match tokio::time::timeout(limit, inner.call(req)).await {
+            let started = std::time::Instant::now();
+            let method = req.method().to_string();
+            let path = req.uri().path().to_string();
+            let request_id = req
+                .headers()
+                .get(REQUEST_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_string();
+            let answer = match tokio::time::timeout(limit, inner.call(req)).await {
                 Ok(answer) => answer,
                 Err(_) => Ok(ApiError::request_timeout(format!(
                     "the request took longer than {} ms",
                     limit.as_millis()
                 ))
                 .into_response()),
+            };
+            if let Ok(response) = &answer {
+                crate::telemetry::access(crate::telemetry::AccessRecord {
+                    at: std::time::SystemTime::now(),
+                    method,
+                    path,
+                    status: response.status().as_u16(),
+                    latency: started.elapsed(),
+                    request_id,
+                });
             }
+            answer
         }
     });
     let service = ServiceBuilder::new()
@@ -128,8 +150,9 @@ where
                         .unwrap_or("-");
                     tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
                 })
+                // The access line is written by the log thread (see `bounded`).
                 .on_request(())
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(()),
         )
         .layer(PropagateRequestIdLayer::new(http_header(REQUEST_ID_HEADER)))
         .service(bounded);

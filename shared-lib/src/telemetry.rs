@@ -102,11 +102,143 @@ pub const LOG_QUEUE_LINES: usize = 16_384;
 pub struct LogGuard {
     /// Flushes and stops the writer thread when dropped; never read.
     _worker: tracing_appender::non_blocking::WorkerGuard,
+    /// Stops and joins the access-log thread when dropped.
+    _access: AccessGuard,
+}
+
+/// One access-log line: what [`access`] takes on the request path. It is
+/// formatted (text or JSON, as the other lines) and written by the log
+/// thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRecord {
+    /// When the answer left.
+    pub at: std::time::SystemTime,
+    /// The request method.
+    pub method: String,
+    /// The request path.
+    pub path: String,
+    /// The answer's status.
+    pub status: u16,
+    /// From the request's arrival to the answer.
+    pub latency: std::time::Duration,
+    /// The request id (the caller's `x-request-id`, or the generated one).
+    pub request_id: String,
+}
+
+impl AccessRecord {
+    /// The line, in `format`, newline included.
+    pub fn line(&self, format: LogFormat) -> String {
+        let at = humantime::format_rfc3339_micros(self.at);
+        let ms = self.latency.as_secs_f64() * 1000.0;
+        match format {
+            LogFormat::Text => format!(
+                "{at}  INFO access: {} {} {} {ms:.3} ms request_id={}\n",
+                self.method, self.path, self.status, self.request_id
+            ),
+            LogFormat::Json => {
+                let line = serde_json::json!({
+                    "timestamp": at.to_string(),
+                    "level": "INFO",
+                    "target": ACCESS_TARGET,
+                    "fields": {
+                        "message": "request",
+                        "method": self.method,
+                        "path": self.path,
+                        "status": self.status,
+                        "latency_ms": ms,
+                        "request_id": self.request_id,
+                    },
+                });
+                format!("{line}\n")
+            }
+        }
+    }
+}
+
+/// The target access lines are filtered by: `RUST_LOG=shared_lib::access=warn`
+/// turns them off.
+pub const ACCESS_TARGET: &str = "shared_lib::access";
+
+type AccessSink = std::sync::mpsc::SyncSender<AccessRecord>;
+
+/// Where [`access`] sends records, once [`init_non_blocking`] ran.
+static ACCESS_SINK: std::sync::Mutex<Option<AccessSink>> = std::sync::Mutex::new(None);
+
+/// Stops the access-log thread (after it wrote everything queued) when dropped.
+#[derive(Debug)]
+struct AccessGuard(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for AccessGuard {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread once it drained the queue.
+        crate::sync::lock(&ACCESS_SINK).take();
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Starts the thread that formats and writes access records to `writer`,
+/// behind a queue of [`LOG_QUEUE_LINES`]; a full queue makes the request
+/// wait (no line is lost).
+fn start_access_log<W>(format: LogFormat, mut writer: W) -> AccessGuard
+where
+    W: std::io::Write + Send + 'static,
+{
+    let (sink, records) = std::sync::mpsc::sync_channel::<AccessRecord>(LOG_QUEUE_LINES);
+    *crate::sync::lock(&ACCESS_SINK) = Some(sink);
+    let thread = std::thread::Builder::new()
+        .name("access-log".into())
+        .spawn(move || {
+            let mut out = String::new();
+            while let Ok(first) = records.recv() {
+                out.clear();
+                out.push_str(&first.line(format));
+                // Whatever else is queued goes out in the same write.
+                while let Ok(next) = records.try_recv() {
+                    out.push_str(&next.line(format));
+                    if out.len() > 64 * 1024 {
+                        break;
+                    }
+                }
+                let _ = writer.write_all(out.as_bytes());
+                let _ = writer.flush();
+            }
+        })
+        .ok();
+    AccessGuard(thread)
+}
+
+/// Logs one answered request. With [`init_non_blocking`] installed, the
+/// record goes to the access-log thread (formatting included: nothing but a
+/// queue push on the request path); else it is an ordinary `info` event.
+/// `RUST_LOG` filters it under [`ACCESS_TARGET`].
+pub fn access(record: AccessRecord) {
+    if !tracing::enabled!(target: "shared_lib::access", tracing::Level::INFO) {
+        return;
+    }
+    let sink = crate::sync::lock(&ACCESS_SINK).clone();
+    match sink {
+        Some(sink) => {
+            let _ = sink.send(record);
+        }
+        None => tracing::info!(
+            target: "shared_lib::access",
+            method = %record.method,
+            path = %record.path,
+            status = record.status,
+            latency_ms = record.latency.as_secs_f64() * 1000.0,
+            request_id = %record.request_id,
+            "request"
+        ),
+    }
 }
 
 /// Like [`init`], with `writer` behind a bounded queue and its own thread:
 /// a request never waits for stdout unless [`LOG_QUEUE_LINES`] lines are
-/// already queued, and then it waits rather than losing a line.
+/// already queued, and then it waits rather than losing a line. It also
+/// starts the access-log thread: [`access`] records are formatted there, in
+/// the same format, and written to stdout.
 pub fn init_non_blocking<W>(format: LogFormat, writer: W) -> Result<LogGuard, TelemetryError>
 where
     W: std::io::Write + Send + 'static,
@@ -117,7 +249,11 @@ where
         .thread_name("log-writer")
         .finish(writer);
     init(format, writer)?;
-    Ok(LogGuard { _worker: guard })
+    let access = start_access_log(format, std::io::stdout());
+    Ok(LogGuard {
+        _worker: guard,
+        _access: access,
+    })
 }
 
 /// For tests: logs as text through the test harness' capture when
@@ -186,6 +322,71 @@ mod tests {
             "no line lost with a full queue"
         );
         assert!(text.lines().last().unwrap().contains("i=1999"));
+    }
+
+    #[test]
+    fn access_lines_carry_method_path_status_latency_and_request_id() {
+        let record = AccessRecord {
+            at: std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000),
+            method: "GET".into(),
+            path: "/api/users/7".into(),
+            status: 404,
+            latency: std::time::Duration::from_micros(1500),
+            request_id: "r-9".into(),
+        };
+        let text = record.line(LogFormat::Text);
+        assert_eq!(
+            text,
+            "2027-01-15T08:00:00.000000Z  INFO access: GET /api/users/7 404 1.500 ms request_id=r-9\n"
+        );
+        let json: serde_json::Value = serde_json::from_str(&record.line(LogFormat::Json)).unwrap();
+        assert_eq!(json["fields"]["path"], "/api/users/7");
+        assert_eq!(json["fields"]["status"], 404);
+        assert_eq!(json["fields"]["latency_ms"], 1.5);
+        assert_eq!(json["fields"]["request_id"], "r-9");
+        assert_eq!(json["target"], ACCESS_TARGET);
+    }
+
+    #[test]
+    fn the_access_thread_writes_every_record_before_its_guard_returns() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let out = Buf::default();
+        let guard = start_access_log(LogFormat::Text, out.clone());
+        let sink = ACCESS_SINK.lock().unwrap().clone().unwrap();
+        for i in 0..3_000 {
+            sink.send(AccessRecord {
+                at: std::time::SystemTime::now(),
+                method: "GET".into(),
+                path: format!("/n/{i}"),
+                status: 200,
+                latency: std::time::Duration::ZERO,
+                request_id: format!("id-{i}"),
+            })
+            .unwrap();
+        }
+        drop(sink);
+        drop(guard);
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let ours: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("request_id=id-"))
+            .collect();
+        assert_eq!(ours.len(), 3_000, "no record lost");
+        assert!(
+            ours.last().unwrap().ends_with("request_id=id-2999"),
+            "in order"
+        );
     }
 
     #[test]
