@@ -395,6 +395,27 @@ pub fn vendor(layout: &Layout, registry: &Kellnr, dir: &std::path::Path) -> Resu
             "# Written by `cargo xtask up --docker` (cargo vendor): build offline from vendor/.\n{config}"
         ),
     )?;
+    // cargo vendor keeps the fixed mtime cargo packages with, so a new
+    // version's file of the same size looks unchanged to BuildKit's
+    // incremental context transfer and to cargo's fingerprints in the build
+    // cache mount: the image would build the previous version. Stamp them.
+    touch_tree(&vendor, std::time::SystemTime::now())?;
     std::fs::write(&stamp, lock)?;
+    Ok(())
+}
+
+/// Sets the modification time of every file under `dir` to `at`.
+fn touch_tree(dir: &std::path::Path, at: std::time::SystemTime) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            touch_tree(&entry.path(), at)?;
+        } else {
+            std::fs::File::options()
+                .write(true)
+                .open(entry.path())?
+                .set_modified(at)?;
+        }
+    }
     Ok(())
 }
