@@ -145,10 +145,21 @@ pub fn publish_release(
     release: &Release,
     verify: Verify,
 ) -> Result<()> {
-    let worktree = layout.state_dir().join("worktrees").join(format!(
-        "{SHARED_LIB}-{}-{}",
-        release.version, registry.port
-    ));
+    let name = format!("{SHARED_LIB}-{}-{}", release.version, registry.port);
+    in_worktree(layout, release, &name, |worktree| {
+        cargo_publish(layout, registry, release, worktree, verify)
+    })
+}
+
+/// Runs `work` in a clean detached worktree of `release`'s commit under
+/// `.fleet/worktrees/<name>`, removed afterwards whatever happened.
+fn in_worktree(
+    layout: &Layout,
+    release: &Release,
+    name: &str,
+    work: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    let worktree = layout.state_dir().join("worktrees").join(name);
     remove_worktree(&layout.root, &worktree);
     if let Some(parent) = worktree.parent() {
         std::fs::create_dir_all(parent)?;
@@ -157,7 +168,7 @@ pub fn publish_release(
         .args(["worktree", "add", "--quiet", "--detach"])
         .arg(&worktree)
         .arg(&release.commit))?;
-    let result = cargo_publish(layout, registry, release, &worktree, verify);
+    let result = work(&worktree);
     remove_worktree(&layout.root, &worktree);
     result
 }
@@ -200,19 +211,8 @@ pub fn docs_path(version: &Version) -> String {
 /// (`PUT /api/v1/docs/shared-lib/<version>`, a zip of `doc/`, with the
 /// publish token: only an owner may).
 pub fn publish_docs(layout: &Layout, registry: &Kellnr, release: &Release) -> Result<()> {
-    let worktree = layout.state_dir().join("worktrees").join(format!(
-        "{SHARED_LIB}-docs-{}-{}",
-        release.version, registry.port
-    ));
-    remove_worktree(&layout.root, &worktree);
-    if let Some(parent) = worktree.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    run(git(&layout.root)
-        .args(["worktree", "add", "--quiet", "--detach"])
-        .arg(&worktree)
-        .arg(&release.commit))?;
-    let result = (|| -> Result<()> {
+    let name = format!("{SHARED_LIB}-docs-{}-{}", release.version, registry.port);
+    let result = in_worktree(layout, release, &name, |worktree| {
         let target = layout.target_dir().join("docs");
         let doc = target.join("doc");
         if doc.exists() {
@@ -241,8 +241,7 @@ pub fn publish_docs(layout: &Layout, registry: &Kellnr, release: &Release) -> Re
             bail!("uploading docs to {url} answered {}", resp.status());
         }
         Ok(())
-    })();
-    remove_worktree(&layout.root, &worktree);
+    });
     result.with_context(|| format!("publishing the docs of {SHARED_LIB} {}", release.version))
 }
 
