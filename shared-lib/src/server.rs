@@ -4,10 +4,11 @@
 //! mini-redis shape), so a test binds port 0 and a `main` binds the
 //! configured address, and both stop the server the same way.
 //!
-//! Around the service's filter it puts tower-http layers that
-//! - take the caller's `x-request-id` or generate a UUID v4,
-//! - open a tracing span per request carrying that id (handlers' own log
-//!   lines carry it),
+//! Around the service's filter it puts one small service that
+//! - takes the caller's `x-request-id` or generates a UUID v4,
+//! - runs the request in a tracing span carrying that id (handlers' own
+//!   log lines carry it),
+//! - answers 408 when the request takes longer than its timeout,
 //! - log one access line when the answer leaves (method, path, status,
 //!   latency, request id), formatted and written off the request path by
 //!   the log thread ([`crate::telemetry::access`]),
@@ -30,9 +31,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 use warp::{Filter, Reply};
 
 use crate::REQUEST_ID_HEADER;
@@ -101,61 +99,54 @@ where
 {
     let filtered = warp::service(routes);
     let limit = options.request_timeout;
-    let bounded = tower::service_fn(move |req: warp::http::Request<hyper::body::Incoming>| {
+    let service = tower::service_fn(move |mut req: warp::http::Request<hyper::body::Incoming>| {
         let mut inner = filtered.clone();
         async move {
             use tower::Service;
+            use tracing::Instrument;
             let started = std::time::Instant::now();
+            let request_id = match req.headers().get(REQUEST_ID_HEADER) {
+                Some(given) => given.clone(),
+                None => {
+                    let generated = new_request_id();
+                    req.headers_mut()
+                        .insert(REQUEST_ID_HEADER, generated.clone());
+                    generated
+                }
+            };
+            let id = request_id.to_str().unwrap_or("-").to_string();
+            // Handlers' own lines carry the id through this span; method,
+            // path and status are in the access line.
+            let span = tracing::info_span!("request", request_id = %id);
             let method = req.method().to_string();
             let path = req.uri().path().to_string();
-            let request_id = req
-                .headers()
-                .get(REQUEST_ID_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-")
-                .to_string();
-            let answer = match tokio::time::timeout(limit, inner.call(req)).await {
-                Ok(answer) => answer,
-                Err(_) => Ok(ApiError::request_timeout(format!(
+            let answer = tokio::time::timeout(limit, inner.call(req))
+                .instrument(span)
+                .await;
+            let mut response = match answer {
+                Ok(Ok(response)) => response,
+                Ok(Err(never)) => match never {},
+                Err(_) => ApiError::request_timeout(format!(
                     "the request took longer than {} ms",
                     limit.as_millis()
                 ))
-                .into_response()),
+                .into_response(),
             };
-            if let Ok(response) = &answer {
-                crate::telemetry::access(crate::telemetry::AccessRecord {
-                    at: std::time::SystemTime::now(),
-                    method,
-                    path,
-                    status: response.status().as_u16(),
-                    latency: started.elapsed(),
-                    request_id,
-                });
-            }
-            answer
+            response
+                .headers_mut()
+                .entry(REQUEST_ID_HEADER)
+                .or_insert(request_id);
+            crate::telemetry::access(crate::telemetry::AccessRecord {
+                at: std::time::SystemTime::now(),
+                method,
+                path,
+                status: response.status().as_u16(),
+                latency: started.elapsed(),
+                request_id: id,
+            });
+            Ok::<_, std::convert::Infallible>(response)
         }
     });
-    let service = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(
-            http_header(REQUEST_ID_HEADER),
-            MakeRequestUuid,
-        ))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &warp::http::Request<_>| {
-                    let id = req
-                        .headers()
-                        .get(REQUEST_ID_HEADER)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-                })
-                // The access line is written by the log thread (see `bounded`).
-                .on_request(())
-                .on_response(()),
-        )
-        .layer(PropagateRequestIdLayer::new(http_header(REQUEST_ID_HEADER)))
-        .service(bounded);
 
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -288,8 +279,12 @@ async fn linger(mut stream: tokio::net::TcpStream) {
     }
 }
 
-fn http_header(name: &'static str) -> warp::http::HeaderName {
-    warp::http::HeaderName::from_static(name)
+/// A new request id: a UUID v4, as `x-request-id` carries it.
+fn new_request_id() -> warp::http::HeaderValue {
+    let mut buf = uuid::Uuid::encode_buffer();
+    let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
+    warp::http::HeaderValue::from_str(text)
+        .unwrap_or_else(|_| warp::http::HeaderValue::from_static("-"))
 }
 
 /// How long [`healthcheck`] waits for the answer.
