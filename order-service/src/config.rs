@@ -23,6 +23,11 @@ pub struct Config {
     pub discount_seed: Option<u64>,
     /// `MAX_ORDERS`: the most orders the in-memory store keeps (default 100 000).
     pub max_orders: usize,
+    /// `USER_CACHE_TTL_MS`: how long a user user-service confirmed is
+    /// trusted without asking again (default 10 000; 0 asks every time).
+    pub user_cache_ttl: Duration,
+    /// `USER_CACHE_MAX`: the most confirmed users remembered (default 10 000).
+    pub user_cache_max: usize,
 }
 
 impl Config {
@@ -58,6 +63,8 @@ impl Config {
             user_service_timeout: Duration::from_millis(timeout_ms),
             discount_seed: seed,
             max_orders: var_or(lookup, "MAX_ORDERS", 100_000)?,
+            user_cache_ttl: Duration::from_millis(var_or(lookup, "USER_CACHE_TTL_MS", 10_000)?),
+            user_cache_max: var_or(lookup, "USER_CACHE_MAX", 10_000)?,
         })
     }
 
@@ -86,6 +93,8 @@ mod tests {
         assert_eq!(c.user_service_url, "http://127.0.0.1:8081");
         assert_eq!(c.user_service_timeout, Duration::from_secs(2));
         assert_eq!(c.discount_seed, None);
+        assert_eq!(c.user_cache_ttl, Duration::from_secs(10));
+        assert_eq!(c.user_cache_max, 10_000);
     }
 
     #[test]
@@ -97,6 +106,10 @@ mod tests {
         assert_eq!(e.key, "DISCOUNT_SEED");
         let e = Config::from_lookup(&lookup(&[("USER_SERVICE_TIMEOUT_MS", "0")])).unwrap_err();
         assert_eq!(e.key, "USER_SERVICE_TIMEOUT_MS");
+        let e = Config::from_lookup(&lookup(&[("USER_CACHE_TTL_MS", "-1")])).unwrap_err();
+        assert_eq!(e.key, "USER_CACHE_TTL_MS");
+        let off = Config::from_lookup(&lookup(&[("USER_CACHE_TTL_MS", "0")])).unwrap();
+        assert_eq!(off.user_cache_ttl, Duration::ZERO);
         let c = Config::from_lookup(&lookup(&[
             ("DISCOUNT_SEED", "7"),
             ("USER_SERVICE_URL", "http://u:1/"),

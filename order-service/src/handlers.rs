@@ -40,7 +40,7 @@ pub async fn create_order(
     state: AppState,
 ) -> Result<impl Reply, Rejection> {
     let lines = price_lines(&body)?;
-    if state.users.find(body.user_id, &request_id).await?.is_none() {
+    if !state.users.exists(body.user_id, &request_id).await? {
         return Err(warp::reject::custom(ApiError::unprocessable(
             "unknown_user",
             format!("user {} does not exist", body.user_id),

@@ -4,7 +4,8 @@
 //! - [`routes`]: the HTTP API as warp filters, one function per endpoint.
 //! - [`handlers`]: what each endpoint does (validation, pricing).
 //! - [`store`]: the in-memory order store (data does not survive a restart).
-//! - [`users`]: the client of user-service, with a bounded timeout.
+//! - [`users`]: the client of user-service, with a bounded timeout and a
+//!   short memory of the users it confirmed.
 //!
 //! [`run`] serves the API on a listener the caller binds, until `shutdown`
 //! completes: `main` passes the configured address and SIGTERM/Ctrl-C,
@@ -51,7 +52,11 @@ impl AppState {
         };
         AppState {
             store: store::OrderStore::new(config.max_orders),
-            users: users::UserClient::new(&config.user_service_url, config.user_service_timeout),
+            users: users::UserClient::new(
+                &config.user_service_url,
+                config.user_service_timeout,
+                users::KnownUsers::new(config.user_cache_ttl, config.user_cache_max),
+            ),
             rule: DiscountRule::STANDARD,
             rng: Arc::new(Mutex::new(rng)),
         }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Peer, spawn_app, stub_users};
+use common::{Peer, spawn_app, spawn_app_with, stub_users};
 use serde_json::json;
 use shared_lib::wire::Order;
 
@@ -69,6 +69,38 @@ async fn orders_reuse_one_connection_to_user_service() {
         connections.load(std::sync::atomic::Ordering::SeqCst),
         1,
         "20 orders in a row share one pooled connection to user-service"
+    );
+    app.shutdown().await.unwrap();
+}
+
+/// With the memory of confirmed users on (as by default), a user's next
+/// orders skip user-service, even while it is down; unknown users are
+/// asked about every time, and while user-service is down they get 503.
+#[tokio::test]
+async fn confirmed_users_are_remembered_and_unknown_ones_are_asked_again() {
+    let users = stub_users(Peer::Healthy).await;
+    let app = spawn_app_with(&users.url, &[("USER_CACHE_TTL_MS", "60000")]).await;
+    let asked = || users.seen_ids.lock().unwrap().len();
+    for _ in 0..3 {
+        assert_eq!(app.create_order(order(1)).await.status(), 201);
+    }
+    assert_eq!(asked(), 1, "user 1 asked about once");
+    for _ in 0..2 {
+        assert_eq!(app.create_order(order(5)).await.status(), 422);
+    }
+    assert_eq!(asked(), 3, "an unknown user is asked about every time");
+    let url = users.url.clone();
+    drop(users);
+    assert_eq!(
+        app.create_order(order(1)).await.status(),
+        201,
+        "{url} down, user 1 known"
+    );
+    let resp = app.create_order(order(2)).await;
+    assert_eq!(resp.status(), 503, "user 2 was never confirmed");
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap()["code"],
+        "user_service_unavailable"
     );
     app.shutdown().await.unwrap();
 }

@@ -100,16 +100,18 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
         );
     }
 
-    // user-service stopped: order-service answers 503, then recovers.
+    // user-service stopped: order-service answers 503 for a user it has
+    // not confirmed lately (it remembers Ada), then recovers.
     let out = compose(&["stop", "user-service"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let unchecked = user["id"].as_u64().unwrap() + 1;
     let refused = http
         .post(format!("{orders}/api/orders"))
-        .json(&order)
+        .json(&json!({"user_id": unchecked, "items": [{"sku": "BOOK", "quantity": 1, "unit_price_cents": 1999}]}))
         .send()
         .unwrap();
     assert_eq!(refused.status(), 503);

@@ -77,10 +77,15 @@ fn concurrent_load_on_both_services_gives_no_error_and_every_order_reads_back() 
 fn order_service_answers_503_while_user_service_is_down_and_recovers() {
     let tmp = tempfile::tempdir().unwrap();
     let user_port = restartable_port();
+    // Every order asks user-service here (no memory of confirmed users):
+    // this test is about what the hop does when its peer dies.
     let (users, orders) = start_pair(
         tmp.path(),
         user_port,
-        &[("USER_SERVICE_TIMEOUT_MS", "1000".into())],
+        &[
+            ("USER_SERVICE_TIMEOUT_MS", "1000".into()),
+            ("USER_CACHE_TTL_MS", "0".into()),
+        ],
     );
     let http = client();
     let user_id = create_user(&http, &users.url, "crash@example.com");

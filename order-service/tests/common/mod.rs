@@ -131,16 +131,29 @@ pub fn error_code(resp: &Resp) -> String {
         .code
 }
 
-/// Settings for tests: the given user-service, a 500 ms timeout, seed 7.
-pub fn config(user_service_url: &str) -> Config {
-    let url = user_service_url.to_string();
-    Config::from_lookup(&move |k| match k {
-        "USER_SERVICE_URL" => Some(url.clone()),
-        "USER_SERVICE_TIMEOUT_MS" => Some("500".into()),
-        "DISCOUNT_SEED" => Some("7".into()),
-        _ => None,
+/// Settings for tests: the given user-service, a 500 ms timeout, seed 7,
+/// and no memory of confirmed users (every order asks user-service, which
+/// is what most of these tests are about), then `extra` on top.
+pub fn config_with(user_service_url: &str, extra: &[(&str, &str)]) -> Config {
+    let mut vars = vec![
+        ("USER_SERVICE_URL".to_string(), user_service_url.to_string()),
+        ("USER_SERVICE_TIMEOUT_MS".to_string(), "500".to_string()),
+        ("DISCOUNT_SEED".to_string(), "7".to_string()),
+        ("USER_CACHE_TTL_MS".to_string(), "0".to_string()),
+    ];
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Config::from_lookup(&move |k| {
+        vars.iter()
+            .rev()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
     })
     .unwrap()
+}
+
+/// [`config_with`] and nothing extra.
+pub fn config(user_service_url: &str) -> Config {
+    config_with(user_service_url, &[])
 }
 
 pub fn state(user_service_url: &str) -> AppState {
@@ -156,13 +169,18 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(user_service_url: &str) -> TestApp {
+    spawn_app_with(user_service_url, &[]).await
+}
+
+/// [`spawn_app`] with `extra` settings (see [`config_with`]).
+pub async fn spawn_app_with(user_service_url: &str, extra: &[(&str, &str)]) -> TestApp {
     shared_lib::telemetry::init_for_tests();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel();
     let server = tokio::spawn(order_service::run(
         listener,
-        config(user_service_url),
+        config_with(user_service_url, extra),
         async {
             let _ = stopped.await;
         },
