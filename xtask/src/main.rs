@@ -32,6 +32,9 @@ enum Cmd {
         /// Stop the containers of `up --docker` instead.
         #[arg(long)]
         docker: bool,
+        /// With --docker: also stop the Docker engine the project started.
+        #[arg(long, requires = "docker")]
+        engine: bool,
     },
     /// Run every check: fmt, clippy, unit, integration and end-to-end tests.
     Test,
@@ -103,8 +106,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Cmd::Up { docker: false } => commands::up::run_native(&layout),
         Cmd::Up { docker: true } => commands::up::run_docker(&layout),
-        Cmd::Down { docker: false } => commands::down::run_native(&layout),
-        Cmd::Down { docker: true } => commands::down::run_docker(&layout),
+        Cmd::Down { docker: false, .. } => commands::down::run_native(&layout),
+        Cmd::Down {
+            docker: true,
+            engine,
+        } => commands::down::run_docker(&layout, engine),
         Cmd::Test => commands::test::run(&layout),
         Cmd::Publish => commands::publish::run(&layout),
         Cmd::Release {

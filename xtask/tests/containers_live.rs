@@ -149,7 +149,7 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
     // down, then up again: the registry volume kept every version.
     let registry = container_registry(&layout);
     let before = xtask::index::published(&registry, SHARED_LIB).unwrap();
-    down::run_docker(&layout).unwrap();
+    down::run_docker(&layout, false).unwrap();
     assert!(
         http.get(format!("{users}/health")).send().is_err(),
         "down stopped the containers"
@@ -166,5 +166,5 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
         .send()
         .unwrap();
     assert_eq!(anonymous.status(), 401, "private in containers too");
-    down::run_docker(&layout).unwrap();
+    down::run_docker(&layout, false).unwrap();
 }

@@ -119,6 +119,12 @@ impl Engine {
         Ok((Engine { host }, true))
     }
 
+    /// Whether `engine` is the daemon this project started and still runs.
+    pub fn owns(engine: &Engine) -> bool {
+        let record = procs::record_path(&engine_dir(), "dockerd");
+        matches!(procs::read_record(&record), Ok(Some(r)) if r.url == engine.host)
+    }
+
     /// Stops the daemon this project started (by its pid record), if any.
     pub fn stop_own() -> Result<bool> {
         let record = procs::record_path(&engine_dir(), "dockerd");
