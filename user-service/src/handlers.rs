@@ -35,8 +35,8 @@ pub async fn create_user(body: CreateUser, state: AppState) -> Result<impl Reply
 
 /// `GET /api/users/{id}`: 200 with the user, 404 `user_not_found`.
 pub async fn get_user(id: u64, state: AppState) -> Result<impl Reply, Rejection> {
-    match state.store.get(id) {
-        Some(user) => Ok(warp::reply::json(&user)),
+    match state.store.with(id, warp::reply::json) {
+        Some(reply) => Ok(reply),
         None => Err(warp::reject::custom(ApiError::not_found(
             "user_not_found",
             format!("user {id} does not exist"),

@@ -65,10 +65,11 @@ impl UserStore {
         Ok(user)
     }
 
-    /// The user with `id`.
-    pub fn get(&self, id: u64) -> Option<User> {
+    /// `f` of the user with `id`, under the read lock: an answer is
+    /// serialized straight from the store, without copying the user.
+    pub fn with<R>(&self, id: u64, f: impl FnOnce(&User) -> R) -> Option<R> {
         let inner = read(&self.inner);
-        inner.users.get(id).cloned()
+        inner.users.get(id).map(f)
     }
 
     /// A page of users in id order.
