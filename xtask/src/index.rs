@@ -39,6 +39,14 @@ pub fn published(registry: &Kellnr, name: &str) -> Result<Vec<Published>> {
     if resp.status() == reqwest::StatusCode::NOT_FOUND {
         return Ok(Vec::new());
     }
+    if matches!(resp.status().as_u16(), 401 | 403) {
+        bail!(
+            "the registry at {base_url} refused this checkout's read token ({}): it holds other tokens, \
+             probably a Kellnr another checkout started; stop it (`cargo xtask down` there) or set \
+             CARGO_REGISTRIES_LOCAL_TOKEN to its read token",
+            resp.status()
+        );
+    }
     if !resp.status().is_success() {
         bail!("{url} answered {}", resp.status());
     }
@@ -68,6 +76,36 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_registry_that_refuses_the_token_is_named_with_the_fix() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf).unwrap();
+            conn.write_all(
+                b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            )
+            .unwrap();
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Kellnr {
+            port,
+            data_dir: dir.path().to_path_buf(),
+            config: dir.path().join("kellnr.toml"),
+            log: dir.path().join("kellnr.log"),
+        };
+        let err = published(&registry, "shared-lib").unwrap_err().to_string();
+        server.join().unwrap();
+        assert!(
+            err.contains("refused this checkout's read token (401"),
+            "{err}"
+        );
+        assert!(err.contains("cargo xtask down"), "{err}");
+    }
 
     #[test]
     fn sparse_paths_follow_cargos_layout() {
