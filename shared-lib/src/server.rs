@@ -9,10 +9,10 @@
 //! - runs the request in a tracing span carrying that id (handlers' own
 //!   log lines carry it),
 //! - answers 408 when the request takes longer than its timeout,
-//! - log one access line when the answer leaves (method, path, status,
+//! - logs one access line when the answer leaves (method, path, status,
 //!   latency, request id), formatted and written off the request path by
 //!   the log thread ([`crate::telemetry::access`]),
-//! - copy the id onto every response, errors included.
+//! - copies the id onto every response, errors included.
 //!
 //! Every connection closes with a lingering close, as nginx does: after
 //! the server's last answer (a 413 sent without reading the body, say) it
@@ -279,11 +279,10 @@ async fn linger(mut stream: tokio::net::TcpStream) {
     }
 }
 
-/// A new request id: a UUID v4, as `x-request-id` carries it.
+/// A new request id ([`crate::filters::RequestId::generate`]) as the
+/// `x-request-id` value.
 fn new_request_id() -> warp::http::HeaderValue {
-    let mut buf = uuid::Uuid::encode_buffer();
-    let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
-    warp::http::HeaderValue::from_str(text)
+    warp::http::HeaderValue::from_str(crate::filters::RequestId::generate().as_str())
         .unwrap_or_else(|_| warp::http::HeaderValue::from_static("-"))
 }
 
