@@ -46,6 +46,11 @@ fn engine_dir() -> PathBuf {
     tools_dir().join("docker")
 }
 
+/// The pid record of the daemon this project starts.
+fn own_record() -> PathBuf {
+    procs::record_path(&engine_dir(), "dockerd")
+}
+
 fn own_host() -> String {
     format!("unix://{}", engine_dir().join("docker.sock").display())
 }
@@ -79,7 +84,7 @@ impl Engine {
             return Ok((engine, false));
         }
         let host = own_host();
-        let record = procs::record_path(&engine_dir(), "dockerd");
+        let record = own_record();
         tools::ensure_debian("dockerd", "docker.io")?;
         tools::ensure_debian("docker-compose", "docker-compose")?;
         let dockerd = tools::on_path("dockerd").context("dockerd is not on PATH")?;
@@ -121,13 +126,13 @@ impl Engine {
 
     /// Whether `engine` is the daemon this project started and still runs.
     pub fn owns(engine: &Engine) -> bool {
-        let record = procs::record_path(&engine_dir(), "dockerd");
+        let record = own_record();
         matches!(procs::read_record(&record), Ok(Some(r)) if r.url == engine.host)
     }
 
     /// Stops the daemon this project started (by its pid record), if any.
     pub fn stop_own() -> Result<bool> {
-        let record = procs::record_path(&engine_dir(), "dockerd");
+        let record = own_record();
         let Some(r) = procs::read_record(&record)? else {
             return Ok(false);
         };
