@@ -91,6 +91,24 @@ pub fn run_docker(layout: &Layout) -> Result<()> {
         );
     }
     let registry = fleet::container_registry(layout);
+    let reset_volume = || {
+        run(engine
+            .compose(layout, &registry)?
+            .args(["down", "--volumes"]))
+    };
+    let start_registry = || -> Result<()> {
+        println!("registry: starting the Kellnr container");
+        run(engine
+            .compose(layout, &registry)?
+            .args(["up", "-d", "registry"]))?;
+        if !procs::wait_until(Duration::from_secs(120), || registry.health() == Health::Up) {
+            bail!(
+                "the registry container did not answer {}/api/v1/health within 120 s; `docker-compose logs registry` says why",
+                registry.base_url()
+            );
+        }
+        Ok(())
+    };
     if registry.ensure_secrets()? {
         // New tokens cannot open a volume made with other ones (a fresh
         // clone, or registry/container/ deleted): start it empty; every
@@ -99,19 +117,20 @@ pub fn run_docker(layout: &Layout) -> Result<()> {
             "registry: new tokens in {}; resetting the registry volume",
             registry.data_dir.display()
         );
-        run(engine
-            .compose(layout, &registry)?
-            .args(["down", "--volumes"]))?;
+        reset_volume()?;
     }
-    println!("registry: starting the Kellnr container");
-    run(engine
-        .compose(layout, &registry)?
-        .args(["up", "-d", "registry"]))?;
-    if !procs::wait_until(Duration::from_secs(120), || registry.health() == Health::Up) {
-        bail!(
-            "the registry container did not answer {}/api/v1/health within 120 s; `docker-compose logs registry` says why",
-            registry.base_url()
+    start_registry()?;
+    if !registry.admin_accepted()? {
+        // The volume was made with other secrets than the ones in
+        // registry/container/: another checkout of the same directory
+        // name used this engine (compose names the volume after it). It
+        // holds only versions published from git history: start it anew.
+        println!(
+            "registry: the registry volume was made with other tokens than {} (another checkout with this directory name?); resetting it",
+            registry.data_dir.display()
         );
+        reset_volume()?;
+        start_registry()?;
     }
     registry.ensure_read_token()?;
     super::publish_pinned(layout, &registry)?;

@@ -204,6 +204,18 @@ impl Kellnr {
         login(&self.base_url(), user, pwd)
     }
 
+    /// Whether the registry takes the admin password in this data dir: a
+    /// Kellnr whose database was made with other secrets refuses it.
+    pub fn admin_accepted(&self) -> Result<bool> {
+        let pwd = read_secret(&self.password_file())?;
+        let resp = crate::ops::http::client()
+            .post(format!("{}/api/v1/auth/login", self.base_url()))
+            .json(&serde_json::json!({"user": "admin", "pwd": pwd}))
+            .send()
+            .with_context(|| format!("cannot reach {} to log in", self.base_url()))?;
+        Ok(resp.status().is_success())
+    }
+
     /// The read-only user's web session.
     pub fn reader_session(&self) -> Result<reqwest::blocking::Client> {
         self.session(READER, &read_secret(&self.read_password_file())?)
