@@ -49,8 +49,11 @@ pub mod codes {
     pub const REQUEST_TIMEOUT: &str = "request_timeout";
     /// The service cannot serve yet (a dependency is down).
     pub const NOT_READY: &str = "not_ready";
-    /// A bounded store holds its maximum.
-    pub const STORE_FULL: &str = "store_full";
+    /// The database does not answer now (down, busy, out of connections,
+    /// not migrated yet); retry shortly.
+    pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
+    /// The write clashes with existing data (a unique key).
+    pub const CONFLICT: &str = "conflict";
     /// A bug; the cause is in the service log.
     pub const INTERNAL: &str = "internal";
 }
@@ -110,7 +113,7 @@ impl ApiError {
         ApiError::new(StatusCode::REQUEST_TIMEOUT, codes::REQUEST_TIMEOUT, message)
     }
 
-    /// 503 Service Unavailable: a dependency is down or too slow, or a store is full.
+    /// 503 Service Unavailable: a dependency (another service, the database) is down or too slow.
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
     }

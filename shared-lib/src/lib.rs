@@ -11,7 +11,9 @@
 //!   rejection handler.
 //! - [`filters`]: warp filters both services use (state, JSON bodies,
 //!   request id, health and readiness).
-//! - [`store`]: a bounded in-memory table with sequential ids.
+//! - [`db`]: the data layer: a pool from `DATABASE_URL` (SQLite under the
+//!   data directory by default, PostgreSQL when configured), embedded
+//!   migrations, readiness and one mapping of database errors.
 //! - [`sync`]: locks that keep serving after a panic elsewhere.
 //! - [`validate`]: field checks every service makes the same way.
 //! - [`server`]: serving a warp filter on a listener with request ids,
@@ -21,12 +23,12 @@
 //! on `GET /` so an operator sees which shared-lib each one runs.
 
 pub mod config;
+pub mod db;
 pub mod discount;
 pub mod error;
 pub mod filters;
 pub mod money;
 pub mod server;
-pub mod store;
 pub mod sync;
 pub mod telemetry;
 pub mod validate;
