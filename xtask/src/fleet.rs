@@ -13,6 +13,7 @@ use crate::history::{self, SHARED_LIB, Verify};
 use crate::index;
 use crate::manifest::{Fleet, Service};
 use crate::ops::cargo::cargo;
+use crate::ops::postgres::{self, Postgres};
 use crate::ops::procs::{self, PidRecord};
 use crate::ops::registry::{FLEET_PORT, Health, Kellnr};
 use crate::ops::run::run;
@@ -43,6 +44,71 @@ pub fn service_env(
         env.push((call.env.clone(), url(port_of(callee))));
     }
     Ok(env)
+}
+
+/// Where `up` keeps the services' data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataBackend {
+    /// Each service's SQLite file under `.fleet/data/<service>/` (the default).
+    Sqlite,
+    /// A database and role per service on the project's PostgreSQL server
+    /// (`up --postgres`).
+    Postgres,
+}
+
+impl DataBackend {
+    /// `sqlite` or `postgres`, as pid records and messages say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DataBackend::Sqlite => "sqlite",
+            DataBackend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The services' SQLite files of `up`: `.fleet/data/<service>/`.
+pub fn data_dir(layout: &Layout) -> PathBuf {
+    layout.state_dir().join("data")
+}
+
+/// The PostgreSQL server of `up --postgres`: port 55432, data outside the
+/// checkout (the server's user must own it), one per checkout.
+pub fn fleet_postgres(layout: &Layout) -> Postgres {
+    // FNV-1a of the checkout's path: stable across runs and toolchains.
+    let hash = layout
+        .root
+        .to_string_lossy()
+        .bytes()
+        .fold(0xcbf29ce484222325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+        });
+    Postgres::new(
+        postgres::base_dir().join(format!("fleet-{:012x}", hash & 0xffff_ffff_ffff)),
+        postgres::FLEET_PORT,
+    )
+}
+
+/// The environment that puts `service`'s data where `backend` says:
+/// `DATA_DIR`, or `DATABASE_URL` of its own database on `pg`.
+pub fn data_env(
+    layout: &Layout,
+    service: &Service,
+    backend: DataBackend,
+    pg: Option<&Postgres>,
+) -> Result<Vec<(String, String)>> {
+    Ok(match (backend, pg) {
+        (DataBackend::Postgres, Some(pg)) => {
+            vec![("DATABASE_URL".into(), pg.ensure_database(&service.name)?)]
+        }
+        (DataBackend::Postgres, None) => bail!("no PostgreSQL server given for {}", service.name),
+        (DataBackend::Sqlite, _) => vec![(
+            "DATA_DIR".into(),
+            data_dir(layout)
+                .join(&service.name)
+                .to_string_lossy()
+                .into_owned(),
+        )],
+    })
 }
 
 /// The fleet's registry: port 8000, data under `registry/data`.
@@ -99,6 +165,7 @@ pub fn ensure_registry(layout: &Layout) -> Result<(Kellnr, RegistryStart)> {
                     program_mtime: procs::mtime(&bin)?,
                     url: kellnr.base_url(),
                     log: kellnr.log.clone(),
+                    database: String::new(),
                 },
             )?;
             RegistryStart::Started(child.id())
@@ -258,9 +325,16 @@ pub enum ServiceStart {
     Restarted,
 }
 
-/// Starts `service` from its built binary unless it already runs that
-/// binary, and waits until its readiness path answers 200.
-pub fn start_service(layout: &Layout, fleet: &Fleet, service: &Service) -> Result<ServiceStart> {
+/// Starts `service` from its built binary with its data where `data` says
+/// (see [`data_env`]) unless it already runs that binary on that backend,
+/// and waits until its readiness path answers 200.
+pub fn start_service(
+    layout: &Layout,
+    fleet: &Fleet,
+    service: &Service,
+    backend: DataBackend,
+    data: Vec<(String, String)>,
+) -> Result<ServiceStart> {
     let record_path = procs::record_path(&layout.state_dir(), &service.name);
     let bin = binary(layout, service);
     let bin_mtime = procs::mtime(&bin).with_context(|| {
@@ -273,7 +347,7 @@ pub fn start_service(layout: &Layout, fleet: &Fleet, service: &Service) -> Resul
     let mut outcome = ServiceStart::Started;
     if let Some(record) = procs::read_record(&record_path)? {
         if procs::is_running(&record) {
-            if record.program_mtime == bin_mtime {
+            if record.program_mtime == bin_mtime && record.database == backend.name() {
                 return Ok(ServiceStart::AlreadyRunning);
             }
             procs::stop(&record, Duration::from_secs(10))?;
@@ -293,6 +367,7 @@ pub fn start_service(layout: &Layout, fleet: &Fleet, service: &Service) -> Resul
     let log = layout.state_dir().join(format!("{}.log", service.name));
     let mut cmd = std::process::Command::new(&bin);
     cmd.envs(service_env(fleet, service, |s| s.port)?);
+    cmd.envs(data);
     let ready = format!("{}{}", url(service.port), service.ready);
     let child = procs::spawn_ready(cmd, &log, &ready, Duration::from_secs(30))?;
     procs::write_record(
@@ -303,6 +378,7 @@ pub fn start_service(layout: &Layout, fleet: &Fleet, service: &Service) -> Resul
             program_mtime: bin_mtime,
             url: url(service.port),
             log,
+            database: backend.name().into(),
         },
     )?;
     Ok(outcome)
@@ -344,7 +420,33 @@ pub fn down(layout: &Layout) -> Result<Vec<(String, u32)>> {
             std::fs::remove_file(&path).ok();
         }
     }
+    // The PostgreSQL server of `up --postgres`, after the services that use it.
+    let pg = fleet_postgres(layout);
+    if let Some(pid) = pg.pid()
+        && pg.stop()?
+    {
+        stopped.push(("postgres".to_string(), pid));
+    }
     Ok(stopped)
+}
+
+/// Deletes the services' data of `up`: the SQLite files under
+/// `.fleet/data/` and the `up --postgres` server with its databases. Stop
+/// the fleet first ([`down`]). Returns what it deleted.
+pub fn wipe_data(layout: &Layout) -> Result<Vec<PathBuf>> {
+    let mut wiped = Vec::new();
+    let dir = data_dir(layout);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("cannot remove {}", dir.display()))?;
+        wiped.push(dir);
+    }
+    let pg = fleet_postgres(layout);
+    if pg.data.exists() {
+        pg.destroy()?;
+        wiped.push(pg.data);
+    }
+    Ok(wiped)
 }
 
 /// The registry container of `up --docker`: the same port on the host, its

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use xtask::commands;
 use xtask::commands::release::Level;
+use xtask::fleet::DataBackend;
 use xtask::paths::Layout;
 
 /// The fleet's CLI: private registry, shared-lib publishing, services, tests.
@@ -24,10 +25,15 @@ enum Cmd {
     /// built and ready.
     Up {
         /// Run the fleet as containers with docker compose instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "postgres")]
         docker: bool,
+        /// Keep the services' data on the project's PostgreSQL 15 server
+        /// (installed and started when needed) instead of SQLite files.
+        #[arg(long)]
+        postgres: bool,
     },
-    /// Stop what `up` started, by pid, and nothing else.
+    /// Stop what `up` started, by pid, and nothing else. The services'
+    /// data stays unless --wipe.
     Down {
         /// Stop the containers of `up --docker` instead.
         #[arg(long)]
@@ -35,6 +41,11 @@ enum Cmd {
         /// With --docker: also stop the Docker engine the project started.
         #[arg(long, requires = "docker")]
         engine: bool,
+        /// Also delete the services' data (SQLite files and the project's
+        /// PostgreSQL server; with --docker, their volumes). The registry's
+        /// data stays.
+        #[arg(long)]
+        wipe: bool,
     },
     /// Run every check: fmt, clippy, unit, integration and end-to-end tests.
     Test,
@@ -104,13 +115,28 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let layout = Layout::detect();
     let result = match cli.command {
-        Cmd::Up { docker: false } => commands::up::run_native(&layout),
-        Cmd::Up { docker: true } => commands::up::run_docker(&layout),
-        Cmd::Down { docker: false, .. } => commands::down::run_native(&layout),
+        Cmd::Up {
+            docker: false,
+            postgres,
+        } => commands::up::run_native(
+            &layout,
+            if postgres {
+                DataBackend::Postgres
+            } else {
+                DataBackend::Sqlite
+            },
+        ),
+        Cmd::Up { docker: true, .. } => commands::up::run_docker(&layout),
+        Cmd::Down {
+            docker: false,
+            wipe,
+            ..
+        } => commands::down::run_native(&layout, wipe),
         Cmd::Down {
             docker: true,
             engine,
-        } => commands::down::run_docker(&layout, engine),
+            wipe,
+        } => commands::down::run_docker(&layout, engine, wipe),
         Cmd::Test => commands::test::run(&layout),
         Cmd::Publish => commands::publish::run(&layout),
         Cmd::Release {

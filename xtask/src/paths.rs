@@ -14,11 +14,23 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The checkout this xtask was built from.
+    /// The checkout this command runs in: the parent of the xtask
+    /// manifest `cargo run` names (cargo sets `CARGO_MANIFEST_DIR` for the
+    /// process), else the nearest directory holding `fleet.toml` and
+    /// `xtask/` above the working directory. Never the path the binary was
+    /// compiled at: checkouts sharing a build cache share one binary.
     pub fn detect() -> Layout {
-        let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let is_root = |dir: &Path| dir.join("fleet.toml").is_file() && dir.join("xtask").is_dir();
+        let from_cargo = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .and_then(|m| m.parent().map(Path::to_path_buf))
+            .filter(|root| is_root(root));
+        let root = from_cargo.or_else(|| {
+            let cwd = std::env::current_dir().ok()?;
+            cwd.ancestors().find(|d| is_root(d)).map(Path::to_path_buf)
+        });
         Layout {
-            root: manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf(),
+            root: root.unwrap_or_else(|| PathBuf::from(".")),
             target: None,
         }
     }

@@ -130,10 +130,19 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
             .is_ok_and(|r| r.status() == 200)),
         "order-service ready again once user-service is back"
     );
-    // Users live in memory: the restarted user-service starts empty.
+    // The restarted user-service kept its users (a named volume).
+    assert_eq!(
+        http.get(format!("{users}/api/users/{}", user["id"]))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
     let again = http
         .post(format!("{users}/api/users"))
-        .json(&json!({"name": "Grace", "email": "grace@example.com"}))
+        .json(
+            &json!({"name": "Grace", "email": format!("grace-{}@example.com", std::process::id())}),
+        )
         .send()
         .unwrap();
     assert_eq!(again.status(), 201);
@@ -146,10 +155,11 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
         .unwrap();
     assert_eq!(recovered.status(), 201);
 
-    // down, then up again: the registry volume kept every version.
+    // down, then up again: the registry volume kept every version, the
+    // services' volumes every user and order.
     let registry = container_registry(&layout);
     let before = xtask::index::published(&registry, SHARED_LIB).unwrap();
-    down::run_docker(&layout, false).unwrap();
+    down::run_docker(&layout, false, false).unwrap();
     assert!(
         http.get(format!("{users}/health")).send().is_err(),
         "down stopped the containers"
@@ -166,5 +176,35 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
         .send()
         .unwrap();
     assert_eq!(anonymous.status(), 401, "private in containers too");
-    down::run_docker(&layout, false).unwrap();
+    let kept: Value = http
+        .get(format!("{users}/api/users/{}", user["id"]))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(kept, user, "the user survived down and up");
+    let kept: Value = http
+        .get(format!("{orders}/api/orders/{}", placed["id"]))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(kept, placed, "the order and its lines survived down and up");
+
+    // down --wipe deletes the services' data volumes, and only those.
+    down::run_docker(&layout, false, true).unwrap();
+    for s in &fleet.services {
+        let volume = docker::data_volume(&layout, &s.name);
+        assert!(
+            !engine.remove_volume(&volume).unwrap(),
+            "{volume} is gone after --wipe"
+        );
+    }
+    let kellnr = docker::volume_name(&layout, "kellnr-data");
+    let inspect = engine
+        .docker()
+        .args(["volume", "inspect", &kellnr])
+        .output()
+        .unwrap();
+    assert!(inspect.status.success(), "the registry volume stays");
 }

@@ -182,8 +182,19 @@ fn a_user_and_orders_flow_through_both_real_services() {
         503
     );
 
-    // user-service comes back (empty: it keeps data in memory): order-service recovers.
+    // user-service comes back with its data (its SQLite file in tmp):
+    // order-service recovers, and every user is still there.
     let users = start("user-service", user_port, &[], tmp.path());
+    for id in &user_ids {
+        assert_eq!(
+            http.get(format!("{}/api/users/{id}", users.url))
+                .send()
+                .unwrap()
+                .status(),
+            200,
+            "user {id} after the restart"
+        );
+    }
     assert_eq!(
         http.get(format!("{}/ready", orders.url))
             .send()

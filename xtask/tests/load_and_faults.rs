@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{client, create_user, get_json, order_body, restartable_port, start, start_pair};
+use common::{
+    client, create_user, get_json, order_body, restartable_port, start, start_pair, start_waiting,
+};
 use nix::sys::signal::Signal;
 use serde_json::Value;
 use xtask::ops::procs::{free_port, wait_until};
@@ -91,24 +93,15 @@ fn order_service_answers_503_while_user_service_is_down_and_recovers() {
     let user_id = create_user(&http, &users.url, "crash@example.com");
 
     let stop = Arc::new(AtomicBool::new(false));
-    // The restart window: from the new, empty user-service starting until
-    // the user exists again. A request whose lifetime overlaps it may get
-    // 422 unknown_user, which is then the right answer.
-    let (window_opened, window_closed) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicBool::new(false)),
-    );
     let (created, unavailable) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let workers: Vec<_> = (0..4)
         .map(|_| {
             let (http, url) = (http.clone(), orders.url.clone());
             let (stop, created, unavailable) = (stop.clone(), created.clone(), unavailable.clone());
-            let (window_opened, window_closed) = (window_opened.clone(), window_closed.clone());
             std::thread::spawn(move || {
                 let deadline = Instant::now() + Duration::from_secs(60);
                 while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
                     let started = Instant::now();
-                    let sent_before_close = !window_closed.load(Ordering::SeqCst);
                     let resp = http
                         .post(format!("{url}/api/orders"))
                         .json(&order_body(user_id))
@@ -123,7 +116,6 @@ fn order_service_answers_503_while_user_service_is_down_and_recovers() {
                             assert_eq!(body["code"], "user_service_unavailable");
                             unavailable.fetch_add(1, Ordering::Relaxed)
                         }
-                        422 if sent_before_close && window_opened.load(Ordering::SeqCst) => 0,
                         other => panic!("unexpected status {other}"),
                     };
                 }
@@ -152,12 +144,16 @@ fn order_service_answers_503_while_user_service_is_down_and_recovers() {
         503
     );
 
-    // user-service is back on the same port, empty (data is in memory):
-    // until the user exists again, unknown_user (422) is the right answer.
-    window_opened.store(true, Ordering::SeqCst);
+    // user-service is back on the same port with its data: the user it
+    // acknowledged before SIGKILL is still there, so orders never see 422.
     let users = start("user-service", user_port, &[], tmp.path());
-    assert_eq!(create_user(&http, &users.url, "crash@example.com"), user_id);
-    window_closed.store(true, Ordering::SeqCst);
+    assert_eq!(
+        http.get(format!("{}/api/users/{user_id}", users.url))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
     let before = created.load(Ordering::Relaxed);
     assert!(
         wait_until(Duration::from_secs(20), || created.load(Ordering::Relaxed)
@@ -194,7 +190,8 @@ fn sigterm_with_requests_in_flight_answers_them_and_exits_zero() {
             counter.fetch_add(1, Ordering::Relaxed);
         }
     });
-    let orders = start(
+    // Its /ready would ask the black hole: wait for /health instead.
+    let orders = start_waiting(
         "order-service",
         free_port().unwrap(),
         &[
@@ -202,6 +199,7 @@ fn sigterm_with_requests_in_flight_answers_them_and_exits_zero() {
             ("USER_SERVICE_TIMEOUT_MS", "1500".into()),
         ],
         tmp.path(),
+        "/health",
     );
     let http = client();
     let in_flight: Vec<_> = (0..4)

@@ -509,7 +509,16 @@ fn a_new_service_is_picked_up_by_every_command_with_no_other_edit() {
     // up: built and started like the others, ready, answering with its name.
     let service = fleet.service("billing-service").unwrap();
     xtask::fleet::build_service(&sb.copy, &sb.registry, service).unwrap();
-    let started = xtask::fleet::start_service(&sb.copy, &fleet, service).unwrap();
+    let data =
+        xtask::fleet::data_env(&sb.copy, service, xtask::fleet::DataBackend::Sqlite, None).unwrap();
+    let started = xtask::fleet::start_service(
+        &sb.copy,
+        &fleet,
+        service,
+        xtask::fleet::DataBackend::Sqlite,
+        data,
+    )
+    .unwrap();
     assert_eq!(started, xtask::fleet::ServiceStart::Started);
     let info: serde_json::Value = reqwest::blocking::get(format!("http://127.0.0.1:{port}/"))
         .unwrap()

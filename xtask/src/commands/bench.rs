@@ -4,8 +4,8 @@
 //!
 //! Release builds of every service in `fleet.toml` and of `bench/bare-warp`
 //! are started on free ports with their default settings (access logs at
-//! `info`, to a file), plus each service's `bench_env` (raised store limits
-//! so the load never fills them). The manifest's `[[bench.setup]]` requests
+//! `info`, to a file; data in a fresh SQLite file each, thrown away after),
+//! plus each service's `bench_env`. The manifest's `[[bench.setup]]` requests
 //! run once, then each `[[bench.run]]` gets `seconds` of load from
 //! `connections` connections; wrk reports requests/s and the latency
 //! distribution; CPU per request comes from the answering process's
@@ -240,8 +240,14 @@ pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
         ports.insert(s.name.clone(), free_port()?);
     }
     let mut procs_by_name: Vec<Proc> = Vec::new();
+    // Each service on a fresh SQLite file of its own, thrown away after.
+    let data = tempfile::tempdir()?;
     for s in &fleet.services {
         let mut env = fleet::service_env(&fleet, s, |s| ports[&s.name])?;
+        env.push((
+            "DATA_DIR".into(),
+            data.path().join(&s.name).to_string_lossy().into_owned(),
+        ));
         env.extend(s.bench_env.iter().map(|(k, v)| (k.clone(), v.clone())));
         let ready = format!("{}{}", fleet::url(ports[&s.name]), s.ready);
         procs_by_name.push(start(&s.name, &release.join(&s.name), &env, &ready, &logs)?);

@@ -1,5 +1,6 @@
-//! `cargo xtask down [--docker]`: stops what `up` started, by the pid
-//! records in `.fleet/`, and nothing else; registry data stays.
+//! `cargo xtask down [--docker] [--wipe]`: stops what `up` started, by the
+//! pid records in `.fleet/`, and nothing else; registry data stays, and so
+//! does the services' data unless `--wipe` says otherwise.
 
 use anyhow::Result;
 
@@ -8,8 +9,8 @@ use crate::ops::docker;
 use crate::ops::run::run;
 use crate::paths::Layout;
 
-/// Runs `down`.
-pub fn run_native(layout: &Layout) -> Result<()> {
+/// Runs `down`; with `wipe`, then deletes the services' data.
+pub fn run_native(layout: &Layout, wipe: bool) -> Result<()> {
     let stopped = fleet::down(layout)?;
     for (name, pid) in &stopped {
         println!("stopped {name} (pid {pid})");
@@ -17,17 +18,39 @@ pub fn run_native(layout: &Layout) -> Result<()> {
     if stopped.is_empty() {
         println!("nothing to stop: no process started by `cargo xtask up` is running");
     }
+    if wipe {
+        let wiped = fleet::wipe_data(layout)?;
+        for path in &wiped {
+            println!("deleted the services' data in {}", path.display());
+        }
+        if wiped.is_empty() {
+            println!("no service data to delete");
+        }
+    } else {
+        println!(
+            "the services' data stays for the next `up` (`cargo xtask down --wipe` deletes it)"
+        );
+    }
     Ok(())
 }
 
-/// Runs `down --docker`: `docker compose down`; the registry volume stays.
+/// Runs `down --docker`: `docker compose down`; the registry volume and
+/// the services' data volumes stay, unless `wipe` deletes the latter.
 /// An engine the project started keeps running (`up --docker` reuses it)
 /// unless `stop_engine` (`--engine`) says otherwise.
-pub fn run_docker(layout: &Layout, stop_engine: bool) -> Result<()> {
+pub fn run_docker(layout: &Layout, stop_engine: bool, wipe: bool) -> Result<()> {
     let engine = docker::engine()?;
     run(engine
         .compose(layout, &fleet::container_registry(layout))?
         .arg("down"))?;
+    if wipe {
+        for service in &layout.fleet()?.services {
+            let volume = docker::data_volume(layout, &service.name);
+            if engine.remove_volume(&volume)? {
+                println!("deleted the volume {volume} ({}'s data)", service.name);
+            }
+        }
+    }
     if stop_engine {
         if docker::Engine::stop_own()? {
             println!("stopped the project's Docker engine ({})", engine.host);

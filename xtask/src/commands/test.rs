@@ -1,7 +1,9 @@
 //! `cargo xtask test`: the whole suite. Starts the registry when none
-//! runs, publishes what the services pin, runs fmt, clippy and the tests of
-//! every project and the end-to-end tests; then, if it started the
-//! registry, stops it and runs the services' tests again from Cargo's cache.
+//! runs, publishes what the services pin, starts a throwaway PostgreSQL 15
+//! server, runs fmt, clippy and the tests of every project (the
+//! database-backed ones on SQLite and again on PostgreSQL) and the
+//! end-to-end tests; then, if it started the registry, stops it and runs
+//! the services' tests again from Cargo's cache.
 
 use std::process::Command;
 use std::time::Instant;
@@ -12,6 +14,7 @@ use crate::fleet;
 use crate::history::SHARED_LIB;
 use crate::ops::cargo::cargo;
 use crate::ops::docker::{self, Engine};
+use crate::ops::postgres::{self, Postgres};
 use crate::ops::tools::{CARGO_RELEASE, SEMVER_CHECKS};
 use crate::paths::Layout;
 
@@ -46,8 +49,15 @@ pub fn run(layout: &Layout) -> Result<()> {
     CARGO_RELEASE.ensure()?;
     SEMVER_CHECKS.ensure()?;
     let (registry, start) = super::registry(layout)?;
-    let outcome =
-        super::publish_pinned(layout, &registry).and_then(|_| Ok(run_steps(steps(layout)?)));
+    let outcome = super::publish_pinned(layout, &registry).and_then(|_| {
+        let pg = ThrowawayPostgres::start()?;
+        println!(
+            "postgres: a throwaway PostgreSQL 15 on 127.0.0.1:{} for the database-backed tests (data in {})",
+            pg.0.port,
+            pg.0.data.display()
+        );
+        Ok(run_steps(steps(layout, &pg.0.superuser_url("postgres")?)?))
+    });
     if start.started() {
         fleet::down(layout)?;
     }
@@ -156,8 +166,37 @@ fn container_flow(layout: &Layout) -> (usize, Vec<String>) {
     (n, f)
 }
 
-/// The steps of `test`, in order.
-fn steps(layout: &Layout) -> Result<Vec<Step>> {
+/// A PostgreSQL server for one run, deleted when dropped.
+struct ThrowawayPostgres(Postgres);
+
+impl ThrowawayPostgres {
+    fn start() -> Result<ThrowawayPostgres> {
+        let pg = Postgres::new(
+            postgres::base_dir().join(format!("test-{}", std::process::id())),
+            crate::ops::procs::free_port()?,
+        );
+        // Guard first: a failed start still removes what it made.
+        let pg = ThrowawayPostgres(pg);
+        pg.0.ensure_running()?;
+        Ok(pg)
+    }
+}
+
+impl Drop for ThrowawayPostgres {
+    fn drop(&mut self) {
+        if let Err(err) = self.0.destroy() {
+            eprintln!("cannot remove the throwaway PostgreSQL server: {err:#}");
+        }
+    }
+}
+
+/// The variable that points the database-backed tests at a PostgreSQL
+/// server (shared-lib's `db::ScratchDb` reads it).
+pub const TEST_POSTGRES_VAR: &str = "FLEET_TEST_POSTGRES";
+
+/// The steps of `test`, in order; `pg_url` is a PostgreSQL server URL
+/// whose user may create databases.
+fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
     let projects = projects(layout)?;
     let services = layout
         .fleet()?
@@ -193,6 +232,15 @@ fn steps(layout: &Layout) -> Result<Vec<Step>> {
             project,
             &["test", "--locked"],
         ));
+        // The same tests again, every database a fresh one on PostgreSQL.
+        let mut on_pg = step(
+            layout,
+            format!("test {project} on PostgreSQL"),
+            project,
+            &["test", "--locked", "--quiet"],
+        );
+        on_pg.cmd.env(TEST_POSTGRES_VAR, pg_url);
+        steps.push(on_pg);
     }
     for service in &services {
         steps.push(step(
@@ -210,7 +258,8 @@ fn steps(layout: &Layout) -> Result<Vec<Step>> {
         &["test", "--locked", "--no-fail-fast"],
     );
     e2e.cmd
-        .env("FLEET_BIN_DIR", layout.target_dir().join("debug"));
+        .env("FLEET_BIN_DIR", layout.target_dir().join("debug"))
+        .env(TEST_POSTGRES_VAR, pg_url);
     steps.push(e2e);
     Ok(steps)
 }

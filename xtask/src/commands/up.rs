@@ -1,20 +1,21 @@
-//! `cargo xtask up [--docker]`: the registry started, every pinned
-//! shared-lib version published, every service of `fleet.toml` built,
-//! started in dependency order and ready. A second `up` changes nothing.
+//! `cargo xtask up [--docker | --postgres]`: the registry started, every
+//! pinned shared-lib version published, every service of `fleet.toml`
+//! built, started in dependency order with its data (SQLite files, or
+//! PostgreSQL) and ready. A second `up` changes nothing.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::fleet::{self, ServiceStart};
+use crate::fleet::{self, DataBackend, ServiceStart};
 use crate::ops::docker::{self, Engine};
 use crate::ops::procs;
 use crate::ops::registry::Health;
 use crate::ops::run::run;
 use crate::paths::Layout;
 
-/// Runs `up`.
-pub fn run_native(layout: &Layout) -> Result<()> {
+/// Runs `up`, the services' data where `backend` says.
+pub fn run_native(layout: &Layout, backend: DataBackend) -> Result<()> {
     let started = Instant::now();
     let fleet = layout.fleet()?;
     let (registry, start) = super::registry(layout)?;
@@ -22,12 +23,38 @@ pub fn run_native(layout: &Layout) -> Result<()> {
     println!("services: building with `cargo build --locked`");
     fleet::build_services(layout, &registry, &fleet)?;
     let mut changed = start.started() || published;
+    let pg = match backend {
+        DataBackend::Sqlite => {
+            println!(
+                "data: each service's SQLite file under {}",
+                fleet::data_dir(layout).display()
+            );
+            None
+        }
+        DataBackend::Postgres => {
+            let pg = fleet::fleet_postgres(layout);
+            let pg_started = pg.ensure_running()?;
+            changed |= pg_started;
+            println!(
+                "data: PostgreSQL 15 {} on 127.0.0.1:{} (data in {}), a database and role per service",
+                if pg_started {
+                    "started"
+                } else {
+                    "already running"
+                },
+                pg.port,
+                pg.data.display()
+            );
+            Some(pg)
+        }
+    };
     for service in &fleet.services {
-        let outcome = fleet::start_service(layout, &fleet, service)?;
+        let data = fleet::data_env(layout, service, backend, pg.as_ref())?;
+        let outcome = fleet::start_service(layout, &fleet, service, backend, data)?;
         let what = match outcome {
             ServiceStart::AlreadyRunning => "already running",
             ServiceStart::Started => "started",
-            ServiceStart::Restarted => "restarted (its binary was rebuilt)",
+            ServiceStart::Restarted => "restarted (its binary was rebuilt or its database changed)",
         };
         changed |= outcome != ServiceStart::AlreadyRunning;
         println!("{}: {what} at {}", service.name, fleet::url(service.port));
@@ -91,10 +118,11 @@ pub fn run_docker(layout: &Layout) -> Result<()> {
         );
     }
     let registry = fleet::container_registry(layout);
-    let reset_volume = || {
-        run(engine
-            .compose(layout, &registry)?
-            .args(["down", "--volumes"]))
+    // Only the registry's volume: the services' data volumes stay.
+    let reset_volume = || -> Result<()> {
+        run(engine.compose(layout, &registry)?.arg("down"))?;
+        engine.remove_volume(&docker::volume_name(layout, "kellnr-data"))?;
+        Ok(())
     };
     let start_registry = || -> Result<()> {
         println!("registry: starting the Kellnr container");

@@ -119,6 +119,7 @@ impl Engine {
                 program_mtime: procs::mtime(&dockerd)?,
                 url: host.clone(),
                 log,
+                database: String::new(),
             },
         )?;
         Ok((Engine { host }, true))
@@ -186,6 +187,22 @@ impl Engine {
             .env("KELLNR_ADMIN_TOKEN", read(registry.token_file())?)
             .env("KELLNR_ADMIN_PWD", read(registry.password_file())?);
         Ok(cmd)
+    }
+
+    /// Removes the volume `name`; whether it existed.
+    pub fn remove_volume(&self, name: &str) -> Result<bool> {
+        let exists = self
+            .docker()
+            .args(["volume", "inspect", name])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if exists {
+            crate::ops::run::capture(self.docker().args(["volume", "rm", name]))?;
+        }
+        Ok(exists)
     }
 
     /// Whether the engine has an image called `name`.
@@ -443,4 +460,28 @@ fn import(
     cmd.arg(&tar).arg(name);
     capture(&mut cmd).with_context(|| format!("importing the stand-in {name}"))?;
     Ok(())
+}
+
+/// The compose project name: the checkout's directory name, as compose
+/// derives it (lower case; letters, digits, `-` and `_` kept).
+pub fn project_name(layout: &Layout) -> String {
+    layout
+        .root
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// The named volume compose makes for `volume` of this checkout.
+pub fn volume_name(layout: &Layout, volume: &str) -> String {
+    format!("{}_{volume}", project_name(layout))
+}
+
+/// The volume that holds `service`'s data (`<service>-data` in the compose file).
+pub fn data_volume(layout: &Layout, service: &str) -> String {
+    volume_name(layout, &format!("{service}-data"))
 }

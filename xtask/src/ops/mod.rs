@@ -10,13 +10,18 @@
 //! - [`run`]: running a command with errors that name it.
 //! - [`procs`]: background processes, pid records, readiness waits.
 //! - [`registry`]: one Kellnr instance: start, health, token.
+//! - [`postgres`]: a PostgreSQL 15 server of the project's own: initialise,
+//!   start, a database and a role per service, stop.
+//! - [`secrets`]: generated tokens and passwords in owner-only files.
 //! - [`tools`]: pinned cargo tools installed once per machine.
 
 pub mod cargo;
 pub mod docker;
 pub mod git;
 pub mod http;
+pub mod postgres;
 pub mod procs;
 pub mod registry;
 pub mod run;
+pub mod secrets;
 pub mod tools;

@@ -27,6 +27,10 @@ pub struct PidRecord {
     pub url: String,
     /// Its log file.
     pub log: PathBuf,
+    /// Where a service keeps its data (`sqlite`, `postgres`; empty for
+    /// other processes): another backend asked for means a restart.
+    #[serde(default)]
+    pub database: String,
 }
 
 /// The pid record file of `name` in `state_dir`.

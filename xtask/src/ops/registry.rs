@@ -13,16 +13,14 @@
 //!   Kellnr's API once the registry answers: reads the index, downloads
 //!   crates. Builds, tests, `status`, `bump` and image builds use it.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use rand::Rng;
-use rand::distr::Alphanumeric;
 
 use crate::ops::procs;
+use crate::ops::secrets::{random_secret, read_secret, write_secret};
 
 /// The port in every Cargo.lock's registry URL.
 pub const FLEET_PORT: u16 = 8000;
@@ -282,12 +280,6 @@ fn token_from(file: &Path, var: &str) -> Result<String> {
     }
 }
 
-fn read_secret(path: &Path) -> Result<String> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(text.trim().to_string())
-}
-
 /// A client holding a Kellnr web session for `user`.
 fn login(base: &str, user: &str, pwd: &str) -> Result<reqwest::blocking::Client> {
     let client = reqwest::blocking::Client::builder()
@@ -303,25 +295,4 @@ fn login(base: &str, user: &str, pwd: &str) -> Result<reqwest::blocking::Client>
         bail!("logging in to {base} as {user} answered {}", resp.status());
     }
     Ok(client)
-}
-
-fn random_secret(len: usize) -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
-}
-
-/// Writes a secret readable by its owner only.
-fn write_secret(path: &Path, secret: &str) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    writeln!(file, "{secret}")?;
-    Ok(())
 }

@@ -19,6 +19,40 @@ pub struct Tool {
     pub bin: &'static str,
     /// What a first install costs here, said before it starts.
     pub cost: &'static str,
+    /// How it is compiled.
+    pub build: Build,
+}
+
+/// How a tool is compiled: the fastest setting under which it still does
+/// its job well (measured on 2 cores, see the README's "First run").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// `--debug` without debug info: a third of a release build's compile
+    /// time, for a tool whose work is I/O (Kellnr serves the fleet at
+    /// thousands of requests a second this way; cargo-release runs cargo
+    /// and git).
+    Debug,
+    /// Release at `opt-level = 1`, 16 codegen units, no LTO, no debug
+    /// info: for a tool that computes (cargo-semver-checks' queries).
+    QuickRelease,
+}
+
+impl Build {
+    /// The `cargo install` arguments and profile overrides.
+    fn apply(self, cmd: &mut Command) {
+        match self {
+            Build::Debug => {
+                cmd.arg("--debug").env("CARGO_PROFILE_DEV_DEBUG", "0");
+            }
+            Build::QuickRelease => {
+                cmd.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1")
+                    .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+                    .env("CARGO_PROFILE_RELEASE_DEBUG", "0")
+                    .env("CARGO_PROFILE_RELEASE_LTO", "false")
+                    .env("CARGO_PROFILE_RELEASE_INCREMENTAL", "false");
+            }
+        }
+    }
 }
 
 /// The private registry server.
@@ -26,7 +60,8 @@ pub const KELLNR: Tool = Tool {
     krate: "kellnr",
     version: "6.6.0",
     bin: "kellnr",
-    cost: "a one-time compile of about 16 minutes on 2 cores",
+    cost: "a one-time compile of about 9 minutes on 2 cores",
+    build: Build::Debug,
 };
 
 /// Releases shared-lib: version bump, CHANGELOG, commit, tag, publish.
@@ -36,6 +71,7 @@ pub const CARGO_RELEASE: Tool = Tool {
     version: "1.1.6",
     bin: "cargo-release",
     cost: "a one-time compile of a few minutes",
+    build: Build::Debug,
 };
 
 /// Compares shared-lib's API with the last published version.
@@ -43,7 +79,8 @@ pub const SEMVER_CHECKS: Tool = Tool {
     krate: "cargo-semver-checks",
     version: "0.51.0",
     bin: "cargo-semver-checks",
-    cost: "a one-time compile of about 10 minutes on 2 cores",
+    cost: "a one-time compile of several minutes on 2 cores",
+    build: Build::QuickRelease,
 };
 
 impl Tool {
@@ -73,13 +110,15 @@ impl Tool {
             root.display(),
             self.cost
         );
-        let status = Command::new("cargo")
-            .args(["install", "--locked", "--root"])
+        let mut cmd = Command::new("cargo");
+        cmd.args(["install", "--locked", "--root"])
             .arg(root)
             .arg(format!("{}@{}", self.krate, self.version))
             // The checkout's target dir and config do not apply to installs.
             .env_remove("CARGO_TARGET_DIR")
-            .current_dir(tools_dir_existing()?)
+            .current_dir(tools_dir_existing()?);
+        self.build.apply(&mut cmd);
+        let status = cmd
             .status()
             .with_context(|| format!("cannot run cargo to install {}", self.krate))?;
         if !status.success() || !bin.is_file() {

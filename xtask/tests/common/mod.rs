@@ -56,16 +56,36 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
-/// Starts `name` on `port` with JSON logs to a file in `dir`; returns once
-/// `GET /health` answers.
+/// Starts `name` on `port` with JSON logs to a file in `dir` and, unless
+/// `env` says where (`DATA_DIR`, `DATABASE_URL`), its data in a SQLite
+/// file under `dir/<name>-data` (the same on a restart in `dir`); returns
+/// once `GET /ready` answers 200 (migrated, its peers up).
 pub fn start(name: &str, port: u16, env: &[(&str, String)], dir: &Path) -> Running {
+    start_waiting(name, port, env, dir, "/ready")
+}
+
+/// [`start`], returning once `wait_path` answers 200.
+pub fn start_waiting(
+    name: &str,
+    port: u16,
+    env: &[(&str, String)],
+    dir: &Path,
+    wait_path: &str,
+) -> Running {
     let log = dir.join(format!("{name}-{port}.log"));
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&log)
         .unwrap();
-    let child = Command::new(bin(name))
+    let mut cmd = Command::new(bin(name));
+    if !env
+        .iter()
+        .any(|(k, _)| *k == "DATA_DIR" || *k == "DATABASE_URL")
+    {
+        cmd.env("DATA_DIR", dir.join(format!("{name}-data")));
+    }
+    let child = cmd
         .env("PORT", port.to_string())
         .env("LOG_FORMAT", "json")
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -77,7 +97,7 @@ pub fn start(name: &str, port: u16, env: &[(&str, String)], dir: &Path) -> Runni
     // Guard the child first, so a failed start kills it (Drop) instead of
     // leaving an orphan behind.
     let mut running = Running { child, log, url };
-    let health = format!("{}/health", running.url);
+    let health = format!("{}{wait_path}", running.url);
     if let Err(err) = wait_http_ready(
         &health,
         &mut running.child,
@@ -126,7 +146,8 @@ pub fn restartable_port() -> u16 {
         .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
         .unwrap_or(32768);
     let span = low.saturating_sub(11_000).max(1);
-    let start = 10_000 + (std::process::id() as u16 % span);
+    // A random start: tests running in parallel rarely pick the same one.
+    let start = 10_000 + (rand::random::<u16>() % span);
     (0..span)
         .map(|i| 10_000 + (start - 10_000 + i) % span)
         .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
@@ -151,4 +172,66 @@ pub fn start_pair(dir: &Path, user_port: u16, order_env: &[(&str, String)]) -> (
 /// `GET url` answered with JSON.
 pub fn get_json(http: &reqwest::blocking::Client, url: impl reqwest::IntoUrl) -> serde_json::Value {
     http.get(url).send().unwrap().json().unwrap()
+}
+
+/// Where a service keeps its data in a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the test's directory.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of `FLEET_TEST_POSTGRES`.
+    Postgres,
+}
+
+/// The PostgreSQL server `cargo xtask test` started for this run.
+pub fn test_postgres_url() -> String {
+    std::env::var("FLEET_TEST_POSTGRES").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
+        panic!("FLEET_TEST_POSTGRES is not set: run these tests through `cargo xtask test`, which starts a PostgreSQL server for them")
+    })
+}
+
+/// Runs `sql` with psql against `url`; its output (tuples only).
+pub fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .arg(url)
+        .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `url` with its database replaced by `database`.
+pub fn with_database(url: &str, database: &str) -> String {
+    let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
+    format!("{base}/{database}")
+}
+
+/// The environment that gives `service` a database of its own on
+/// `backend`: a SQLite file under `dir`, or a new database on the test
+/// PostgreSQL server.
+pub fn fresh_database(backend: Backend, service: &str, dir: &Path) -> Vec<(&'static str, String)> {
+    match backend {
+        Backend::Sqlite => vec![(
+            "DATA_DIR",
+            dir.join(format!("{service}-data"))
+                .to_string_lossy()
+                .into_owned(),
+        )],
+        Backend::Postgres => {
+            let server = test_postgres_url();
+            let name = format!(
+                "e2e_{}_{}_{}",
+                service.replace('-', "_"),
+                std::process::id(),
+                rand::random::<u32>()
+            );
+            psql(&server, &format!("CREATE DATABASE {name}"));
+            vec![("DATABASE_URL", with_database(&server, &name))]
+        }
+    }
 }
