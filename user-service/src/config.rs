@@ -1,6 +1,7 @@
 //! Settings, read from the environment.
 
-use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig, process_env, var_or};
+use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig, process_env};
+use shared_lib::db::DbConfig;
 
 /// The port user-service listens on unless `PORT` says otherwise.
 pub const DEFAULT_PORT: u16 = 8081;
@@ -10,9 +11,9 @@ pub const DEFAULT_PORT: u16 = 8081;
 pub struct Config {
     /// `BIND_ADDR`, `PORT` (default 8081) and `LOG_FORMAT`.
     pub server: ServerConfig,
-    /// `MAX_USERS`: the most users the in-memory store keeps (default
-    /// 100 000), so a flood of sign-ups cannot exhaust memory.
-    pub max_users: usize,
+    /// `DATABASE_URL`, else a SQLite file under `DATA_DIR` (default
+    /// `data/user-service.db`); pool size and acquire timeout.
+    pub database: DbConfig,
 }
 
 impl Config {
@@ -20,7 +21,7 @@ impl Config {
     pub fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         Ok(Config {
             server: ServerConfig::from_lookup(lookup, DEFAULT_PORT)?,
-            max_users: var_or(lookup, "MAX_USERS", 100_000)?,
+            database: DbConfig::from_lookup(lookup, crate::SERVICE)?,
         })
     }
 
@@ -41,21 +42,33 @@ mod tests {
     use super::*;
 
     use shared_lib::config::lookup_from as lookup;
+    use shared_lib::db::Backend;
 
     #[test]
-    fn defaults_are_port_8081_and_a_hundred_thousand_users() {
+    fn defaults_are_port_8081_and_a_sqlite_file_under_data() {
         let c = Config::from_lookup(&lookup(&[])).unwrap();
         assert_eq!(c.server.port, DEFAULT_PORT);
-        assert_eq!(c.max_users, 100_000);
+        assert_eq!(c.database.backend, Backend::Sqlite);
+        assert_eq!(
+            c.database.sqlite_file().unwrap(),
+            std::path::Path::new("data/user-service.db")
+        );
     }
 
     #[test]
     fn bad_values_are_named() {
-        let e = Config::from_lookup(&lookup(&[("MAX_USERS", "lots")])).unwrap_err();
-        assert_eq!(e.key, "MAX_USERS");
+        let e = Config::from_lookup(&lookup(&[("DATABASE_URL", "users.db")])).unwrap_err();
+        assert_eq!(e.key, "DATABASE_URL");
         let e = Config::from_lookup(&lookup(&[("PORT", "99999")])).unwrap_err();
         assert_eq!(e.key, "PORT");
-        let c = Config::from_lookup(&lookup(&[("MAX_USERS", "3"), ("PORT", "9000")])).unwrap();
-        assert_eq!((c.max_users, c.server.port), (3, 9000));
+        let c = Config::from_lookup(&lookup(&[
+            ("DATABASE_URL", "postgres://u:p@db/users"),
+            ("PORT", "9000"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (c.database.backend, c.server.port),
+            (Backend::Postgres, 9000)
+        );
     }
 }

@@ -20,7 +20,7 @@ pub const MAX_EMAIL_LEN: usize = 254;
 pub async fn create_user(body: CreateUser, state: AppState) -> Result<impl Reply, Rejection> {
     let name = validate_name(&body.name)?;
     let email = validate_email(&body.email)?;
-    match state.store.add(name, email) {
+    match state.store.add(name, email).await {
         Ok(user) => Ok(warp::reply::with_status(
             warp::reply::json(&user),
             StatusCode::CREATED,
@@ -29,14 +29,14 @@ pub async fn create_user(body: CreateUser, state: AppState) -> Result<impl Reply
             "email_taken",
             "a user with this email already exists",
         ))),
-        Err(AddError::Full(full)) => Err(warp::reject::custom(ApiError::from(full))),
+        Err(AddError::Db(err)) => Err(err.into()),
     }
 }
 
 /// `GET /api/users/{id}`: 200 with the user, 404 `user_not_found`.
 pub async fn get_user(id: u64, state: AppState) -> Result<impl Reply, Rejection> {
-    match state.store.with(id, warp::reply::json) {
-        Some(reply) => Ok(reply),
+    match state.store.get(id).await? {
+        Some(user) => Ok(warp::reply::json(&user)),
         None => Err(warp::reject::custom(ApiError::not_found(
             "user_not_found",
             format!("user {id} does not exist"),
@@ -47,7 +47,7 @@ pub async fn get_user(id: u64, state: AppState) -> Result<impl Reply, Rejection>
 /// `GET /api/users?offset=&limit=`: a page of users in id order.
 pub async fn list_users(query: PageQuery, state: AppState) -> Result<impl Reply, Rejection> {
     let (offset, limit) = query.bounds()?;
-    Ok(warp::reply::json(&state.store.page(offset, limit)))
+    Ok(warp::reply::json(&state.store.page(offset, limit).await?))
 }
 
 /// A trimmed name of 1 to [`MAX_NAME_CHARS`] characters without control characters.

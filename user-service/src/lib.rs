@@ -3,7 +3,9 @@
 //! - [`config`]: settings from the environment.
 //! - [`routes`]: the HTTP API as warp filters, one function per endpoint.
 //! - [`handlers`]: what each endpoint does.
-//! - [`store`]: the in-memory user store (data does not survive a restart).
+//! - [`store`]: the users table and its migrations, in this service's own
+//!   database (shared-lib's data layer: a SQLite file by default,
+//!   PostgreSQL with `DATABASE_URL`).
 //!
 //! [`run`] serves the API on a listener the caller binds, until `shutdown`
 //! completes: `main` passes the configured address and SIGTERM/Ctrl-C,
@@ -17,21 +19,27 @@ pub mod store;
 use std::future::Future;
 
 pub use config::Config;
+use shared_lib::db::{Database, DbError};
 use tokio::net::TcpListener;
 
 /// What every handler needs, cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
+    /// The database: its readiness is this service's.
+    pub db: Database,
     /// The users signed up so far.
     pub store: store::UserStore,
 }
 
 impl AppState {
-    /// The state for `config`.
-    pub fn new(config: &Config) -> AppState {
-        AppState {
-            store: store::UserStore::new(config.max_users),
-        }
+    /// The state for `config`: the database opened (lazily; its
+    /// migrations apply in the background as soon as it answers).
+    pub fn new(config: &Config) -> Result<AppState, DbError> {
+        let db = Database::open(&config.database, store::MIGRATIONS)?;
+        Ok(AppState {
+            store: store::UserStore::new(db.clone()),
+            db,
+        })
     }
 }
 
@@ -47,6 +55,9 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let state = AppState::new(&config);
-    shared_lib::server::serve(listener, routes::routes(state), shutdown).await
+    let state = AppState::new(&config).map_err(std::io::Error::other)?;
+    tracing::info!(database = %config.database.redacted_url(), "user-service keeps its data there");
+    let served = shared_lib::server::serve(listener, routes::routes(state.clone()), shutdown).await;
+    state.db.close().await;
+    served
 }

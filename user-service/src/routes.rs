@@ -14,10 +14,15 @@ use crate::AppState;
 use crate::handlers;
 
 /// The whole API, every rejection recovered into the shared error body.
+/// `GET /ready` answers 200 only while the database does.
 pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
+    let db = state.db.clone();
     service_info(crate::SERVICE, crate::VERSION)
         .or(health())
-        .or(ready(|| async { Ok(()) }))
+        .or(ready(move || {
+            let db = db.clone();
+            async move { db.ready().await }
+        }))
         .or(create_user(state.clone()))
         .or(get_user(state.clone()))
         .or(list_users(state))

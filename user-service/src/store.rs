@@ -1,80 +1,108 @@
-//! The in-memory user store: a bounded table plus an index of emails.
-//! Safe under concurrent requests: every operation takes the lock once, so
-//! the uniqueness check and the insert cannot interleave.
+//! The user store: the `users` table of this service's own database
+//! (shared-lib's data layer: SQLite by default, PostgreSQL when
+//! `DATABASE_URL` says so). Email uniqueness is the database's: a unique
+//! key on the lower-cased email, so two sign-ups racing with the same
+//! address cannot both succeed.
 
-use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
-
-use shared_lib::store::{StoreFull, Table};
-use shared_lib::sync::{read, write};
+use shared_lib::db::sqlx::{self, Row, any::AnyRow};
+use shared_lib::db::{Database, DbError, Migration};
 use shared_lib::wire::{Page, User};
 
+/// This service's schema, in application order. Add a migration at the
+/// end; never edit one that has shipped.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "users",
+    sqlite: include_str!("../migrations/sqlite/0001_users.sql"),
+    postgres: include_str!("../migrations/postgres/0001_users.sql"),
+}];
+
 /// Why a user could not be added.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum AddError {
-    /// Another user already has this email.
+    /// Another user already has this email (compared case-insensitively).
     EmailTaken,
-    /// The store holds its maximum number of users.
-    Full(StoreFull),
+    /// The database failed.
+    Db(DbError),
 }
 
-/// Users in memory, cheap to clone (all clones share the data).
+/// The users, in the service's database. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct UserStore {
-    /// The users and the set of their lower-cased emails, under one lock.
-    inner: Arc<RwLock<Inner>>,
-}
-
-#[derive(Debug)]
-struct Inner {
-    /// Users by id.
-    users: Table<User>,
-    /// Lower-cased emails of all users, for the uniqueness check.
-    emails: HashSet<String>,
+    db: Database,
 }
 
 impl UserStore {
-    /// An empty store keeping at most `capacity` users.
-    pub fn new(capacity: usize) -> UserStore {
-        UserStore {
-            inner: Arc::new(RwLock::new(Inner {
-                users: Table::new(capacity),
-                emails: HashSet::new(),
-            })),
-        }
+    /// The store on `db` (opened with [`MIGRATIONS`]).
+    pub fn new(db: Database) -> UserStore {
+        UserStore { db }
     }
 
     /// Adds a user with the next id; `name` and `email` are already valid.
-    pub fn add(&self, name: String, email: String) -> Result<User, AddError> {
+    pub async fn add(&self, name: String, email: String) -> Result<User, AddError> {
         let key = email.to_lowercase();
-        let mut inner = write(&self.inner);
-        if inner.emails.contains(&key) {
-            return Err(AddError::EmailTaken);
-        }
-        let user = inner
-            .users
-            .insert_with(|id| User {
-                id,
-                name,
-                email,
-                created_at: shared_lib::wire::timestamp_now(),
-            })
-            .map_err(AddError::Full)?
-            .clone();
-        inner.emails.insert(key);
-        Ok(user)
+        let created_at = shared_lib::wire::timestamp_now();
+        let pool = self.db.pool().map_err(AddError::Db)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (name, email, email_key, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(&name)
+        .bind(&email)
+        .bind(&key)
+        .bind(&created_at)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| match DbError::from(e) {
+            e if e.is_unique_violation() => AddError::EmailTaken,
+            e => AddError::Db(e),
+        })?;
+        Ok(User {
+            id: id as u64,
+            name,
+            email,
+            created_at,
+        })
     }
 
-    /// `f` of the user with `id`, under the read lock: an answer is
-    /// serialized straight from the store, without copying the user.
-    pub fn with<R>(&self, id: u64, f: impl FnOnce(&User) -> R) -> Option<R> {
-        let inner = read(&self.inner);
-        inner.users.get(id).map(f)
+    /// The user with `id`, if there is one.
+    pub async fn get(&self, id: u64) -> Result<Option<User>, DbError> {
+        let Ok(id) = i64::try_from(id) else {
+            return Ok(None);
+        };
+        let row = sqlx::query("SELECT id, name, email, created_at FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.db.pool()?)
+            .await?;
+        row.map(|r| user(&r)).transpose()
     }
 
     /// A page of users in id order.
-    pub fn page(&self, offset: usize, limit: usize) -> Page<User> {
-        let inner = read(&self.inner);
-        inner.users.page(offset, limit, |_| true)
+    pub async fn page(&self, offset: usize, limit: usize) -> Result<Page<User>, DbError> {
+        let pool = self.db.pool()?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(pool)
+            .await?;
+        let rows = sqlx::query(
+            "SELECT id, name, email, created_at FROM users ORDER BY id LIMIT $1 OFFSET $2",
+        )
+        .bind(limit as i64)
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .fetch_all(pool)
+        .await?;
+        Ok(Page {
+            items: rows.iter().map(user).collect::<Result<_, _>>()?,
+            offset,
+            limit,
+            total: total as usize,
+        })
     }
+}
+
+fn user(row: &AnyRow) -> Result<User, DbError> {
+    Ok(User {
+        id: row.try_get::<i64, _>("id")? as u64,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        created_at: row.try_get("created_at")?,
+    })
 }

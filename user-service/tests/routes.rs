@@ -4,14 +4,18 @@
 mod common;
 
 use common::{error_code, state};
-use serde_json::{Value, json};
+use serde_json::json;
 use shared_lib::wire::{Page, ServiceInfo, User};
 use user_service::routes::routes;
 use warp::test::request;
 
-fn api()
--> impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible> + Clone {
-    routes(state(1_000))
+/// The API on a fresh database, and that database (keep it while testing).
+async fn api() -> (
+    impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible> + Clone,
+    shared_lib::db::ScratchDb,
+) {
+    let (state, db) = state().await;
+    (routes(state), db)
 }
 
 async fn post_json(
@@ -27,7 +31,7 @@ async fn post_json(
 
 #[tokio::test]
 async fn root_says_who_it_is_and_which_shared_lib_it_runs() {
-    let resp = request().path("/").reply(&api()).await;
+    let resp = request().path("/").reply(&api().await.0).await;
     assert_eq!(resp.status(), 200);
     let info: ServiceInfo = serde_json::from_slice(resp.body()).unwrap();
     assert_eq!(info.service, "user-service");
@@ -37,9 +41,10 @@ async fn root_says_who_it_is_and_which_shared_lib_it_runs() {
 
 #[tokio::test]
 async fn health_and_ready_answer_200() {
+    let (api, _db) = api().await;
     for path in ["/health", "/ready"] {
         assert_eq!(
-            request().path(path).reply(&api()).await.status(),
+            request().path(path).reply(&api).await.status(),
             200,
             "{path}"
         );
@@ -48,7 +53,7 @@ async fn health_and_ready_answer_200() {
 
 #[tokio::test]
 async fn created_users_can_be_fetched_and_listed() {
-    let api = api();
+    let (api, _db) = api().await;
     let resp = post_json(&api, r#"{"name":" Ada ","email":"ada@example.com"}"#).await;
     assert_eq!(resp.status(), 201);
     let ada: User = serde_json::from_slice(resp.body()).unwrap();
@@ -74,7 +79,7 @@ async fn created_users_can_be_fetched_and_listed() {
 
 #[tokio::test]
 async fn a_duplicate_email_is_a_409_whatever_its_case() {
-    let api = api();
+    let (api, _db) = api().await;
     assert_eq!(
         post_json(&api, r#"{"name":"A","email":"a@example.com"}"#)
             .await
@@ -88,7 +93,8 @@ async fn a_duplicate_email_is_a_409_whatever_its_case() {
 
 #[tokio::test]
 async fn an_unknown_user_is_a_404_and_a_bad_id_a_400() {
-    let resp = request().path("/api/users/7").reply(&api()).await;
+    let (api, _db) = api().await;
+    let resp = request().path("/api/users/7").reply(&api).await;
     assert_eq!(
         (resp.status().as_u16(), error_code(&resp).as_str()),
         (404, "user_not_found")
@@ -99,7 +105,7 @@ async fn an_unknown_user_is_a_404_and_a_bad_id_a_400() {
         "/api/users/-3",
         "/api/users/1e3",
     ] {
-        let resp = request().path(bad).reply(&api()).await;
+        let resp = request().path(bad).reply(&api).await;
         assert_eq!(
             (resp.status().as_u16(), error_code(&resp).as_str()),
             (400, "invalid_id"),
@@ -110,7 +116,7 @@ async fn an_unknown_user_is_a_404_and_a_bad_id_a_400() {
 
 #[tokio::test]
 async fn bad_bodies_are_4xx_with_the_shared_error_body() {
-    let api = api();
+    let (api, _db) = api().await;
     let cases: &[(&str, u16, &str)] = &[
         ("{", 400, "invalid_body"),
         ("", 400, "invalid_body"),
@@ -149,7 +155,7 @@ async fn bad_bodies_are_4xx_with_the_shared_error_body() {
 #[tokio::test]
 async fn oversized_and_non_json_bodies_are_refused() {
     let big = json!({"name": "A", "email": "a@example.com", "pad": "x".repeat(70_000)}).to_string();
-    let resp = post_json(&api(), &big).await;
+    let resp = post_json(&api().await.0, &big).await;
     assert_eq!(
         (resp.status().as_u16(), error_code(&resp).as_str()),
         (413, "payload_too_large")
@@ -160,7 +166,7 @@ async fn oversized_and_non_json_bodies_are_refused() {
         .path("/api/users")
         .header("content-type", "text/plain")
         .body(r#"{"name":"A","email":"a@example.com"}"#)
-        .reply(&api())
+        .reply(&api().await.0)
         .await;
     assert_eq!(
         (resp.status().as_u16(), error_code(&resp).as_str()),
@@ -170,6 +176,7 @@ async fn oversized_and_non_json_bodies_are_refused() {
 
 #[tokio::test]
 async fn wrong_methods_unknown_paths_and_bad_queries_are_4xx() {
+    let (api, _db) = api().await;
     let cases: &[(&str, &str, u16, &str)] = &[
         ("DELETE", "/api/users", 405, "method_not_allowed"),
         ("PUT", "/api/users/1", 405, "method_not_allowed"),
@@ -182,27 +189,36 @@ async fn wrong_methods_unknown_paths_and_bad_queries_are_4xx() {
         ("GET", "/api/users?colour=red", 400, "invalid_query"),
     ];
     for (method, path, status, code) in cases {
-        let resp = request().method(method).path(path).reply(&api()).await;
+        let resp = request().method(method).path(path).reply(&api).await;
         assert_eq!(resp.status().as_u16(), *status, "{method} {path}");
         assert_eq!(error_code(&resp), *code, "{method} {path}");
     }
 }
 
 #[tokio::test]
-async fn a_full_store_answers_503_not_500() {
-    let api = routes(state(1));
-    assert_eq!(
-        post_json(&api, r#"{"name":"A","email":"a@example.com"}"#)
-            .await
-            .status(),
-        201
-    );
-    let resp = post_json(&api, r#"{"name":"B","email":"b@example.com"}"#).await;
+async fn a_database_that_does_not_answer_is_a_503_not_500() {
+    // Nothing listens on port 1: every write and read waits at most the
+    // acquire timeout, then answers 503 with the shared error body.
+    let config = user_service::Config::from_lookup(&|k| match k {
+        "DATABASE_URL" => Some("postgres://u:p@127.0.0.1:1/users".into()),
+        "DATABASE_ACQUIRE_TIMEOUT_MS" => Some("200".into()),
+        _ => None,
+    })
+    .unwrap();
+    let api = routes(user_service::AppState::new(&config).unwrap());
+    let resp = post_json(&api, r#"{"name":"A","email":"a@example.com"}"#).await;
     assert_eq!(
         (resp.status().as_u16(), error_code(&resp).as_str()),
-        (503, "store_full")
+        (503, "database_unavailable")
     );
-    let page: Value =
-        serde_json::from_slice(request().path("/api/users").reply(&api).await.body()).unwrap();
-    assert_eq!(page["total"], 1);
+    let resp = request().path("/api/users/1").reply(&api).await;
+    assert_eq!(
+        (resp.status().as_u16(), error_code(&resp).as_str()),
+        (503, "database_unavailable")
+    );
+    let resp = request().path("/ready").reply(&api).await;
+    assert_eq!(
+        (resp.status().as_u16(), error_code(&resp).as_str()),
+        (503, "not_ready")
+    );
 }

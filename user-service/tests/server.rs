@@ -47,7 +47,11 @@ async fn concurrent_sign_ups_get_distinct_ids_and_one_email_wins_once() {
         .map(|u| u["id"].as_u64().unwrap())
         .collect();
     ids.sort_unstable();
-    assert_eq!(ids, (1..=25).collect::<Vec<_>>());
+    ids.dedup();
+    // Distinct and positive; not necessarily dense (PostgreSQL spends an
+    // id on a refused insert).
+    assert_eq!(ids.len(), 25, "{ids:?}");
+    assert!(ids[0] >= 1);
     app.shutdown().await.unwrap();
 }
 

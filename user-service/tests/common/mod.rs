@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use shared_lib::db::ScratchDb;
 use shared_lib::error::ErrorBody;
 use tokio::sync::oneshot;
 use user_service::{AppState, Config};
@@ -13,15 +14,21 @@ use user_service::{AppState, Config};
 /// An in-process answer of `warp::test`.
 pub type Resp = warp::http::Response<warp::hyper::body::Bytes>;
 
-/// Settings for tests: every default, at most `max_users` users.
-pub fn config(max_users: usize) -> Config {
-    let max = max_users.to_string();
-    Config::from_lookup(&move |k| (k == "MAX_USERS").then(|| max.clone())).unwrap()
+/// Settings for tests: every default, the database `db`.
+pub fn config(db: &ScratchDb) -> Config {
+    let mut config = Config::from_lookup(&|_| None).unwrap();
+    config.database = db.config.clone();
+    config
 }
 
-/// The state for [`config`].
-pub fn state(max_users: usize) -> AppState {
-    AppState::new(&config(max_users))
+/// A fresh database of the test's own (a SQLite file; a PostgreSQL
+/// database when `FLEET_TEST_POSTGRES` names a server) and the state on
+/// it, migrated. Keep the database as long as the state.
+pub async fn state() -> (AppState, ScratchDb) {
+    let db = ScratchDb::new(user_service::SERVICE).await;
+    let state = AppState::new(&config(&db)).unwrap();
+    state.db.migrated().await.unwrap();
+    (state, db)
 }
 
 /// `POST path` with a JSON body, in process.
@@ -60,6 +67,8 @@ pub struct TestApp {
     stop: Option<oneshot::Sender<()>>,
     /// The server task, to check how it ended.
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Its database, removed when the app is dropped.
+    _db: ScratchDb,
 }
 
 /// Starts the real server on port 0.
@@ -68,10 +77,11 @@ pub async fn spawn_app() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel();
-    let server = tokio::spawn(user_service::run(listener, config(1_000), async {
+    let db = ScratchDb::new(user_service::SERVICE).await;
+    let server = tokio::spawn(user_service::run(listener, config(&db), async {
         let _ = stopped.await;
     }));
-    TestApp {
+    let app = TestApp {
         addr,
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -79,10 +89,31 @@ pub async fn spawn_app() -> TestApp {
             .unwrap(),
         stop: Some(stop),
         server,
-    }
+        _db: db,
+    };
+    app.wait_ready().await;
+    app
 }
 
 impl TestApp {
+    /// Waits until the app's database is migrated and answers (`GET
+    /// /health` would answer sooner; requests need the database), at most
+    /// 10 s.
+    async fn wait_ready(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let ready = self.client.get(self.url("/ready")).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the app is not ready after 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// The URL of `path` on this app.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
