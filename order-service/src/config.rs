@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig, process_env, var_or};
+use shared_lib::db::DbConfig;
 
 /// The port order-service listens on unless `PORT` says otherwise.
 pub const DEFAULT_PORT: u16 = 8082;
@@ -21,8 +22,9 @@ pub struct Config {
     /// `DISCOUNT_SEED`: seeds the discount RNG for reproducible runs;
     /// unset, the OS seeds it.
     pub discount_seed: Option<u64>,
-    /// `MAX_ORDERS`: the most orders the in-memory store keeps (default 100 000).
-    pub max_orders: usize,
+    /// `DATABASE_URL`, else a SQLite file under `DATA_DIR` (default
+    /// `data/order-service.db`); pool size and acquire timeout.
+    pub database: DbConfig,
     /// `USER_CACHE_TTL_MS`: how long a user user-service confirmed is
     /// trusted without asking again (default 10 000; 0 asks every time).
     pub user_cache_ttl: Duration,
@@ -62,7 +64,7 @@ impl Config {
             user_service_url: url.trim_end_matches('/').to_string(),
             user_service_timeout: Duration::from_millis(timeout_ms),
             discount_seed: seed,
-            max_orders: var_or(lookup, "MAX_ORDERS", 100_000)?,
+            database: DbConfig::from_lookup(lookup, crate::SERVICE)?,
             user_cache_ttl: Duration::from_millis(var_or(lookup, "USER_CACHE_TTL_MS", 10_000)?),
             user_cache_max: var_or(lookup, "USER_CACHE_MAX", 10_000)?,
         })

@@ -1,6 +1,6 @@
 //! What each endpoint does. An order is validated, its user checked with
 //! user-service, priced with shared-lib's money and discount rules (a drawn
-//! 0-20 % plus a 5-point volume bonus from 10 units), then stored. Every failure is an [`ApiError`] in the shared error body.
+//! 0-20 % plus a 5-point volume bonus from 10 units), then stored with its lines in one transaction. Every failure is an [`ApiError`] in the shared error body.
 
 use serde::Deserialize;
 use shared_lib::error::ApiError;
@@ -54,8 +54,8 @@ pub async fn create_order(
     };
     let order = state
         .store
-        .add(|id| Order {
-            id,
+        .add(Order {
+            id: 0,
             user_id: body.user_id,
             items: lines,
             subtotal_cents: sub,
@@ -65,7 +65,7 @@ pub async fn create_order(
             total_cents: discount.total,
             created_at: shared_lib::wire::timestamp_now(),
         })
-        .map_err(ApiError::from)?;
+        .await?;
     tracing::info!(
         order_id = order.id,
         user_id = order.user_id,
@@ -80,7 +80,7 @@ pub async fn create_order(
 
 /// `GET /api/orders/{id}`: 200 with the order, 404 `order_not_found`.
 pub async fn get_order(id: u64, state: AppState) -> Result<impl Reply, Rejection> {
-    match state.store.get(id) {
+    match state.store.get(id).await? {
         Some(order) => Ok(warp::reply::json(&order)),
         None => Err(warp::reject::custom(ApiError::not_found(
             "order_not_found",
@@ -96,11 +96,9 @@ pub async fn list_orders(query: OrderQuery, state: AppState) -> Result<impl Repl
         limit: query.limit,
     };
     let (offset, limit) = page.bounds()?;
-    Ok(warp::reply::json(&state.store.page(
-        query.user_id,
-        offset,
-        limit,
-    )))
+    Ok(warp::reply::json(
+        &state.store.page(query.user_id, offset, limit).await?,
+    ))
 }
 
 /// Validates the lines of an order and prices each one.

@@ -3,7 +3,9 @@
 //! - [`config`]: settings from the environment.
 //! - [`routes`]: the HTTP API as warp filters, one function per endpoint.
 //! - [`handlers`]: what each endpoint does (validation, pricing).
-//! - [`store`]: the in-memory order store (data does not survive a restart).
+//! - [`store`]: the orders and their lines, with their migrations, in this
+//!   service's own database (shared-lib's data layer: a SQLite file by
+//!   default, PostgreSQL with `DATABASE_URL`).
 //! - [`users`]: the client of user-service, with a bounded timeout and a
 //!   short memory of the users it confirmed.
 //!
@@ -21,6 +23,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 pub use config::Config;
+use shared_lib::db::{Database, DbError};
 use shared_lib::discount::{DiscountRule, SeedableRng, StdRng};
 use tokio::net::TcpListener;
 
@@ -32,6 +35,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// What every handler needs, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
+    /// The database: part of this service's readiness.
+    pub db: Database,
     /// The orders taken so far.
     pub store: store::OrderStore,
     /// Asks user-service whether a user exists.
@@ -44,14 +49,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state for `config`.
-    pub fn new(config: &Config) -> AppState {
+    /// The state for `config`: the database opened (lazily; its
+    /// migrations apply in the background as soon as it answers).
+    pub fn new(config: &Config) -> Result<AppState, DbError> {
         let rng = match config.discount_seed {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_os_rng(),
         };
-        AppState {
-            store: store::OrderStore::new(config.max_orders),
+        let db = Database::open(&config.database, store::MIGRATIONS)?;
+        Ok(AppState {
+            store: store::OrderStore::new(db.clone()),
+            db,
             users: users::UserClient::new(
                 &config.user_service_url,
                 config.user_service_timeout,
@@ -59,7 +67,7 @@ impl AppState {
             ),
             rule: DiscountRule::STANDARD,
             rng: Arc::new(Mutex::new(rng)),
-        }
+        })
     }
 }
 
@@ -71,6 +79,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     tracing::info!(user_service = %config.user_service_url, "order-service calls user-service there");
-    let state = AppState::new(&config);
-    shared_lib::server::serve(listener, routes::routes(state), shutdown).await
+    let state = AppState::new(&config).map_err(std::io::Error::other)?;
+    tracing::info!(database = %config.database.redacted_url(), "order-service keeps its data there");
+    let served = shared_lib::server::serve(listener, routes::routes(state.clone()), shutdown).await;
+    state.db.close().await;
+    served
 }

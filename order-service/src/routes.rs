@@ -13,14 +13,18 @@ use crate::AppState;
 use crate::handlers::{self, OrderQuery};
 
 /// The whole API, every rejection recovered into the shared error body.
-/// `GET /ready` answers 200 only while user-service's `/health` does.
+/// `GET /ready` answers 200 only while the database and user-service's
+/// `/health` do.
 pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
-    let users = state.users.clone();
+    let (db, users) = (state.db.clone(), state.users.clone());
     service_info(crate::SERVICE, crate::VERSION)
         .or(health())
         .or(ready(move || {
-            let users = users.clone();
-            async move { users.check_health().await }
+            let (db, users) = (db.clone(), users.clone());
+            async move {
+                db.ready().await?;
+                users.check_health().await
+            }
         }))
         .or(create_order(state.clone()))
         .or(get_order(state.clone()))

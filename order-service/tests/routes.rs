@@ -1,6 +1,7 @@
 //! Handler and filter tests in process (`warp::test`): pricing, the user
 //! check, and every kind of bad input, each answered with the shared error
-//! body and never a 5xx (except 503 when user-service cannot be asked).
+//! body and never a 5xx (except 503 when user-service or the database
+//! cannot be asked).
 
 mod common;
 
@@ -25,7 +26,8 @@ async fn post(
 #[tokio::test]
 async fn orders_are_priced_with_the_shared_discount_rule() {
     let users = stub_users(Peer::Healthy).await;
-    let api = order_service::routes::routes(state(&users.url));
+    let (state, _db) = state(&users.url).await;
+    let api = order_service::routes::routes(state);
     // The service is seeded with DISCOUNT_SEED=7: the same draws as shared-lib's rule.
     let mut rng = StdRng::seed_from_u64(7);
     for _ in 0..5 {
@@ -49,7 +51,8 @@ async fn orders_are_priced_with_the_shared_discount_rule() {
 #[tokio::test]
 async fn ten_units_or_more_earn_the_volume_bonus() {
     let users = stub_users(Peer::Healthy).await;
-    let api = order_service::routes::routes(state(&users.url));
+    let (state, _db) = state(&users.url).await;
+    let api = order_service::routes::routes(state);
     let mut rng = StdRng::seed_from_u64(7);
     let body = json!({"user_id": 2, "items": [
         {"sku": "CUP", "quantity": 6, "unit_price_cents": 500},
@@ -73,7 +76,8 @@ async fn ten_units_or_more_earn_the_volume_bonus() {
 #[tokio::test]
 async fn prices_are_the_ones_this_service_promises() {
     let users = stub_users(Peer::Healthy).await;
-    let api = order_service::routes::routes(state(&users.url));
+    let (state, _db) = state(&users.url).await;
+    let api = order_service::routes::routes(state);
     // (units of one line at 1999 cents, then: discount %, volume bonus %,
     // discount cents, total cents), with DISCOUNT_SEED=7.
     // 10 units at 5 % shows rounding half up: 999.5 cents -> 1000.
@@ -105,7 +109,8 @@ async fn prices_are_the_ones_this_service_promises() {
 #[tokio::test]
 async fn orders_can_be_fetched_and_listed_by_user() {
     let users = stub_users(Peer::Healthy).await;
-    let api = order_service::routes::routes(state(&users.url));
+    let (state, _db) = state(&users.url).await;
+    let api = order_service::routes::routes(state);
     for user in [1, 2, 1] {
         let body = json!({"user_id": user, "items": [{"sku": "A", "quantity": 1, "unit_price_cents": 100}]});
         assert_eq!(post(&api, &body.to_string()).await.status(), 201);
@@ -127,7 +132,8 @@ async fn orders_can_be_fetched_and_listed_by_user() {
 #[tokio::test]
 async fn an_unknown_user_is_a_422() {
     let users = stub_users(Peer::Healthy).await;
-    let api = order_service::routes::routes(state(&users.url));
+    let (state, _db) = state(&users.url).await;
+    let api = order_service::routes::routes(state);
     let resp = post(
         &api,
         r#"{"user_id":99,"items":[{"sku":"A","quantity":1,"unit_price_cents":1}]}"#,
@@ -144,7 +150,8 @@ async fn user_service_down_or_hanging_is_a_503_within_the_timeout() {
     let hanging = stub_users(Peer::Hanging).await;
     let dead = dead_url().await;
     for url in [dead.clone(), hanging.url.clone()] {
-        let api = order_service::routes::routes(state(&url));
+        let (state, _db) = state(&url).await;
+        let api = order_service::routes::routes(state);
         let started = std::time::Instant::now();
         let resp = post(
             &api,
@@ -163,7 +170,8 @@ async fn user_service_down_or_hanging_is_a_503_within_the_timeout() {
         );
     }
     // Readiness follows user-service's /health: not ready while nothing listens.
-    let api = order_service::routes::routes(state(&dead));
+    let (state, _db) = state(&dead).await;
+    let api = order_service::routes::routes(state);
     let ready = request().path("/ready").reply(&api).await;
     assert_eq!(
         (ready.status().as_u16(), error_code(&ready).as_str()),
@@ -174,7 +182,8 @@ async fn user_service_down_or_hanging_is_a_503_within_the_timeout() {
 #[tokio::test]
 async fn bad_orders_are_4xx_with_the_shared_error_body() {
     let users = stub_users(Peer::Healthy).await;
-    let api = order_service::routes::routes(state(&users.url));
+    let (state, _db) = state(&users.url).await;
+    let api = order_service::routes::routes(state);
     let item = |q: &str, p: &str| {
         format!(r#"{{"user_id":1,"items":[{{"sku":"A","quantity":{q},"unit_price_cents":{p}}}]}}"#)
     };
@@ -251,7 +260,8 @@ async fn bad_orders_are_4xx_with_the_shared_error_body() {
 #[tokio::test]
 async fn oversized_bodies_wrong_methods_bad_ids_and_queries_are_4xx() {
     let users = stub_users(Peer::Healthy).await;
-    let api = order_service::routes::routes(state(&users.url));
+    let (state, _db) = state(&users.url).await;
+    let api = order_service::routes::routes(state);
     let big = json!({"user_id": 1, "items": [{"sku": "x".repeat(70_000), "quantity": 1, "unit_price_cents": 1}]});
     let resp = post(&api, &big.to_string()).await;
     assert_eq!(
@@ -288,7 +298,8 @@ async fn oversized_bodies_wrong_methods_bad_ids_and_queries_are_4xx() {
 
 #[tokio::test]
 async fn root_names_the_service_and_its_shared_lib() {
-    let api = order_service::routes::routes(state(&dead_url().await));
+    let (state, _db) = state(&dead_url().await).await;
+    let api = order_service::routes::routes(state);
     let info: ServiceInfo =
         serde_json::from_slice(request().path("/").reply(&api).await.body()).unwrap();
     assert_eq!(
@@ -296,4 +307,32 @@ async fn root_names_the_service_and_its_shared_lib() {
         ("order-service", shared_lib::VERSION)
     );
     assert_eq!(request().path("/health").reply(&api).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_database_that_does_not_answer_is_a_503_not_500() {
+    // The user check passes; the write cannot reach the database (nothing
+    // listens on port 1) within the acquire timeout.
+    let users = stub_users(Peer::Healthy).await;
+    let config = order_service::Config::from_lookup(&|k| match k {
+        "USER_SERVICE_URL" => Some(users.url.clone()),
+        "DATABASE_URL" => Some("postgres://u:p@127.0.0.1:1/orders".into()),
+        "DATABASE_ACQUIRE_TIMEOUT_MS" => Some("200".into()),
+        _ => None,
+    })
+    .unwrap();
+    let api = order_service::routes::routes(order_service::AppState::new(&config).unwrap());
+    let resp = post(
+        &api,
+        r#"{"user_id":1,"items":[{"sku":"A","quantity":1,"unit_price_cents":1}]}"#,
+    )
+    .await;
+    assert_eq!(
+        (resp.status().as_u16(), error_code(&resp).as_str()),
+        (503, "database_unavailable")
+    );
+    for path in ["/api/orders/1", "/api/orders", "/ready"] {
+        let resp = request().path(path).reply(&api).await;
+        assert_eq!(resp.status(), 503, "{path}");
+    }
 }

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use order_service::{AppState, Config};
+use shared_lib::db::ScratchDb;
 use shared_lib::wire::User;
 use tokio::sync::oneshot;
 use warp::Filter;
@@ -133,8 +134,9 @@ pub fn error_code(resp: &Resp) -> String {
 
 /// Settings for tests: the given user-service, a 500 ms timeout, seed 7,
 /// and no memory of confirmed users (every order asks user-service, which
-/// is what most of these tests are about), then `extra` on top.
-pub fn config_with(user_service_url: &str, extra: &[(&str, &str)]) -> Config {
+/// is what most of these tests are about), the database `db`, then `extra`
+/// on top.
+pub fn config_with(user_service_url: &str, db: &ScratchDb, extra: &[(&str, &str)]) -> Config {
     let mut vars = vec![
         ("USER_SERVICE_URL".to_string(), user_service_url.to_string()),
         ("USER_SERVICE_TIMEOUT_MS".to_string(), "500".to_string()),
@@ -142,22 +144,30 @@ pub fn config_with(user_service_url: &str, extra: &[(&str, &str)]) -> Config {
         ("USER_CACHE_TTL_MS".to_string(), "0".to_string()),
     ];
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    Config::from_lookup(&move |k| {
+    let mut config = Config::from_lookup(&move |k| {
         vars.iter()
             .rev()
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.clone())
     })
-    .unwrap()
+    .unwrap();
+    config.database = db.config.clone();
+    config
 }
 
 /// [`config_with`] and nothing extra.
-pub fn config(user_service_url: &str) -> Config {
-    config_with(user_service_url, &[])
+pub fn config(user_service_url: &str, db: &ScratchDb) -> Config {
+    config_with(user_service_url, db, &[])
 }
 
-pub fn state(user_service_url: &str) -> AppState {
-    AppState::new(&config(user_service_url))
+/// A fresh database of the test's own (a SQLite file; a PostgreSQL
+/// database when `FLEET_TEST_POSTGRES` names a server) and the state on
+/// it, migrated. Keep the database as long as the state.
+pub async fn state(user_service_url: &str) -> (AppState, ScratchDb) {
+    let db = ScratchDb::new(order_service::SERVICE).await;
+    let state = AppState::new(&config(user_service_url, &db)).unwrap();
+    state.db.migrated().await.unwrap();
+    (state, db)
 }
 
 /// A running order-service on an ephemeral port.
@@ -166,6 +176,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Its database, removed when the app is dropped.
+    _db: ScratchDb,
 }
 
 pub async fn spawn_app(user_service_url: &str) -> TestApp {
@@ -178,14 +190,15 @@ pub async fn spawn_app_with(user_service_url: &str, extra: &[(&str, &str)]) -> T
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel();
+    let db = ScratchDb::new(order_service::SERVICE).await;
     let server = tokio::spawn(order_service::run(
         listener,
-        config_with(user_service_url, extra),
+        config_with(user_service_url, &db, extra),
         async {
             let _ = stopped.await;
         },
     ));
-    TestApp {
+    let app = TestApp {
         addr,
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -193,10 +206,31 @@ pub async fn spawn_app_with(user_service_url: &str, extra: &[(&str, &str)]) -> T
             .unwrap(),
         stop: Some(stop),
         server,
-    }
+        _db: db,
+    };
+    app.wait_ready().await;
+    app
 }
 
 impl TestApp {
+    /// Waits until the app's database is migrated and answers (`GET
+    /// /health` would answer sooner; requests need the database), at most
+    /// 10 s.
+    async fn wait_ready(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let ready = self.client.get(self.url("/ready")).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the app is not ready after 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
