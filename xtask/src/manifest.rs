@@ -54,6 +54,22 @@ pub struct BenchRequest {
     pub path: String,
     /// A JSON body; `{unique}` is replaced per request.
     pub body: Option<String>,
+    /// The query this request costs the service's database, run on its own
+    /// (`bench/db-anchor`) beside the HTTP run: the ratio says what the
+    /// service adds to what its database can do.
+    pub driver: Option<DriverQuery>,
+}
+
+/// One SQL statement and its binds (`$1, $2, ...`): integers bind as
+/// integers, anything else as text with `{unique}` replaced per execution.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriverQuery {
+    /// The statement, as the service sends it.
+    pub sql: String,
+    /// Its parameters.
+    #[serde(default)]
+    pub binds: Vec<String>,
 }
 
 impl BenchRequest {

@@ -35,7 +35,7 @@ fn the_docs_of_every_pinned_version_are_served_to_signed_in_readers() {
 }
 
 #[test]
-fn each_service_builds_and_tests_with_the_read_token_from_an_empty_cargo_home() {
+fn each_service_alone_in_an_empty_folder_builds_and_tests_with_only_cargo_login() {
     let layout = Layout::detect();
     let registry = fleet_registry(&layout);
     let read_token = registry.read_token().unwrap();
@@ -43,24 +43,53 @@ fn each_service_builds_and_tests_with_the_read_token_from_an_empty_cargo_home() 
     // the build cache next to it stays valid between runs.
     let home = layout.target_dir().join("empty-cargo-home");
     let target = layout.target_dir().join("empty-cargo-home-target");
-    let cargo = |dir: &std::path::Path, args: &[&str], token: Option<&str>| {
+    let cargo = |dir: &std::path::Path, args: &[&str], stdin: Option<&str>| {
         let mut cmd = Command::new("cargo");
         cmd.args(args)
             .current_dir(dir)
             .env("CARGO_HOME", &home)
             .env("CARGO_TARGET_DIR", &target)
             .env_remove("CARGO_REGISTRIES_LOCAL_TOKEN")
-            .env_remove("FLEET_PUBLISH_TOKEN");
-        if let Some(token) = token {
-            cmd.env("CARGO_REGISTRIES_LOCAL_TOKEN", token);
+            .env_remove("FLEET_PUBLISH_TOKEN")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
         }
-        cmd.output().unwrap()
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
     };
     for service in layout.fleet().unwrap().names() {
+        // What `git subtree split --prefix <service>` hands a team: the
+        // directory alone, in a folder with no fleet around it.
+        let alone = tempfile::tempdir().unwrap();
+        let dir = alone.path().join(service);
+        let out = Command::new("git")
+            .args(["-C"])
+            .arg(&layout.root)
+            .args(["archive", "--format=tar", &format!("HEAD:{service}")])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git archive {service}");
+        std::fs::create_dir_all(&dir).unwrap();
+        tar::Archive::new(out.stdout.as_slice())
+            .unpack(&dir)
+            .unwrap();
+        assert!(
+            dir.join(".cargo/config.toml").is_file(),
+            "{service} carries its registry definition"
+        );
         // Empty for each service: another's download must not serve it.
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home).unwrap();
-        let dir = layout.project(service);
         // Without a token cargo stops at the registry and says what to do.
         let out = cargo(&dir, &["fetch", "--locked"], None);
         assert!(!out.status.success(), "{service} fetched without a token");
@@ -69,8 +98,14 @@ fn each_service_builds_and_tests_with_the_read_token_from_an_empty_cargo_home() 
             stderr.contains("cargo login --registry local") || stderr.contains("401"),
             "{stderr}"
         );
-        // With the read token it builds and its tests pass.
-        let out = cargo(&dir, &["test", "--locked", "--quiet"], Some(&read_token));
+        // One `cargo login` with the read token: it builds and its tests pass.
+        let out = cargo(&dir, &["login", "--registry", "local"], Some(&read_token));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = cargo(&dir, &["test", "--locked", "--quiet"], None);
         assert!(
             out.status.success(),
             "{service}: {}\n{}",
@@ -78,8 +113,4 @@ fn each_service_builds_and_tests_with_the_read_token_from_an_empty_cargo_home() 
             String::from_utf8_lossy(&out.stdout)
         );
     }
-    assert!(
-        !home.join("credentials.toml").exists(),
-        "no token was written into the cargo home"
-    );
 }

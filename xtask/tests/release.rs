@@ -255,12 +255,12 @@ fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_ad
     }
 
     // Break the API: remove a public method.
-    let store = sb.copy.project(SHARED_LIB).join("src/store.rs");
+    let store = sb.copy.project(SHARED_LIB).join("src/db.rs");
     let original = std::fs::read_to_string(&store).unwrap();
-    let removed = "    /// Whether the table holds no row.\n    pub fn is_empty(&self) -> bool {\n        self.rows.is_empty()\n    }\n";
+    let removed = "    /// Which engine this is.\n    pub fn backend(&self) -> Backend {\n        self.backend\n    }\n";
     assert!(
         original.contains(removed),
-        "store.rs changed: update this test's break"
+        "db.rs changed: update this test's break"
     );
     std::fs::write(&store, original.replace(removed, "")).unwrap();
     let err = semver_guard(&sb.copy, &sb.registry, Level::Patch).unwrap_err();
@@ -273,11 +273,11 @@ fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_ad
 
     // An addition instead, committed with a CHANGELOG entry, released as a
     // patch through cargo-release: commit, tag and publish.
-    let addition = "    /// Whether the table holds no row.\n    pub fn is_empty(&self) -> bool {\n        self.rows.is_empty()\n    }\n\n    /// Whether the table is at its capacity.\n    pub fn is_full(&self) -> bool {\n        self.rows.len() >= self.capacity\n    }\n";
+    let addition = "    /// Which engine this is.\n    pub fn backend(&self) -> Backend {\n        self.backend\n    }\n\n    /// Whether this is a SQLite file.\n    pub fn is_sqlite(&self) -> bool {\n        self.backend == Backend::Sqlite\n    }\n";
     std::fs::write(&store, original.replace(removed, addition)).unwrap();
     let changelog = sb.copy.project(SHARED_LIB).join("CHANGELOG.md");
     let text = std::fs::read_to_string(&changelog).unwrap();
-    let entry = "## [Unreleased] - ReleaseDate\n\n### Added\n- `Table::is_full`.\n";
+    let entry = "## [Unreleased] - ReleaseDate\n\n### Added\n- `Database::is_sqlite`.\n";
     std::fs::write(
         &changelog,
         text.replacen("## [Unreleased] - ReleaseDate\n", entry, 1),
@@ -285,7 +285,12 @@ fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_ad
     .unwrap();
     git(
         &sb.copy.root,
-        &["commit", "--quiet", "-am", "shared-lib: Table::is_full"],
+        &[
+            "commit",
+            "--quiet",
+            "-am",
+            "shared-lib: Database::is_sqlite",
+        ],
     );
 
     let released = release(&sb.copy, &sb.registry, Level::Patch, true, &[]).unwrap();

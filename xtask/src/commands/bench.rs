@@ -59,6 +59,11 @@ pub struct Measured {
     /// CPU time (user + system) the answering process spent per request,
     /// in microseconds (10 ms tick resolution over the whole run).
     pub cpu_us_per_request: f64,
+    /// The request's own database query run alone (`bench/db-anchor`, the
+    /// same driver, pool and concurrency, no HTTP), executions per second.
+    pub driver_ops_per_sec: Option<f64>,
+    /// `requests_per_sec` divided by `driver_ops_per_sec`.
+    pub ratio_to_driver: Option<f64>,
 }
 
 /// The whole result, as written to `bench-results/`.
@@ -224,7 +229,10 @@ pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
     let (registry, _) = super::registry(layout)?;
     super::publish_pinned(layout, &registry)?;
     eprintln!("==> release builds of every service and bench/bare-warp");
-    let projects = fleet.names().into_iter().chain(["bench/bare-warp"]);
+    let projects = fleet
+        .names()
+        .into_iter()
+        .chain(["bench/bare-warp", "bench/db-anchor"]);
     for project in projects {
         run(&mut cargo(
             layout,
@@ -289,6 +297,7 @@ pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
         method: "GET".into(),
         path: "/".into(),
         body: None,
+        driver: None,
     };
     let mut results: Vec<Measured> = Vec::new();
     let mut after_reads = Vec::new();
@@ -336,6 +345,27 @@ pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
         let cpu = cpu_ticks(target.child.id())?.saturating_sub(cpu_before);
         let text = String::from_utf8_lossy(&out.stdout);
         let (rps, p50, p99, non_2xx, socket_errors) = parse_wrk(&text)?;
+        let driver_ops_per_sec = match &req.driver {
+            Some(query) => {
+                eprintln!("==> {}: its query alone, through the driver", req.label());
+                let mut anchor = Command::new(release.join("db-anchor"));
+                anchor
+                    .env(
+                        "DATA_DIR",
+                        data.path().join(&req.service).to_string_lossy().as_ref(),
+                    )
+                    .arg(&req.service)
+                    .arg(load.connections.to_string())
+                    .arg(load.seconds.to_string())
+                    .arg(&query.sql)
+                    .args(&query.binds);
+                let out = crate::ops::run::capture(&mut anchor)?;
+                let value: serde_json::Value = serde_json::from_str(out.trim())
+                    .with_context(|| format!("db-anchor printed {out:?}"))?;
+                value["ops_per_sec"].as_f64()
+            }
+            None => None,
+        };
         let requests = rps * f64::from(load.seconds);
         let bare_rps = results.first().map(|b| b.requests_per_sec).unwrap_or(rps);
         results.push(Measured {
@@ -352,6 +382,8 @@ pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
             } else {
                 0.0
             },
+            driver_ops_per_sec,
+            ratio_to_driver: driver_ops_per_sec.filter(|d| *d > 0.0).map(|d| rps / d),
         });
     }
     let mut peaks = Vec::new();
@@ -394,12 +426,25 @@ fn clock_ticks_per_sec() -> f64 {
 /// The report as a table.
 pub fn render(report: &Report) -> String {
     let mut out = format!(
-        "{:<22} {:<14} {:>10} {:>9} {:>9} {:>8} {:>8} {:>10}\n",
-        "endpoint", "process", "req/s", "p50 ms", "p99 ms", "errors", "x bare", "CPU us/req"
+        "{:<22} {:<14} {:>10} {:>9} {:>9} {:>8} {:>8} {:>10} {:>10} {:>6}\n",
+        "endpoint",
+        "process",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "x bare",
+        "CPU us/req",
+        "db ops/s",
+        "x db"
     );
     for r in &report.results {
+        let (db, x_db) = match (r.driver_ops_per_sec, r.ratio_to_driver) {
+            (Some(d), Some(x)) => (format!("{d:.0}"), format!("{x:.2}")),
+            _ => ("-".into(), "-".into()),
+        };
         out.push_str(&format!(
-            "{:<22} {:<14} {:>10.0} {:>9.2} {:>9.2} {:>8} {:>8.2} {:>10.1}\n",
+            "{:<22} {:<14} {:>10.0} {:>9.2} {:>9.2} {:>8} {:>8.2} {:>10.1} {:>10} {:>6}\n",
             r.endpoint,
             r.target,
             r.requests_per_sec,
@@ -407,7 +452,9 @@ pub fn render(report: &Report) -> String {
             r.p99_ms,
             r.non_2xx + r.socket_errors,
             r.ratio_to_bare,
-            r.cpu_us_per_request
+            r.cpu_us_per_request,
+            db,
+            x_db
         ));
     }
     out.push_str(&format!(

@@ -340,7 +340,7 @@ fn copy_project(from: &Path, to: &Path) -> Result<()> {
     {
         let entry = entry?;
         let name = entry.file_name();
-        if name == "target" || name == "vendor" {
+        if name == "target" || name == "vendor" || name == "data" {
             continue;
         }
         let (src, dst) = (entry.path(), to.join(&name));

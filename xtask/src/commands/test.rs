@@ -10,11 +10,12 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 
-use crate::fleet;
+use crate::fleet::{self, DataBackend, RegistryStart};
 use crate::history::SHARED_LIB;
 use crate::ops::cargo::cargo;
 use crate::ops::docker::{self, Engine};
 use crate::ops::postgres::{self, Postgres};
+use crate::ops::procs;
 use crate::ops::tools::{CARGO_RELEASE, SEMVER_CHECKS};
 use crate::paths::Layout;
 
@@ -34,11 +35,16 @@ fn step(layout: &Layout, name: String, project: &str, args: &[&str]) -> Step {
 }
 
 /// Every project of the repository, each checked on its own: shared-lib,
-/// each service of the manifest, xtask and the benchmark baseline.
+/// each service of the manifest, xtask, the benchmark baseline and the
+/// benchmark's database anchor.
 pub fn projects(layout: &Layout) -> Result<Vec<String>> {
     let mut all = vec![SHARED_LIB.to_string()];
     all.extend(layout.fleet()?.names().iter().map(|s| s.to_string()));
-    all.extend(["xtask".to_string(), "bench/bare-warp".to_string()]);
+    all.extend(
+        ["xtask", "bench/bare-warp", "bench/db-anchor"]
+            .into_iter()
+            .map(String::from),
+    );
     Ok(all)
 }
 
@@ -58,13 +64,34 @@ pub fn run(layout: &Layout) -> Result<()> {
         );
         Ok(run_steps(steps(layout, &pg.0.superuser_url("postgres")?)?))
     });
-    if start.started() {
-        fleet::down(layout)?;
-    }
+    // The rest needs port 8000 free and the registry stopped. A fleet this
+    // checkout's `up` started makes room (stopped now, started again at the
+    // end); a registry of another checkout cannot, and fails the run.
+    let restart = match &start {
+        RegistryStart::Started(_) => {
+            fleet::down(layout)?;
+            None
+        }
+        RegistryStart::AlreadyRunning(_) => {
+            let backend = running_backend(layout)?;
+            println!(
+                "(making room: stopping the fleet `cargo xtask up` started, for the registry-stopped and container checks; it starts again at the end)"
+            );
+            fleet::down(layout)?;
+            Some(backend)
+        }
+        RegistryStart::Foreign => None,
+    };
     let (mut total, mut failed) = outcome?;
-    // Once the lockfiles are complete and the crates cached, a service
-    // builds and tests without the registry: check it with Kellnr stopped.
-    if start.started() {
+    if start == RegistryStart::Foreign {
+        println!(
+            "FAILED: the registry-stopped and container checks: a Kellnr this checkout did not start holds port 8000; stop it (`cargo xtask down` in its checkout) and run the command again"
+        );
+        total += 1;
+        failed.push("registry-stopped and container checks (port 8000 held)".into());
+    } else {
+        // Once the lockfiles are complete and the crates cached, a service
+        // builds and tests without the registry: check it with Kellnr stopped.
         let offline = layout
             .fleet()?
             .services
@@ -77,22 +104,19 @@ pub fn run(layout: &Layout) -> Result<()> {
         let (n, f) = run_steps(offline);
         total += n;
         failed.extend(f);
-    } else {
-        println!(
-            "(not checked: building with the registry stopped; a registry this command did not start is running)"
-        );
-    }
-    // The same fleet as containers, on a real engine: port 8000 must be free
-    // for the registry container, so this comes after the native registry
-    // stopped.
-    if start.started() || !crate::ops::procs::port_in_use(crate::ops::registry::FLEET_PORT) {
+        // The same fleet as containers, on a real engine: port 8000 must be
+        // free for the registry container.
         let (n, f) = container_flow(layout);
         total += n;
         failed.extend(f);
-    } else {
-        println!(
-            "(not checked: the containers; a registry this command did not start holds port 8000)"
-        );
+    }
+    if let Some(backend) = restart {
+        println!("==> starting the fleet again, as `cargo xtask up` had it");
+        if let Err(err) = super::up::run_native(layout, backend) {
+            println!("FAILED: starting the fleet again: {err:#}");
+            total += 1;
+            failed.push("starting the fleet again".into());
+        }
     }
     println!();
     println!(
@@ -164,6 +188,17 @@ fn container_flow(layout: &Layout) -> (usize, Vec<String>) {
         }
     }
     (n, f)
+}
+
+/// Where the running fleet keeps its data (its services' pid records say).
+fn running_backend(layout: &Layout) -> Result<DataBackend> {
+    for name in layout.fleet()?.names() {
+        let record = procs::read_record(&procs::record_path(&layout.state_dir(), name))?;
+        if record.is_some_and(|r| r.database == DataBackend::Postgres.name()) {
+            return Ok(DataBackend::Postgres);
+        }
+    }
+    Ok(DataBackend::Sqlite)
 }
 
 /// A PostgreSQL server for one run, deleted when dropped.

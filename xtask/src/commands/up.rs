@@ -147,6 +147,11 @@ pub fn run_docker(layout: &Layout) -> Result<()> {
         );
         reset_volume()?;
     }
+    let env_file = docker::write_env_file(layout, &registry)?;
+    println!(
+        "compose: {} holds the registry's first-start secrets (mode 600, git-ignored), so plain `docker compose up -d` works too",
+        env_file.display()
+    );
     start_registry()?;
     if !registry.admin_accepted()? {
         // The volume was made with other secrets than the ones in

@@ -485,3 +485,35 @@ pub fn volume_name(layout: &Layout, volume: &str) -> String {
 pub fn data_volume(layout: &Layout, service: &str) -> String {
     volume_name(layout, &format!("{service}-data"))
 }
+
+/// Writes `.env` at the checkout's root (git-ignored, mode 600), which
+/// `docker compose` and `docker-compose` read by themselves: plain
+/// `docker compose up -d` then works with nothing exported. It holds the
+/// registry container's first-start admin token and password; nothing of
+/// it enters an image (the build contexts are the service directories).
+pub fn write_env_file(layout: &Layout, registry: &Kellnr) -> Result<PathBuf> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let read = |path: PathBuf| {
+        std::fs::read_to_string(&path)
+            .map(|s| s.trim().to_string())
+            .with_context(|| format!("cannot read {}", path.display()))
+    };
+    let text = format!(
+        "# Written by `cargo xtask up --docker` (git-ignored): what docker-compose.yml\n\
+         # needs from the environment, so `docker compose up -d` works as is.\n\
+         KELLNR_ADMIN_TOKEN={}\nKELLNR_ADMIN_PWD={}\n",
+        read(registry.token_file())?,
+        read(registry.password_file())?
+    );
+    let path = layout.root.join(".env");
+    let _ = std::fs::remove_file(&path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(path)
+}
