@@ -4,7 +4,10 @@
 //! - **Where**: `DATABASE_URL` (`postgres://...`) when set; otherwise a
 //!   SQLite file `<DATA_DIR>/<service>.db` (`DATA_DIR` defaults to `data`),
 //!   so a service needs no database server to run. See [`DbConfig`].
-//! - **Pool**: bounded (`DATABASE_MAX_CONNECTIONS`, default 8) with a short
+//! - **Pools**: reads through [`Database::pool`], writes through
+//!   [`Database::writer`] (on SQLite one connection: writers queue in order
+//!   instead of retrying in SQLite's busy handler; on PostgreSQL the same
+//!   pool). Bounded (`DATABASE_MAX_CONNECTIONS`, default 8) with a short
 //!   acquire timeout (`DATABASE_ACQUIRE_TIMEOUT_MS`, default 3000), and
 //!   lazy: [`Database::open`] never waits for the database, so a service
 //!   starts while its database is down and [`Database::ready`] says why it
@@ -42,7 +45,7 @@
 //! let db = Database::open(&config, MIGRATIONS)?;
 //! let id: i64 = sqlx::query_scalar("INSERT INTO notes (body) VALUES ($1) RETURNING id")
 //!     .bind("hello")
-//!     .fetch_one(db.pool()?)
+//!     .fetch_one(db.writer()?)
 //!     .await
 //!     .map_err(shared_lib::db::DbError::from)?;
 //! # let _ = id; Ok(()) }
@@ -376,11 +379,16 @@ struct Progress {
     done: tokio::sync::Notify,
 }
 
-/// A service's database: the pool, and the migrations applied in the
-/// background. Cheap to clone (clones share the pool).
+/// A service's database: the pools, and the migrations applied in the
+/// background. Cheap to clone (clones share the pools).
 #[derive(Debug, Clone)]
 pub struct Database {
     pool: AnyPool,
+    /// Where writes go: on SQLite, one connection of its own (SQLite takes
+    /// one writer at a time; writers queueing in the pool, first come first
+    /// served, wait far less at the tail than writers retrying in SQLite's
+    /// busy handler); on PostgreSQL, the same pool.
+    writer: AnyPool,
     backend: Backend,
     progress: Arc<Progress>,
 }
@@ -400,11 +408,18 @@ impl Database {
         }
         let options = AnyConnectOptions::from_str(&config.url).map_err(DbError::Other)?;
         let backend = config.backend;
-        let pool = AnyPoolOptions::new()
-            .max_connections(config.max_connections)
-            .acquire_timeout(config.acquire_timeout)
-            .after_connect(move |conn, _| Box::pin(async move { prepare(conn, backend).await }))
-            .connect_lazy_with(options.clone());
+        let pool_of = |size: u32| {
+            AnyPoolOptions::new()
+                .max_connections(size)
+                .acquire_timeout(config.acquire_timeout)
+                .after_connect(move |conn, _| Box::pin(async move { prepare(conn, backend).await }))
+                .connect_lazy_with(options.clone())
+        };
+        let pool = pool_of(config.max_connections);
+        let writer = match backend {
+            Backend::Sqlite => pool_of(1),
+            Backend::Postgres => pool.clone(),
+        };
         let progress = Arc::new(Progress {
             state: AtomicU8::new(PENDING),
             why: Mutex::new("migrations not applied yet".into()),
@@ -419,17 +434,30 @@ impl Database {
         ));
         Ok(Database {
             pool,
+            writer,
             backend,
             progress,
         })
     }
 
-    /// The pool, once the migrations are applied; before that (or after
-    /// they failed) [`DbError::Unavailable`], so no query meets a schema
-    /// that is not there yet.
+    /// The pool for reads, once the migrations are applied; before that
+    /// (or after they failed) [`DbError::Unavailable`], so no query meets a
+    /// schema that is not there yet.
     pub fn pool(&self) -> Result<&AnyPool, DbError> {
+        self.gate(&self.pool)
+    }
+
+    /// The pool for writes (inserts, updates, write transactions), gated
+    /// like [`Database::pool`]. On SQLite one connection, so writers queue
+    /// in order instead of contending for SQLite's lock; on PostgreSQL the
+    /// same pool as reads.
+    pub fn writer(&self) -> Result<&AnyPool, DbError> {
+        self.gate(&self.writer)
+    }
+
+    fn gate<'a>(&self, pool: &'a AnyPool) -> Result<&'a AnyPool, DbError> {
         match self.progress.state.load(Ordering::Acquire) {
-            MIGRATED => Ok(&self.pool),
+            MIGRATED => Ok(pool),
             _ => Err(DbError::Unavailable(lock(&self.progress.why).clone())),
         }
     }
@@ -463,8 +491,9 @@ impl Database {
         }
     }
 
-    /// Closes the pool: waits for checked-out connections to come back.
+    /// Closes the pools: waits for checked-out connections to come back.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }
@@ -686,16 +715,21 @@ mod tests {
         let db = Database::open(&scratch.config, NOTES).unwrap();
         db.migrated().await.unwrap();
         db.ready().await.unwrap();
-        let pool = db.pool().unwrap();
         let id: i64 = sqlx::query_scalar("INSERT INTO notes (body) VALUES ($1) RETURNING id")
             .bind("a")
-            .fetch_one(pool)
+            .fetch_one(db.writer().unwrap())
             .await
             .unwrap();
         assert_eq!(id, 1);
+        let body: String = sqlx::query_scalar("SELECT body FROM notes WHERE id = $1")
+            .bind(id)
+            .fetch_one(db.pool().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(body, "a");
         let dup = sqlx::query("INSERT INTO notes (body) VALUES ($1)")
             .bind("a")
-            .execute(pool)
+            .execute(db.writer().unwrap())
             .await
             .map_err(DbError::from)
             .unwrap_err();
