@@ -42,7 +42,7 @@ impl UserStore {
     pub async fn add(&self, name: String, email: String) -> Result<User, AddError> {
         let key = email.to_lowercase();
         let created_at = shared_lib::wire::timestamp_now();
-        let pool = self.db.pool().map_err(AddError::Db)?;
+        let pool = self.db.writer().map_err(AddError::Db)?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (name, email, email_key, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
