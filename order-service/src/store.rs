@@ -32,7 +32,7 @@ impl OrderStore {
     /// Stores `order` and its lines in one transaction under the next id
     /// (its own `id` is ignored) and returns it with that id.
     pub async fn add(&self, mut order: Order) -> Result<Order, DbError> {
-        let mut tx = self.db.pool()?.begin().await?;
+        let mut tx = self.db.writer()?.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO orders (user_id, subtotal_cents, discount_percent, volume_bonus_percent, \
              discount_cents, total_cents, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
