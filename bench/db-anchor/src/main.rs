@@ -5,8 +5,10 @@
 //! settings the services use), and prints `{"ops": N, "seconds": S,
 //! "ops_per_sec": R}`. A bind that parses as an integer is bound as one
 //! (`i64`), anything else as text, `{unique}` replaced by a value no other
-//! execution uses. `cargo xtask bench` runs it beside each HTTP run that
-//! names a `driver` query, for the ratio "HTTP service / its database".
+//! execution uses. A `SELECT` goes through the read pool, anything else
+//! through the writer pool, as in the services. `cargo xtask bench` runs it
+//! beside each HTTP run that names a `driver` query, for the ratio "HTTP
+//! service / its database".
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -50,6 +52,7 @@ async fn main() -> ExitCode {
         eprintln!("db-anchor: {err}");
         return ExitCode::FAILURE;
     }
+    let is_read = sql.trim_start().to_ascii_uppercase().starts_with("SELECT");
     let sql: Arc<str> = sql.as_str().into();
     let binds: Arc<[String]> = binds.into();
     let (ops, stop) = (
@@ -77,7 +80,10 @@ async fn main() -> ExitCode {
                             Err(_) => query.bind(bind.replace("{unique}", &format!("a{task}-{n}"))),
                         };
                     }
-                    let pool = db.pool().map_err(|e| e.to_string())?;
+                    // Reads through the read pool, anything else through the
+                    // writer, as the services do.
+                    let pool =
+                        if is_read { db.pool() } else { db.writer() }.map_err(|e| e.to_string())?;
                     query.fetch_all(pool).await.map_err(|e| e.to_string())?;
                     ops.fetch_add(1, Ordering::Relaxed);
                 }
