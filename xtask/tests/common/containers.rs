@@ -367,6 +367,14 @@ pub fn check_dockerfiles_with(layout: &Layout, lock_index: bool) {
             "{}: the build needs vendor/",
             svc.name
         );
+        // A `**/` pattern reaches into vendor/ too: crates have source
+        // directories named like build outputs (cc's src/target/), and a
+        // vendored crate missing a file fails its checksum in the build.
+        assert!(
+            !ignore.lines().any(|l| l.trim().starts_with("**/")),
+            "{}: a `**/` pattern in .dockerignore strips files out of vendor/",
+            svc.name
+        );
     }
 }
 
