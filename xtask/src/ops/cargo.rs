@@ -13,10 +13,13 @@ use crate::paths::Layout;
 /// `cargo <args>` in `dir`, building into the layout's shared target dir,
 /// reading the fleet's registry with its read-only token (when this
 /// checkout's registry has one; cargo's `cargo:token` provider takes it from
-/// `CARGO_REGISTRIES_LOCAL_TOKEN`).
+/// `CARGO_REGISTRIES_LOCAL_TOKEN`; otherwise the caller's own setting).
 pub fn cargo(layout: &Layout, dir: impl AsRef<Path>, args: &[&str]) -> Command {
     let mut cmd = cargo_in(layout.target_dir(), dir, args);
-    if let Ok(token) = crate::fleet::fleet_registry(layout).read_token() {
+    // The token file of this checkout's registry, as the registry layer
+    // names it (ops/ reads no fleet configuration).
+    let file = Kellnr::read_token_file_in(&layout.registry_data());
+    if let Ok(token) = crate::ops::secrets::read_secret(&file) {
         cmd.env("CARGO_REGISTRIES_LOCAL_TOKEN", token);
     }
     cmd

@@ -86,7 +86,12 @@ impl Kellnr {
 
     /// The file holding the read-only user's token.
     pub fn read_token_file(&self) -> PathBuf {
-        self.data_dir.join("read.token")
+        Kellnr::read_token_file_in(&self.data_dir)
+    }
+
+    /// The read-only token's file of the instance whose data is `data_dir`.
+    pub fn read_token_file_in(data_dir: &Path) -> PathBuf {
+        data_dir.join("read.token")
     }
 
     /// The file holding the read-only user's password.
