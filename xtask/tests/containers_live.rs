@@ -24,6 +24,21 @@ fn compose(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `docker compose <args>` as a user types it: nothing exported, so the
+/// compose file's variables come from `.env` alone.
+fn plain_compose(args: &[&str]) -> std::process::Output {
+    let layout = Layout::detect();
+    let engine = docker::engine().unwrap();
+    engine
+        .compose(&layout, &container_registry(&layout))
+        .unwrap()
+        .env_remove("KELLNR_ADMIN_TOKEN")
+        .env_remove("KELLNR_ADMIN_PWD")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 fn logs(service: &str) -> String {
     let out = compose(&["logs", "--no-color", service]);
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -163,6 +178,20 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
     assert!(
         http.get(format!("{users}/health")).send().is_err(),
         "down stopped the containers"
+    );
+    // Plain `docker compose up -d`, nothing exported: `.env` is enough.
+    let out = plain_compose(&["up", "-d"]);
+    assert!(
+        out.status.success(),
+        "plain compose up: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        wait_until(Duration::from_secs(60), || http
+            .get(format!("{orders}/ready"))
+            .send()
+            .is_ok_and(|r| r.status() == 200)),
+        "the fleet is ready after a plain `docker compose up -d`"
     );
     let t = Instant::now();
     up::run_docker(&layout).unwrap();
