@@ -13,30 +13,36 @@ use xtask::ops::docker;
 use xtask::ops::procs::wait_until;
 use xtask::paths::Layout;
 
+/// `docker compose <args>` as the CLI runs it (the registry's secrets
+/// exported).
 fn compose(args: &[&str]) -> std::process::Output {
-    let layout = Layout::detect();
-    let engine = docker::engine().unwrap();
-    engine
-        .compose(&layout, &container_registry(&layout))
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap()
+    compose_cmd().args(args).output().unwrap()
 }
 
 /// `docker compose <args>` as a user types it: nothing exported, so the
 /// compose file's variables come from `.env` alone.
 fn plain_compose(args: &[&str]) -> std::process::Output {
-    let layout = Layout::detect();
-    let engine = docker::engine().unwrap();
-    engine
-        .compose(&layout, &container_registry(&layout))
-        .unwrap()
+    compose_cmd()
         .env_remove("KELLNR_ADMIN_TOKEN")
         .env_remove("KELLNR_ADMIN_PWD")
         .args(args)
         .output()
         .unwrap()
+}
+
+fn compose_cmd() -> std::process::Command {
+    let layout = Layout::detect();
+    let engine = docker::engine().unwrap();
+    engine
+        .compose(&layout, &container_registry(&layout))
+        .unwrap()
+}
+
+/// Whether `url` answers 200 within a minute.
+fn ready_within_a_minute(http: &reqwest::blocking::Client, url: &str) -> bool {
+    wait_until(Duration::from_secs(60), || {
+        http.get(url).send().is_ok_and(|r| r.status() == 200)
+    })
 }
 
 fn logs(service: &str) -> String {
@@ -139,10 +145,7 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        wait_until(Duration::from_secs(60), || http
-            .get(format!("{orders}/ready"))
-            .send()
-            .is_ok_and(|r| r.status() == 200)),
+        ready_within_a_minute(&http, &format!("{orders}/ready")),
         "order-service ready again once user-service is back"
     );
     // The restarted user-service kept its users (a named volume).
@@ -187,10 +190,7 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        wait_until(Duration::from_secs(60), || http
-            .get(format!("{orders}/ready"))
-            .send()
-            .is_ok_and(|r| r.status() == 200)),
+        ready_within_a_minute(&http, &format!("{orders}/ready")),
         "the fleet is ready after a plain `docker compose up -d`"
     );
     let t = Instant::now();
