@@ -282,6 +282,30 @@ fn remove_worktree(root: &Path, worktree: &PathBuf) {
     let _ = git(root).args(["worktree", "prune"]).output();
 }
 
+/// The shared-lib requirement in the manifest of `project_dir`.
+pub fn requirement(project_dir: &std::path::Path) -> Result<semver::VersionReq> {
+    let path = project_dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let manifest: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let dep = manifest
+        .get("dependencies")
+        .and_then(|d| d.get(SHARED_LIB))
+        .with_context(|| format!("{} does not depend on {SHARED_LIB}", path.display()))?;
+    let req = dep
+        .as_str()
+        .or_else(|| dep.get("version").and_then(|v| v.as_str()))
+        .with_context(|| {
+            format!(
+                "{}: the {SHARED_LIB} dependency has no version",
+                path.display()
+            )
+        })?;
+    semver::VersionReq::parse(req)
+        .with_context(|| format!("{}: bad requirement {req:?}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

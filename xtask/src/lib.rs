@@ -4,6 +4,9 @@
 //! - [`commands`]: one module per subcommand (`up`, `down`, `test`,
 //!   `publish`, `release`, `check-consumers`, `status`, `bump`, `bench`,
 //!   `new-service`), each the only code that prints for its command.
+//! - [`consumers`]: the consumer check (every service built and tested
+//!   against a shared-lib candidate), for `check-consumers` and `release`.
+//! - [`level`]: how far a release moves the version.
 //! - [`manifest`]: `fleet.toml`, the one place the services are declared.
 //! - [`fleet`]: the registry on port 8000 and the services, as started by `up`.
 //! - [`history`]: shared-lib versions in git, service pins, publishing a
@@ -15,9 +18,11 @@
 //! - [`paths`]: where things are.
 
 pub mod commands;
+pub mod consumers;
 pub mod fleet;
 pub mod history;
 pub mod index;
+pub mod level;
 pub mod manifest;
 pub mod ops;
 pub mod paths;

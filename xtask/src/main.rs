@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use xtask::commands;
-use xtask::commands::release::Level;
 use xtask::fleet::DataBackend;
+use xtask::level::Level;
 use xtask::paths::Layout;
 
 /// The fleet's CLI: private registry, shared-lib publishing, services, tests.

@@ -11,48 +11,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use clap::ValueEnum;
 use semver::Version;
 
-use crate::commands::check_consumers;
+use crate::consumers as check_consumers;
 use crate::history::{self, SHARED_LIB};
 use crate::index;
+use crate::level::Level;
 use crate::ops::cargo::publishing;
 use crate::ops::registry::Kellnr;
 use crate::ops::run::run;
 use crate::ops::tools::{CARGO_RELEASE, SEMVER_CHECKS};
 use crate::paths::Layout;
-
-/// How far a release moves the version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Level {
-    /// x.y.z -> x.y.(z+1): compatible for Cargo.
-    Patch,
-    /// x.y.z -> x.(y+1).0: compatible from 1.0 on, breaking for 0.x.
-    Minor,
-    /// x.y.z -> (x+1).0.0: breaking.
-    Major,
-}
-
-impl Level {
-    /// The name cargo-release and cargo-semver-checks use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Patch => "patch",
-            Level::Minor => "minor",
-            Level::Major => "major",
-        }
-    }
-
-    /// The version this level makes of `current`.
-    pub fn next(self, current: &Version) -> Version {
-        match self {
-            Level::Patch => Version::new(current.major, current.minor, current.patch + 1),
-            Level::Minor => Version::new(current.major, current.minor + 1, 0),
-            Level::Major => Version::new(current.major + 1, 0, 0),
-        }
-    }
-}
 
 /// Whether Cargo treats `from -> to` as compatible (same caret range):
 /// 0.1.0 -> 0.1.1 and 1.2.0 -> 1.3.0 are; 0.1.x -> 0.2.0 and 1.x -> 2.0 are not.

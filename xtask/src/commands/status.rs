@@ -6,10 +6,11 @@
 //! sparse index (crates-index). Manifests and lockfiles are only ever
 //! changed through cargo itself (`cargo add`, `cargo update --precise`).
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use semver::{Version, VersionReq};
 use serde::Serialize;
 
+use crate::history::requirement;
 use crate::history::{self, SHARED_LIB};
 use crate::index::{self, Published};
 use crate::ops::registry::Kellnr;
@@ -82,29 +83,6 @@ pub struct Row {
     /// Where the registry serves the locked version's docs (log in to the
     /// registry's web UI first: it serves them to signed-in users only).
     pub docs_url: String,
-}
-
-/// The shared-lib requirement in the manifest of `project_dir`.
-pub fn requirement(project_dir: &std::path::Path) -> Result<VersionReq> {
-    let path = project_dir.join("Cargo.toml");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let manifest: toml::Table =
-        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
-    let dep = manifest
-        .get("dependencies")
-        .and_then(|d| d.get(SHARED_LIB))
-        .with_context(|| format!("{} does not depend on {SHARED_LIB}", path.display()))?;
-    let req = dep
-        .as_str()
-        .or_else(|| dep.get("version").and_then(|v| v.as_str()))
-        .with_context(|| {
-            format!(
-                "{}: the {SHARED_LIB} dependency has no version",
-                path.display()
-            )
-        })?;
-    VersionReq::parse(req).with_context(|| format!("{}: bad requirement {req:?}", path.display()))
 }
 
 /// The status of every service against `registry`.

@@ -112,7 +112,7 @@ pub fn run(layout: &Layout) -> Result<()> {
     }
     if let Some(backend) = restart {
         println!("==> starting the fleet again, as `cargo xtask up` had it");
-        if let Err(err) = super::up::run_native(layout, backend) {
+        if let Err(err) = super::start_native_fleet(layout, backend) {
             println!("FAILED: starting the fleet again: {err:#}");
             total += 1;
             failed.push("starting the fleet again".into());

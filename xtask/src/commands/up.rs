@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::fleet::{self, DataBackend, ServiceStart};
+use crate::fleet::{self, DataBackend};
 use crate::ops::docker::{self, Engine};
 use crate::ops::procs;
 use crate::ops::registry::Health;
@@ -16,81 +16,7 @@ use crate::paths::Layout;
 
 /// Runs `up`, the services' data where `backend` says.
 pub fn run_native(layout: &Layout, backend: DataBackend) -> Result<()> {
-    let started = Instant::now();
-    let fleet = layout.fleet()?;
-    let (registry, start) = super::registry(layout)?;
-    let published = super::publish_pinned(layout, &registry)?;
-    println!("services: building with `cargo build --locked`");
-    fleet::build_services(layout, &registry, &fleet)?;
-    let mut changed = start.started() || published;
-    let pg = match backend {
-        DataBackend::Sqlite => {
-            println!(
-                "data: each service's SQLite file under {}",
-                fleet::data_dir(layout).display()
-            );
-            None
-        }
-        DataBackend::Postgres => {
-            let pg = fleet::fleet_postgres(layout);
-            let pg_started = pg.ensure_running()?;
-            changed |= pg_started;
-            println!(
-                "data: PostgreSQL 15 {} on 127.0.0.1:{} (data in {}), a database and role per service",
-                if pg_started {
-                    "started"
-                } else {
-                    "already running"
-                },
-                pg.port,
-                pg.data.display()
-            );
-            Some(pg)
-        }
-    };
-    for service in &fleet.services {
-        let data = fleet::data_env(layout, service, backend, pg.as_ref())?;
-        let outcome = fleet::start_service(layout, &fleet, service, backend, data)?;
-        let what = match outcome {
-            ServiceStart::AlreadyRunning => "already running",
-            ServiceStart::Started => "started",
-            ServiceStart::Restarted => "restarted (its binary was rebuilt or its database changed)",
-        };
-        changed |= outcome != ServiceStart::AlreadyRunning;
-        println!("{}: {what} at {}", service.name, fleet::url(service.port));
-    }
-    let width = fleet
-        .names()
-        .iter()
-        .map(|n| n.len())
-        .max()
-        .unwrap_or(0)
-        .max(14);
-    println!();
-    println!(
-        "{:<width$} {}  (index {})",
-        "registry",
-        registry.base_url(),
-        registry.index_url()
-    );
-    for service in &fleet.services {
-        let url = fleet::url(service.port);
-        println!("{:<width$} {url}  (try `curl {url}/`)", service.name);
-    }
-    println!(
-        "{:<width$} {}",
-        "logs and pids",
-        layout.state_dir().display()
-    );
-    if changed {
-        println!(
-            "fleet up in {:.1}s; `cargo xtask down` stops it",
-            started.elapsed().as_secs_f64()
-        );
-    } else {
-        println!("nothing changed: everything was already up");
-    }
-    Ok(())
+    super::start_native_fleet(layout, backend)
 }
 
 /// Runs `up --docker`. The order is the point: the engine (started when

@@ -1,0 +1,466 @@
+//! The consumer check: which services break if the working tree's
+//! shared-lib is published? (`cargo xtask check-consumers` prints it,
+//! `cargo xtask release` gates on it.)
+//!
+//! For every service of `fleet.toml`, in a throwaway copy under
+//! `.fleet/consumers/` (the service's own files stay untouched), the
+//! candidate is patched in for the registry's shared-lib with cargo's
+//! `[patch.local]` (given as `--config`), then the service is built and
+//! its tests run. A service whose requirement does not accept the
+//! candidate (a new line) is checked "as if bumped": the copy's
+//! requirement is rewritten first, and the row says what that bump costs.
+//! Builds go to `<target>/consumers`, inside the shared build cache, so a
+//! second run is incremental and the real binaries are never overwritten.
+//! Logs and a Markdown report land in `.fleet/consumers/` (git-ignored).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use semver::{Version, VersionReq};
+use serde::Serialize;
+
+use crate::history::{self, SHARED_LIB, requirement};
+use crate::ops::cargo::{cargo_in, reading};
+use crate::ops::registry::Kellnr;
+use crate::paths::Layout;
+
+/// How one step went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// It succeeded.
+    Passed,
+    /// It failed.
+    Failed,
+    /// It did not run (the build failed first).
+    Skipped,
+}
+
+impl Step {
+    fn as_text(self) -> &'static str {
+        match self {
+            Step::Passed => "ok",
+            Step::Failed => "FAILED",
+            Step::Skipped => "-",
+        }
+    }
+}
+
+/// What the candidate means for one service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Its requirement accepts the candidate and it builds and passes.
+    Passes,
+    /// Its requirement accepts the candidate and it fails: publishing breaks
+    /// it on its next `cargo update`.
+    Breaks,
+    /// The candidate is a new line for it; bumped, it builds and passes.
+    BumpPasses,
+    /// The candidate is a new line for it; bumped, it fails (the bump
+    /// needs code changes).
+    BumpBreaks,
+}
+
+impl Verdict {
+    /// How the table says it.
+    pub fn as_text(self) -> &'static str {
+        match self {
+            Verdict::Passes => "passes",
+            Verdict::Breaks => "BREAKS on its next cargo update",
+            Verdict::BumpPasses => "needs a breaking bump; it would pass",
+            Verdict::BumpBreaks => "needs a breaking bump; it would break",
+        }
+    }
+}
+
+/// One service's row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// The service.
+    pub service: String,
+    /// The shared-lib version its Cargo.lock pins.
+    pub pinned: String,
+    /// Its requirement in Cargo.toml.
+    pub requirement: String,
+    /// The candidate's version.
+    pub candidate: String,
+    /// Whether the requirement accepts the candidate.
+    pub accepts: bool,
+    /// `cargo build` against the candidate.
+    pub build: Step,
+    /// `cargo test` against the candidate.
+    pub tests: Step,
+    /// What it means.
+    pub verdict: Verdict,
+    /// The first failure: a failing test's name or the first compile error.
+    pub first_failure: Option<String>,
+    /// The log of the build and tests, when something failed.
+    pub log: Option<PathBuf>,
+    /// Wall time of the build and tests, in seconds.
+    pub seconds: f64,
+}
+
+/// The whole check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The candidate's version.
+    pub candidate: String,
+    /// One row per service.
+    pub services: Vec<Outcome>,
+    /// The Markdown report.
+    pub markdown: PathBuf,
+}
+
+impl Report {
+    /// Services whose requirement accepts the candidate and that fail.
+    pub fn broken(&self) -> Vec<&Outcome> {
+        self.services
+            .iter()
+            .filter(|o| o.verdict == Verdict::Breaks)
+            .collect()
+    }
+}
+
+/// One line naming every broken service and its first failure.
+pub fn broken_message(broken: &[&Outcome], candidate: &Version) -> String {
+    let names: Vec<String> = broken
+        .iter()
+        .map(|o| {
+            format!(
+                "{} ({})",
+                o.service,
+                o.first_failure.as_deref().unwrap_or("see its log")
+            )
+        })
+        .collect();
+    format!(
+        "{SHARED_LIB} {candidate} breaks {} whose requirement accepts it; fix shared-lib (or the \
+         service), or release it as a breaking version",
+        names.join(", ")
+    )
+}
+
+/// Checks every service against the working tree's shared-lib, carrying
+/// version `candidate`. `progress` gets one line per service.
+pub fn check(
+    layout: &Layout,
+    registry: &Kellnr,
+    candidate: &Version,
+    progress: &mut dyn FnMut(String),
+) -> Result<Report> {
+    let fleet = layout.fleet()?;
+    let work = layout.state_dir().join("consumers");
+    if work.exists() {
+        std::fs::remove_dir_all(&work)
+            .with_context(|| format!("cannot clear {}", work.display()))?;
+    }
+    std::fs::create_dir_all(&work)?;
+    let lib = work.join(SHARED_LIB);
+    copy_project(&layout.project(SHARED_LIB), &lib)?;
+    set_package_version(&lib.join("Cargo.toml"), candidate)?;
+    let patch = format!(
+        "patch.local.{SHARED_LIB}.path={}",
+        toml::Value::String(lib.display().to_string())
+    );
+    let target = layout.target_dir().join("consumers");
+    let mut services = Vec::new();
+    for (i, service) in fleet.services.iter().enumerate() {
+        progress(format!(
+            "[{}/{}] {}: building and testing against {SHARED_LIB} {candidate}",
+            i + 1,
+            fleet.services.len(),
+            service.name
+        ));
+        let started = Instant::now();
+        let dir = layout.project(&service.name);
+        let req = requirement(&dir)?;
+        let pinned = history::pin(&dir)?.version;
+        let accepts = req.matches(candidate);
+        let copy = work.join(&service.name);
+        copy_project(&dir, &copy)?;
+        if !accepts {
+            set_requirement(&copy.join("Cargo.toml"), candidate)?;
+        }
+        let log = work.join(format!("{}.log", service.name));
+        let mut text = String::new();
+        let cargo_step = |args: &[&str], text: &mut String| -> Result<bool> {
+            let mut cmd = cargo_in(target.clone(), &copy, &["--config", &patch]);
+            cmd.args(args).env("CARGO_TERM_COLOR", "never");
+            reading(&mut cmd, registry)?;
+            let out = cmd
+                .output()
+                .with_context(|| format!("cannot run cargo in {}", copy.display()))?;
+            text.push_str(&format!("$ cargo {}\n", args.join(" ")));
+            text.push_str(&String::from_utf8_lossy(&out.stderr));
+            text.push_str(&String::from_utf8_lossy(&out.stdout));
+            Ok(out.status.success())
+        };
+        // A lockfile pinning another version of this registry keeps it and
+        // ignores the patch ("patch was not used"): move the copy's lock to
+        // the candidate first. (A lock naming another registry URL, as in
+        // tests against a throwaway registry, is re-resolved anyway.)
+        let candidate_text = candidate.to_string();
+        if history::pin(&copy)?.source == registry.index_url() {
+            let updated = cargo_step(
+                &["update", "-p", SHARED_LIB, "--precise", &candidate_text],
+                &mut text,
+            )?;
+            if !updated {
+                std::fs::write(&log, &text)?;
+                bail!(
+                    "{}: the candidate {SHARED_LIB} {candidate} could not be patched in: {} (log: {})",
+                    service.name,
+                    text.lines()
+                        .find(|l| l.starts_with("error"))
+                        .unwrap_or("cargo update failed"),
+                    log.display()
+                );
+            }
+        }
+        let built = cargo_step(&["build", "--all-targets"], &mut text)?;
+        // The check tests nothing unless the copy really took the candidate.
+        let patched =
+            history::pin(&copy).is_ok_and(|p| &p.version == candidate && p.source == "path");
+        if !patched {
+            std::fs::write(&log, &text)?;
+            bail!(
+                "{}: the candidate {SHARED_LIB} {candidate} was not patched in: its Cargo.lock still names \
+                 another shared-lib (log: {})",
+                service.name,
+                log.display()
+            );
+        }
+        let tested = if built {
+            Some(cargo_step(&["test", "--no-fail-fast"], &mut text)?)
+        } else {
+            None
+        };
+        let build = if built { Step::Passed } else { Step::Failed };
+        let tests = match tested {
+            Some(true) => Step::Passed,
+            Some(false) => Step::Failed,
+            None => Step::Skipped,
+        };
+        let ok = built && tested == Some(true);
+        let verdict = match (accepts, ok) {
+            (true, true) => Verdict::Passes,
+            (true, false) => Verdict::Breaks,
+            (false, true) => Verdict::BumpPasses,
+            (false, false) => Verdict::BumpBreaks,
+        };
+        std::fs::write(&log, &text)?;
+        let outcome = Outcome {
+            service: service.name.clone(),
+            pinned: pinned.to_string(),
+            requirement: req.to_string(),
+            candidate: candidate.to_string(),
+            accepts,
+            build,
+            tests,
+            verdict,
+            first_failure: if ok { None } else { first_failure(&text) },
+            log: if ok { None } else { Some(log) },
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        progress(format!(
+            "[{}/{}] {}: {} ({:.0}s)",
+            i + 1,
+            fleet.services.len(),
+            service.name,
+            outcome.verdict.as_text(),
+            outcome.seconds
+        ));
+        services.push(outcome);
+    }
+    let markdown = work.join("report.md");
+    let mut report = Report {
+        candidate: candidate.to_string(),
+        services,
+        markdown: markdown.clone(),
+    };
+    std::fs::write(&markdown, render_markdown(&report))?;
+    report.markdown = markdown;
+    Ok(report)
+}
+
+/// The first failing test by name (`test a::b ... FAILED`; tests run in
+/// parallel, so the order of the output is not stable, the name order is)
+/// or the first compile error (`error[E0308]: ...`, `error: ...`) in
+/// cargo's output.
+pub fn first_failure(text: &str) -> Option<String> {
+    let lines = || text.lines().map(str::trim);
+    lines()
+        .filter_map(|l| {
+            l.strip_prefix("test ")
+                .and_then(|rest| rest.strip_suffix(" ... FAILED"))
+                .map(|name| format!("test {name}"))
+        })
+        .min()
+        .or_else(|| {
+            lines()
+                .find(|l| {
+                    l.starts_with("error[")
+                        || (l.starts_with("error: ") && !l.contains("could not compile"))
+                })
+                .map(str::to_string)
+        })
+}
+
+/// Copies a project's files (not `target/` nor `vendor/`) to `to`.
+fn copy_project(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == "target" || name == "vendor" || name == "data" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if entry.file_type()?.is_dir() {
+            copy_project(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst).with_context(|| format!("cannot copy {}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn edit_manifest(path: &Path, edit: impl FnOnce(&mut toml::Table) -> Result<()>) -> Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let mut doc: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    edit(&mut doc)?;
+    std::fs::write(path, toml::to_string(&doc)?)?;
+    Ok(())
+}
+
+fn set_package_version(path: &Path, version: &Version) -> Result<()> {
+    edit_manifest(path, |doc| {
+        let package = doc
+            .get_mut("package")
+            .and_then(|p| p.as_table_mut())
+            .context("no [package]")?;
+        package.insert("version".into(), version.to_string().into());
+        Ok(())
+    })
+}
+
+/// Rewrites the copy's shared-lib requirement to `^version` ("as if bumped").
+fn set_requirement(path: &Path, version: &Version) -> Result<()> {
+    edit_manifest(path, |doc| {
+        let dep = doc
+            .get_mut("dependencies")
+            .and_then(|d| d.get_mut(SHARED_LIB))
+            .context("no shared-lib dependency")?;
+        let req = VersionReq::parse(&format!("^{version}"))?.to_string();
+        match dep {
+            toml::Value::Table(t) => {
+                t.insert("version".into(), req.into());
+            }
+            other => *other = req.into(),
+        }
+        Ok(())
+    })
+}
+
+/// The table, one row per service.
+pub fn render(report: &Report) -> String {
+    let w = report
+        .services
+        .iter()
+        .map(|o| o.service.len())
+        .max()
+        .unwrap_or(0)
+        .max(14);
+    let mut out = format!(
+        "{:<w$} {:<8} {:<10} {:<8} {:<7} {:<7} {:>6}  {}\n",
+        "service", "pinned", "candidate", "accepts", "builds", "tests", "time", "verdict"
+    );
+    for o in &report.services {
+        out.push_str(&format!(
+            "{:<w$} {:<8} {:<10} {:<8} {:<7} {:<7} {:>5.0}s  {}\n",
+            o.service,
+            o.pinned,
+            o.candidate,
+            if o.accepts { "yes" } else { "no" },
+            o.build.as_text(),
+            o.tests.as_text(),
+            o.seconds,
+            o.verdict.as_text()
+        ));
+        if let Some(failure) = &o.first_failure {
+            out.push_str(&format!("{:<w$}   first failure: {failure}\n", ""));
+        }
+    }
+    out
+}
+
+fn render_markdown(report: &Report) -> String {
+    let mut md = format!(
+        "# {SHARED_LIB} {} against every service\n\n| service | pinned | requirement | accepts | builds | tests | verdict | time |\n|---|---|---|---|---|---|---|---|\n",
+        report.candidate
+    );
+    for o in &report.services {
+        md.push_str(&format!(
+            "| {} | {} | `{}` | {} | {} | {} | {} | {:.0}s |\n",
+            o.service,
+            o.pinned,
+            o.requirement,
+            if o.accepts { "yes" } else { "no" },
+            o.build.as_text(),
+            o.tests.as_text(),
+            o.verdict.as_text(),
+            o.seconds
+        ));
+    }
+    for o in &report.services {
+        if let Some(log) = &o.log {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            md.push_str(&format!(
+                "\n## {}: {}\n\nFirst failure: {}\n\n```text\n{}\n```\n",
+                o.service,
+                o.verdict.as_text(),
+                o.first_failure.as_deref().unwrap_or("(none found)"),
+                tail(&text, 200)
+            ));
+        }
+    }
+    md
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_failure_is_a_failing_test_or_a_compile_error() {
+        let tests = "running 3 tests\ntest a::ok ... ok\ntest orders::volume_bonus_starts_at_ten ... FAILED\ntest b ... FAILED\n";
+        assert_eq!(first_failure(tests).as_deref(), Some("test b"));
+        let build = "   Compiling x\nerror[E0061]: this method takes 3 arguments but 2 were supplied\nerror: could not compile `x`\n";
+        assert!(first_failure(build).unwrap().starts_with("error[E0061]"));
+        assert_eq!(first_failure("all good"), None);
+    }
+
+    #[test]
+    fn requirements_are_rewritten_in_both_forms() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Cargo.toml");
+        for manifest in [
+            "[package]\nname = \"s\"\nversion = \"0.1.0\"\n[dependencies]\nshared-lib = { version = \"0.1.2\", registry = \"local\" }\n",
+            "[package]\nname = \"s\"\nversion = \"0.1.0\"\n[dependencies]\nshared-lib = \"0.1.2\"\n",
+        ] {
+            std::fs::write(&path, manifest).unwrap();
+            set_requirement(&path, &Version::new(0, 3, 0)).unwrap();
+            assert_eq!(requirement(dir.path()).unwrap().to_string(), "^0.3.0");
+        }
+    }
+}
