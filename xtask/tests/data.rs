@@ -395,3 +395,54 @@ fn a_database_stopped_under_load_means_503s_then_recovery() {
         w.join().expect("only 201s and 503s with the shared body");
     }
 }
+
+#[test]
+fn a_sqlite_database_locked_by_another_writer_means_503s_then_recovery() {
+    let tmp = tempfile::tempdir().unwrap();
+    let users = start("user-service", free_port().unwrap(), &[], tmp.path());
+    let http = client();
+    create_user(&http, &users.url, "first@example.com");
+    // Another program holds SQLite's write lock (an exclusive transaction)
+    // until its stdin closes; it says "locked" once it holds it.
+    let file = tmp.path().join("user-service-data/user-service.db");
+    let mut holder = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys\n\
+             c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+             c.execute('BEGIN EXCLUSIVE')\n\
+             print('locked', flush=True)\n\
+             sys.stdin.read()\n\
+             c.execute('ROLLBACK')",
+        ])
+        .arg(&file)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "locked");
+    // Writes wait out the busy timeout, then answer 503 with the shared body.
+    let resp = http
+        .post(format!("{}/api/users", users.url))
+        .json(&json!({"name": "B", "email": "busy@example.com"}))
+        .send()
+        .expect("an answer, never a reset connection");
+    assert_eq!(resp.status(), 503);
+    let body: Value = resp.json().unwrap();
+    assert_eq!(body["code"], "database_unavailable", "{body}");
+    // The lock released, the same write goes through by itself.
+    drop(holder.stdin.take());
+    assert!(holder.wait().unwrap().success());
+    let resp = http
+        .post(format!("{}/api/users", users.url))
+        .json(&json!({"name": "B", "email": "busy@example.com"}))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+}
