@@ -70,7 +70,7 @@ pub const CARGO_RELEASE: Tool = Tool {
     krate: "cargo-release",
     version: "1.1.6",
     bin: "cargo-release",
-    cost: "a one-time compile of a few minutes",
+    cost: "a one-time compile of about 3 minutes on 2 cores",
     build: Build::Debug,
 };
 
@@ -79,7 +79,7 @@ pub const SEMVER_CHECKS: Tool = Tool {
     krate: "cargo-semver-checks",
     version: "0.51.0",
     bin: "cargo-semver-checks",
-    cost: "a one-time compile of several minutes on 2 cores",
+    cost: "a one-time compile of about 4 minutes on 2 cores",
     build: Build::QuickRelease,
 };
 
