@@ -8,7 +8,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::fleet::{self, DataBackend, RegistryStart};
 use crate::history::SHARED_LIB;
@@ -284,6 +284,14 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
             service,
             &["build", "--locked", "--quiet"],
         ));
+    }
+    // The release tests build throwaway clones at new temporary paths into
+    // `<target>/nested`: artifacts of path crates pile up there (about 7 GB
+    // a run). Start it afresh each run; dependencies rebuild in a few minutes.
+    let nested = layout.target_dir().join("nested");
+    if nested.exists() {
+        std::fs::remove_dir_all(&nested)
+            .with_context(|| format!("cannot clear {}", nested.display()))?;
     }
     // --no-fail-fast: one failing test binary does not hide the others.
     let mut e2e = step(
