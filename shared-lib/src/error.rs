@@ -59,11 +59,13 @@ pub mod codes {
 }
 
 /// The JSON body of every error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable, machine-readable, snake_case: clients branch on it.
+    #[schema(example = "user_not_found")]
     pub code: String,
     /// Human-readable explanation; may change between versions.
+    #[schema(example = "user 7 does not exist")]
     pub message: String,
 }
 
@@ -79,7 +81,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
         ApiError {
             status,
             code,

@@ -49,6 +49,12 @@ pub fn id_param() -> impl Filter<Extract = (u64,), Error = Rejection> + Clone {
 
 /// `GET /`: who the service is, its version and the shared-lib it runs, as
 /// a [`crate::wire::ServiceInfo`].
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "shared-lib",
+    responses((status = 200, description = "Who the service is and what it runs", body = crate::wire::ServiceInfo))
+)]
 pub fn service_info(
     service: &'static str,
     version: &'static str,
@@ -97,14 +103,31 @@ pub fn request_id() -> impl Filter<Extract = (RequestId,), Error = std::convert:
 }
 
 /// `GET /health`: 200 `{"status":"ok"}` while the process serves requests.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "shared-lib",
+    responses((status = 200, description = "The process serves requests", body = crate::wire::Status))
+)]
 pub fn health() -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    warp::path!("health")
-        .and(warp::get())
-        .map(|| warp::reply::json(&serde_json::json!({"status": "ok"})))
+    warp::path!("health").and(warp::get()).map(|| {
+        warp::reply::json(&crate::wire::Status {
+            status: "ok".into(),
+        })
+    })
 }
 
 /// `GET /ready`: 200 `{"status":"ready"}` when `check` succeeds, else 503
 /// with code `not_ready` and the check's message.
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "shared-lib",
+    responses(
+        (status = 200, description = "Ready: every dependency answers", body = crate::wire::Status),
+        (status = 503, description = "`not_ready`: a dependency (the database, a service this one calls) does not answer", body = crate::error::ErrorBody)
+    )
+)]
 pub fn ready<F, Fut>(
     check: F,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone
@@ -116,9 +139,10 @@ where
         let check = check.clone();
         async move {
             match check().await {
-                Ok(()) => {
-                    warp::reply::json(&serde_json::json!({"status": "ready"})).into_response()
-                }
+                Ok(()) => warp::reply::json(&crate::wire::Status {
+                    status: "ready".into(),
+                })
+                .into_response(),
                 Err(why) => {
                     ApiError::unavailable(crate::error::codes::NOT_READY, why).into_response()
                 }

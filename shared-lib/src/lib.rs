@@ -11,6 +11,9 @@
 //!   rejection handler.
 //! - [`filters`]: warp filters both services use (state, JSON bodies,
 //!   request id, health and readiness).
+//! - [`openapi`]: the API contract: each service's OpenAPI 3.1 document
+//!   on `GET /openapi.json`, shared-lib's endpoints and schemas in it, and
+//!   the `Allow` header of every 405.
 //! - [`db`]: the data layer: a pool from `DATABASE_URL` (SQLite under the
 //!   data directory by default, PostgreSQL when configured), embedded
 //!   migrations, readiness and one mapping of database errors.
@@ -28,6 +31,7 @@ pub mod discount;
 pub mod error;
 pub mod filters;
 pub mod money;
+pub mod openapi;
 pub mod server;
 pub mod sync;
 pub mod telemetry;

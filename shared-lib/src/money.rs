@@ -25,9 +25,21 @@ pub const MAX_CENTS: u64 = 9_007_199_254_740_991;
 /// assert_eq!(price.to_string(), "12.50");
 /// ```
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(try_from = "u64", into = "u64")]
+#[schema(value_type = u64, minimum = 0, maximum = 9_007_199_254_740_991_u64)]
 pub struct Cents(u64);
 
 /// Why an amount could not be made.

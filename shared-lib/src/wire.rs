@@ -6,21 +6,24 @@
 //! writer adds a field: the wire format only ever grows by optional fields.
 
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::money::Cents;
 
 /// `POST /api/users` request body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// Display name, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Email address, unique across users (compared case-insensitively).
+    #[schema(min_length = 3, max_length = 254, example = "ada@example.com")]
     pub email: String,
 }
 
 /// A user as user-service returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct User {
     /// Assigned by user-service, starting at 1.
     pub id: u64,
@@ -33,29 +36,33 @@ pub struct User {
 }
 
 /// One line of a `POST /api/orders` request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderItem {
     /// Stock keeping unit, 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub sku: String,
-    /// How many units, at least 1.
+    /// How many units, 1 to 1,000,000.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub quantity: u32,
     /// Price of one unit in cents.
     pub unit_price_cents: Cents,
 }
 
 /// `POST /api/orders` request body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrder {
     /// The user placing the order; must exist in user-service.
+    #[schema(minimum = 1)]
     pub user_id: u64,
-    /// At least one line.
+    /// 1 to 100 lines.
+    #[schema(min_items = 1, max_items = 100)]
     pub items: Vec<OrderItem>,
 }
 
 /// One priced line of an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OrderLine {
     /// Stock keeping unit.
     pub sku: String,
@@ -68,7 +75,7 @@ pub struct OrderLine {
 }
 
 /// An order as order-service returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Order {
     /// Assigned by order-service, starting at 1.
     pub id: u64,
@@ -93,7 +100,7 @@ pub struct Order {
 }
 
 /// `GET /` of every service: who it is and what it was built with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ServiceInfo {
     /// The service's name, e.g. `user-service`.
     pub service: String,
@@ -103,13 +110,24 @@ pub struct ServiceInfo {
     pub shared_lib_version: String,
 }
 
+/// The body of `GET /health` (`ok`) and of a ready `GET /ready` (`ready`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Status {
+    /// `ok` or `ready`.
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
 /// Query of list endpoints: `?offset=0&limit=20`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items to skip (default 0).
+    #[param(minimum = 0)]
     pub offset: Option<usize>,
     /// Items to return (default 20, at most [`PageQuery::MAX_LIMIT`]).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 
@@ -138,7 +156,7 @@ impl PageQuery {
 }
 
 /// One page of a list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
     /// The items of this page.
     pub items: Vec<T>,
