@@ -181,6 +181,7 @@ async fn wrong_methods_unknown_paths_and_bad_queries_are_4xx() {
         ("DELETE", "/api/users", 405, "method_not_allowed"),
         ("PUT", "/api/users/1", 405, "method_not_allowed"),
         ("POST", "/", 405, "method_not_allowed"),
+        ("PUT", "/openapi.json", 405, "method_not_allowed"),
         ("GET", "/api/nothing", 404, "not_found"),
         ("GET", "/api/users/1/extra", 404, "not_found"),
         ("GET", "/api/users?limit=abc", 400, "invalid_query"),
@@ -193,6 +194,36 @@ async fn wrong_methods_unknown_paths_and_bad_queries_are_4xx() {
         assert_eq!(resp.status().as_u16(), *status, "{method} {path}");
         assert_eq!(error_code(&resp), *code, "{method} {path}");
     }
+    // A 405 names what the path accepts.
+    for (path, allow) in [
+        ("/api/users", "GET, POST"),
+        ("/api/users/1", "GET"),
+        ("/", "GET"),
+    ] {
+        let resp = request().method("PATCH").path(path).reply(&api).await;
+        assert_eq!(resp.headers()["allow"], allow, "PATCH {path}");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_endpoint() {
+    let (api, _db) = api().await;
+    let resp = request().path("/openapi.json").reply(&api).await;
+    assert_eq!(resp.status(), 200);
+    let doc: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(doc["info"]["title"], "user-service");
+    let paths = &doc["paths"];
+    for (path, method) in [
+        ("/api/users", "post"),
+        ("/api/users", "get"),
+        ("/api/users/{id}", "get"),
+        ("/ready", "get"),
+    ] {
+        assert!(paths[path][method].is_object(), "{method} {path}");
+    }
+    let created = &paths["/api/users"]["post"]["responses"]["201"]["content"]["application/json"];
+    assert_eq!(created["schema"]["$ref"], "#/components/schemas/User");
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
 }
 
 #[tokio::test]
