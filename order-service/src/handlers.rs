@@ -22,14 +22,18 @@ pub const MAX_QUANTITY: u32 = 1_000_000;
 pub const MAX_SKU_CHARS: usize = 64;
 
 /// Query of `GET /api/orders`: `?user_id=1&offset=0&limit=20`.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct OrderQuery {
-    /// Only this user's orders.
+    /// Only this user's orders (ids are 1 to 2^63 - 1).
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
     pub user_id: Option<u64>,
-    /// Items to skip.
+    /// Items to skip (default 0).
+    #[param(minimum = 0)]
     pub offset: Option<usize>,
-    /// Page size.
+    /// Items to return (default 20, at most 100).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 
@@ -96,6 +100,12 @@ pub async fn list_orders(query: OrderQuery, state: AppState) -> Result<impl Repl
         limit: query.limit,
     };
     let (offset, limit) = page.bounds()?;
+    if query.user_id.is_some_and(|id| id > i64::MAX as u64) {
+        return Err(warp::reject::custom(ApiError::bad_request(
+            shared_lib::error::codes::INVALID_QUERY,
+            format!("user_id must be at most {}", i64::MAX),
+        )));
+    }
     Ok(warp::reply::json(
         &state.store.page(query.user_id, offset, limit).await?,
     ))

@@ -277,12 +277,27 @@ async fn oversized_bodies_wrong_methods_bad_ids_and_queries_are_4xx() {
         ("GET", "/api/order", 404, "not_found"),
         ("GET", "/api/orders?user_id=abc", 400, "invalid_query"),
         ("GET", "/api/orders?limit=1000", 400, "invalid_limit"),
+        (
+            "GET",
+            "/api/orders?user_id=9223372036854775808",
+            400,
+            "invalid_query",
+        ),
     ];
     for (method, path, status, expected) in cases {
         let resp = request().method(method).path(path).reply(&api).await;
         assert_eq!(resp.status().as_u16(), *status, "{method} {path}");
         assert_eq!(error_code(&resp), *expected, "{method} {path}");
     }
+    // A 405 names what the path accepts.
+    for (path, allow) in [("/api/orders", "GET, POST"), ("/api/orders/1", "GET")] {
+        let resp = request().method("DELETE").path(path).reply(&api).await;
+        assert_eq!(resp.headers()["allow"], allow, "DELETE {path}");
+    }
+    let resp = request().path("/openapi.json").reply(&api).await;
+    let doc: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(doc["info"]["title"], "order-service");
+    assert!(doc["paths"]["/api/orders"]["post"]["responses"]["422"].is_object());
     let resp = request()
         .method("POST")
         .path("/api/orders")
