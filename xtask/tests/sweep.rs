@@ -2,7 +2,8 @@
 //! truncated JSON, wrong types, huge numbers, unicode, very long strings,
 //! deep nesting, oversized bodies, wrong content types, bad ids, bad
 //! queries, wrong methods. Every malformed request must get a 4xx with the
-//! shared error body `{code, message}`; nothing may get a 5xx.
+//! shared error body `{code, message}` (every 405 an `Allow` header);
+//! nothing may get a 5xx.
 
 mod common;
 
@@ -236,7 +237,20 @@ fn check(http: &reqwest::blocking::Client, case: &Case) -> Result<(), String> {
         .send()
         .map_err(|e| format!("{}: no answer: {e}", case.what))?;
     let status = resp.status().as_u16();
+    // RFC 9110: a 405 names the methods the path accepts.
+    let allow = resp
+        .headers()
+        .get("allow")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     let body = resp.bytes().unwrap_or_default();
+    if status == 405 && !allow.contains("GET") {
+        return Err(format!(
+            "{}: 405 without an Allow header naming GET: {allow:?}",
+            case.what
+        ));
+    }
     let shared_body = serde_json::from_slice::<Value>(&body)
         .ok()
         .filter(|v| v["code"].as_str().is_some_and(|c| !c.is_empty()) && v["message"].is_string());

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use shared_lib::error::ApiError;
+use shared_lib::validate::bounded_text;
 use warp::{Rejection, Reply};
 
 use crate::AppState;
@@ -12,15 +13,17 @@ use crate::AppState;
 pub const MAX_NAME_CHARS: usize = 100;
 
 /// Query of `GET /api/hello`: `?name=Ada`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct HelloQuery {
-    /// Who to greet.
+    /// Who to greet, 1 to 100 characters.
+    #[param(min_length = 1, max_length = 100)]
     pub name: String,
 }
 
 /// The answer of `GET /api/hello`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Greeting {
     /// The greeting.
     pub greeting: String,
@@ -35,14 +38,7 @@ pub async fn hello(query: HelloQuery, _state: AppState) -> Result<impl Reply, Re
 /// The greeting for a trimmed name of 1 to [`MAX_NAME_CHARS`] characters
 /// without control characters; 422 `invalid_name` otherwise.
 pub fn greeting_for(raw: &str) -> Result<Greeting, ApiError> {
-    let name = raw.trim();
-    let chars = name.chars().count();
-    if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(ApiError::unprocessable(
-            "invalid_name",
-            format!("name must be 1 to {MAX_NAME_CHARS} characters without control characters"),
-        ));
-    }
+    let name = bounded_text("name", "invalid_name", raw, MAX_NAME_CHARS)?;
     Ok(Greeting {
         greeting: format!("hello, {name}"),
     })

@@ -32,3 +32,16 @@ async fn hello_greets_and_bad_names_get_the_shared_error_body() {
         assert_eq!(body["code"], code, "{path}");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_hello_and_405s_name_the_allowed_methods() {
+    let api = {{crate}}::routes::routes(common::state());
+    let resp = request().path("/openapi.json").reply(&api).await;
+    assert_eq!(resp.status(), 200);
+    let doc: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(doc["info"]["title"], "{{name}}");
+    assert!(doc["paths"]["/api/hello"]["get"].is_object());
+    let resp = request().method("POST").path("/api/hello").reply(&api).await;
+    assert_eq!(resp.status(), 405);
+    assert_eq!(resp.headers()["allow"], "GET");
+}

@@ -1,5 +1,6 @@
-//! Installing the cargo tools the project needs, pinned, with
-//! `cargo install --locked`, once per machine.
+//! Installing the tools the project needs, pinned, once per machine: cargo
+//! tools with `cargo install --locked`, Python tools from PyPI into a
+//! virtual environment of their own, Debian packages with apt-get.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -131,6 +132,102 @@ impl Tool {
         }
         Ok(bin)
     }
+}
+
+/// A command-line tool from PyPI, pinned, in a virtual environment of its
+/// own under the tool cache.
+#[derive(Debug, Clone, Copy)]
+pub struct PyPiTool {
+    /// The package to install.
+    pub package: &'static str,
+    /// The pinned version.
+    pub version: &'static str,
+    /// The program it installs.
+    pub bin: &'static str,
+}
+
+/// The API fuzzer the contract tests run against each service's OpenAPI
+/// document (installs in about 10 s).
+pub const SCHEMATHESIS: PyPiTool = PyPiTool {
+    package: "schemathesis",
+    version: "4.32.5",
+    bin: "st",
+};
+
+impl PyPiTool {
+    /// Where the program lives once installed.
+    pub fn path(&self) -> PathBuf {
+        self.venv().join("bin").join(self.bin)
+    }
+
+    fn venv(&self) -> PathBuf {
+        tools_dir().join(format!("{}-{}", self.package, self.version))
+    }
+
+    /// The program, installed first when missing: `python3 -m venv`, then
+    /// `pip install <package>==<version>` in it (Debian's `python3-venv`
+    /// is installed when the venv module is missing).
+    pub fn ensure(&self) -> Result<PathBuf> {
+        let bin = self.path();
+        if bin.is_file() {
+            return Ok(bin);
+        }
+        let venv = self.venv();
+        eprintln!(
+            "==> installing {} {} from PyPI into {} (once per machine)",
+            self.package,
+            self.version,
+            venv.display()
+        );
+        let python = ensure_debian("python3", "python3")?;
+        let make_venv = || {
+            Command::new(&python)
+                .args(["-m", "venv", "--clear"])
+                .arg(&venv)
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !make_venv() {
+            ensure_debian_package("python3-venv")?;
+            if !make_venv() {
+                bail!(
+                    "cannot create a Python virtual environment in {}; install Debian's python3-venv and run the command again",
+                    venv.display()
+                );
+            }
+        }
+        let status = Command::new(venv.join("bin").join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .arg(format!("{}=={}", self.package, self.version))
+            .status()
+            .with_context(|| format!("cannot run pip to install {}", self.package))?;
+        if !status.success() || !bin.is_file() {
+            // A half-made venv would pass for installed next time.
+            let _ = std::fs::remove_dir_all(&venv);
+            bail!(
+                "installing {} {} from PyPI failed ({status}); read pip's error above (often no route to pypi.org) and run the command again",
+                self.package,
+                self.version
+            );
+        }
+        Ok(bin)
+    }
+}
+
+/// Debian's `package`, installed with apt-get (for a package that has no
+/// program of its own to look for).
+fn ensure_debian_package(package: &str) -> Result<()> {
+    let status = Command::new("apt-get")
+        .args(["install", "-y", "-q", package])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .with_context(|| format!("cannot run apt-get to install {package}"))?;
+    if !status.success() {
+        bail!(
+            "apt-get could not install {package}; install it (as root) and run the command again"
+        );
+    }
+    Ok(())
 }
 
 /// The program `bin` from Debian's package `package`, installed with
