@@ -545,3 +545,92 @@ fn a_new_service_is_picked_up_by_every_command_with_no_other_edit() {
     common::containers::check_compose(&sb.copy);
     common::containers::check_dockerfiles_with(&sb.copy, false);
 }
+
+/// `cargo <args>` in `dir` as a person types it, with only what cargo
+/// itself reads: the registry's token in `CARGO_REGISTRIES_LOCAL_TOKEN`
+/// (and, because this registry is a throwaway one on another port, its
+/// index in `CARGO_REGISTRIES_LOCAL_INDEX`).
+fn plain_cargo(sb: &Sandbox, dir: &Path, token: &str, args: &[&str]) -> String {
+    let out = Command::new("cargo")
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", sb.copy.target_dir())
+        .env("CARGO_REGISTRIES_LOCAL_INDEX", sb.registry.index_url())
+        .env("CARGO_REGISTRIES_LOCAL_TOKEN", token)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo {args:?} in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn the_everyday_flows_work_in_their_plain_cargo_form() {
+    let sb = sandbox();
+    let shared = sb.copy.project(SHARED_LIB);
+    let orders = sb.copy.project("order-service");
+    let current = manifest_version(&sb.copy);
+    let next = Version::new(current.major, current.minor, current.patch + 1);
+
+    // Publish: a committed version, `cargo publish --registry local` with
+    // the publish token.
+    edit(
+        &shared.join("Cargo.toml"),
+        &format!("\nversion = \"{current}\"\n"),
+        &format!("\nversion = \"{next}\"\n"),
+    );
+    plain_cargo(&sb, &shared, "", &["update", "--workspace", "--offline"]);
+    git(
+        &sb.copy.root,
+        &["commit", "--quiet", "-am", "shared-lib: {next}"],
+    );
+    let admin = sb.registry.token().unwrap();
+    let read_token = sb.registry.read_token().unwrap();
+    plain_cargo(&sb, &shared, &admin, &["publish", "--registry", "local"]);
+    // Published once means immutable: the same version again is refused.
+    let again = Command::new("cargo")
+        .args(["publish", "--registry", "local", "--no-verify"])
+        .current_dir(&shared)
+        .env("CARGO_TARGET_DIR", sb.copy.target_dir())
+        .env("CARGO_REGISTRIES_LOCAL_INDEX", sb.registry.index_url())
+        .env("CARGO_REGISTRIES_LOCAL_TOKEN", &admin)
+        .output()
+        .unwrap();
+    assert!(
+        !again.status.success(),
+        "a second publish of {next} was taken"
+    );
+
+    // Move one service: `cargo add`, `cargo update -p shared-lib`, then its
+    // own `cargo test --locked`, with the read token.
+    let user_lock = read(sb.copy.project("user-service").join("Cargo.lock"));
+    let spec = format!("shared-lib@{next}");
+    plain_cargo(
+        &sb,
+        &orders,
+        &read_token,
+        &["add", &spec, "--registry", "local"],
+    );
+    plain_cargo(&sb, &orders, &read_token, &["update", "-p", "shared-lib"]);
+    let manifest = std::fs::read_to_string(orders.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains(&format!(
+            "shared-lib = {{ version = \"{next}\", registry = \"local\" }}"
+        )),
+        "{manifest}"
+    );
+    assert_eq!(
+        verdict_of(&sb, "order-service"),
+        (fleet_status::Verdict::UpToDate, next.to_string())
+    );
+    plain_cargo(&sb, &orders, &read_token, &["test", "--locked", "--quiet"]);
+    // The other service did not move.
+    assert_eq!(
+        read(sb.copy.project("user-service").join("Cargo.lock")),
+        user_lock
+    );
+}
