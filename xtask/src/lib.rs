@@ -3,7 +3,7 @@
 //!
 //! - [`commands`]: one module per subcommand (`up`, `down`, `test`,
 //!   `publish`, `release`, `check-consumers`, `status`, `bump`, `bench`,
-//!   `new-service`), each the only code that prints for its command.
+//!   `new-service`, `renovate`), each the only code that prints for its command.
 //! - [`consumers`]: the consumer check (every service built and tested
 //!   against a shared-lib candidate), for `check-consumers` and `release`.
 //! - [`level`]: how far a release moves the version.
@@ -12,9 +12,12 @@
 //! - [`history`]: shared-lib versions in git, service pins, publishing a
 //!   version from its commit.
 //! - [`index`]: what a registry holds, from its sparse index.
+//! - [`pins`]: where each service stands against the registry (`status`).
+//! - [`renovate`]: Renovate's proposals for the fleet, read from its report.
 //! - [`ops`]: every side effect: cargo, git, HTTP, processes, Kellnr, Docker,
 //!   and the pinned tools installed once per machine (Kellnr 6.6.0,
-//!   cargo-release 1.1.6, cargo-semver-checks 0.51.0).
+//!   cargo-release 1.1.6, cargo-semver-checks 0.51.0, schemathesis 4.32.5,
+//!   Renovate 44.121.2 on Node 24).
 //! - [`paths`]: where things are.
 
 pub mod commands;
@@ -26,3 +29,5 @@ pub mod level;
 pub mod manifest;
 pub mod ops;
 pub mod paths;
+pub mod pins;
+pub mod renovate;

@@ -83,6 +83,13 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Run Renovate (dry run) with the repository's renovate.json5 and print,
+    /// per service, the shared-lib update it proposes beside `status`.
+    Renovate {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmark the services against a bare warp server with wrk (loopback, bounded).
     Bench {
         /// Seconds of load per endpoint.
@@ -146,6 +153,7 @@ fn main() -> ExitCode {
         } => commands::release::run_release(&layout, level, execute, &allow_break),
         Cmd::CheckConsumers { level, json } => commands::check_consumers::run(&layout, level, json),
         Cmd::Status { json } => commands::status::run(&layout, json),
+        Cmd::Renovate { json } => commands::renovate::run(&layout, json),
         Cmd::Bump { service, to } => commands::bump::run_bump(&layout, &service, to.as_ref()),
         Cmd::Bench {
             seconds,

@@ -634,3 +634,68 @@ fn the_everyday_flows_work_in_their_plain_cargo_form() {
         user_lock
     );
 }
+
+#[test]
+fn renovate_proposes_a_new_shared_lib_per_service_and_never_a_yanked_one() {
+    let sb = sandbox();
+    let current = manifest_version(&sb.copy);
+    let newer = Version::new(current.major, current.minor, current.patch + 1);
+    let yanked = Version::new(current.major, current.minor, current.patch + 2);
+    publish_throwaway_version(&sb, &newer);
+    // user-service takes it (inside its requirement: the lockfile moves).
+    let mut update = cargo(
+        &sb.copy,
+        sb.copy.project("user-service"),
+        &["update", "-p", SHARED_LIB, "--precise", &newer.to_string()],
+    );
+    reading(&mut update, &sb.registry).unwrap();
+    assert!(update.status().unwrap().success());
+    // A newer one still, yanked at once: never to be proposed.
+    publish_throwaway_version(&sb, &yanked);
+    let yank = Command::new("cargo")
+        .args(["yank", SHARED_LIB, "--version", &yanked.to_string()])
+        .args([
+            "--registry",
+            "local",
+            "--token",
+            &sb.registry.token().unwrap(),
+        ])
+        .env("CARGO_REGISTRIES_LOCAL_INDEX", sb.registry.index_url())
+        .current_dir(&sb.copy.root)
+        .output()
+        .unwrap();
+    assert!(
+        yank.status.success(),
+        "{}",
+        String::from_utf8_lossy(&yank.stderr)
+    );
+
+    let outcome = xtask::commands::renovate::renovate(&sb.copy, &sb.registry).unwrap();
+    let table = xtask::commands::renovate::render(&outcome);
+    println!("{table}");
+    let of = |project: &str| {
+        outcome
+            .proposals
+            .iter()
+            .find(|p| p.project == project)
+            .unwrap_or_else(|| panic!("no proposal row for {project}:\n{table}"))
+    };
+    let orders = of("order-service");
+    assert_eq!(orders.updates.len(), 1, "{table}");
+    assert_eq!(orders.updates[0].version, newer.to_string(), "{table}");
+    assert!(
+        orders.updates[0].branch.contains("order-service"),
+        "{table}"
+    );
+    let users = of("user-service");
+    assert_eq!(users.locked.as_deref(), Some(newer.to_string().as_str()));
+    assert!(users.updates.is_empty(), "{table}");
+    for p in &outcome.proposals {
+        assert!(
+            p.updates.iter().all(|u| u.version != yanked.to_string()),
+            "{} was proposed the yanked {yanked}:\n{table}",
+            p.project
+        );
+    }
+    assert!(std::path::Path::new(&outcome.report).is_file());
+}

@@ -9,6 +9,7 @@ pub mod down;
 pub mod new_service;
 pub mod publish;
 pub mod release;
+pub mod renovate;
 pub mod status;
 pub mod test;
 pub mod up;

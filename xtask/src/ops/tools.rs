@@ -214,6 +214,84 @@ impl PyPiTool {
     }
 }
 
+/// A command-line tool from the npm registry, pinned, with the Node it
+/// needs (the machine's own may be older), in a folder of its own under
+/// the tool cache.
+#[derive(Debug, Clone, Copy)]
+pub struct NpmTool {
+    /// The folder name and the version said.
+    pub name: &'static str,
+    /// The pinned version of the tool.
+    pub version: &'static str,
+    /// What `npm install` takes, each pinned.
+    pub packages: &'static [&'static str],
+    /// The program it installs.
+    pub bin: &'static str,
+}
+
+/// Renovate, which proposes dependency updates; 44.x needs Node ^24.11,
+/// which the npm package `node` ships as a binary.
+pub const RENOVATE: NpmTool = NpmTool {
+    name: "renovate",
+    version: "44.121.2",
+    packages: &["node@24.21.0", "renovate@44.121.2"],
+    bin: "renovate",
+};
+
+impl NpmTool {
+    fn dir(&self) -> PathBuf {
+        tools_dir().join(format!("{}-{}", self.name, self.version))
+    }
+
+    /// The folder of its programs (`node` among them): put it first on
+    /// `PATH` when running the tool, so its `#!/usr/bin/env node` finds
+    /// the right Node.
+    pub fn bin_dir(&self) -> PathBuf {
+        self.dir().join("node_modules").join(".bin")
+    }
+
+    /// The program, installed first when missing (`npm install --prefix`;
+    /// about a minute and 530 MB).
+    pub fn ensure(&self) -> Result<PathBuf> {
+        let bin = self.bin_dir().join(self.bin);
+        if bin.is_file() && self.bin_dir().join("node").is_file() {
+            return Ok(bin);
+        }
+        let dir = self.dir();
+        eprintln!(
+            "==> installing {} from the npm registry into {} (once per machine, about a minute)",
+            self.packages.join(" "),
+            dir.display()
+        );
+        let npm = match on_path("npm") {
+            Some(npm) => npm,
+            None => ensure_debian("npm", "npm")?,
+        };
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let status = Command::new(npm)
+            .args(["install", "--prefix"])
+            .arg(&dir)
+            .args([
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--save-exact",
+            ])
+            .args(self.packages)
+            .status()
+            .with_context(|| format!("cannot run npm to install {}", self.name))?;
+        if !status.success() || !bin.is_file() {
+            let _ = std::fs::remove_dir_all(&dir);
+            bail!(
+                "installing {} from the npm registry failed ({status}); read npm's error above and run the command again",
+                self.packages.join(" ")
+            );
+        }
+        Ok(bin)
+    }
+}
+
 /// Debian's `package`, installed with apt-get (for a package that has no
 /// program of its own to look for).
 fn ensure_debian_package(package: &str) -> Result<()> {
