@@ -204,13 +204,20 @@ pub struct PinnedReport {
     pub pinned: Vec<Version>,
 }
 
-/// Publishes every shared-lib version a service pins that `registry`
-/// lacks, from git history, then checks that the registry's checksums are
-/// the ones the lockfiles recorded, and (with [`Docs::Ensure`]) that each
-/// pinned version's docs are served.
+/// Projects of the repository besides the services that resolve shared-lib
+/// from the registry: what they pin is published too.
+pub const OTHER_CONSUMERS: &[&str] = &["bench/db-anchor"];
+
+/// Publishes every shared-lib version a service (or one of
+/// [`OTHER_CONSUMERS`]) pins that `registry` lacks, from git history, then
+/// checks that the registry's checksums are the ones the lockfiles
+/// recorded, and (with [`Docs::Ensure`]) that each pinned version's docs
+/// are served.
 pub fn publish_pinned(layout: &Layout, registry: &Kellnr, docs: Docs) -> Result<PinnedReport> {
     let fleet = layout.fleet()?;
-    let pins = history::pins(layout, &fleet.names())?;
+    let mut consumers = fleet.names();
+    consumers.extend(OTHER_CONSUMERS);
+    let pins = history::pins(layout, &consumers)?;
     let expected_source = fleet_registry(layout).index_url();
     for (service, pin) in &pins {
         if pin.source != expected_source {

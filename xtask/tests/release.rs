@@ -642,14 +642,16 @@ fn renovate_proposes_a_new_shared_lib_per_service_and_never_a_yanked_one() {
     let newer = Version::new(current.major, current.minor, current.patch + 1);
     let yanked = Version::new(current.major, current.minor, current.patch + 2);
     publish_throwaway_version(&sb, &newer);
-    // user-service takes it (inside its requirement: the lockfile moves).
-    let mut update = cargo(
-        &sb.copy,
-        sb.copy.project("user-service"),
-        &["update", "-p", SHARED_LIB, "--precise", &newer.to_string()],
-    );
-    reading(&mut update, &sb.registry).unwrap();
-    assert!(update.status().unwrap().success());
+    // user-service takes it (as `bump` does, without running its tests).
+    let spec = format!("{SHARED_LIB}@{newer}");
+    for args in [
+        &["add", spec.as_str(), "--registry", "local"][..],
+        &["update", "-p", SHARED_LIB][..],
+    ] {
+        let mut cmd = cargo(&sb.copy, sb.copy.project("user-service"), args);
+        reading(&mut cmd, &sb.registry).unwrap();
+        assert!(cmd.status().unwrap().success(), "cargo {args:?}");
+    }
     // A newer one still, yanked at once: never to be proposed.
     publish_throwaway_version(&sb, &yanked);
     let yank = Command::new("cargo")

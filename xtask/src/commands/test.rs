@@ -16,7 +16,7 @@ use crate::ops::cargo::cargo;
 use crate::ops::docker::{self, Engine};
 use crate::ops::postgres::{self, Postgres};
 use crate::ops::procs;
-use crate::ops::tools::{CARGO_RELEASE, SCHEMATHESIS, SEMVER_CHECKS};
+use crate::ops::tools::{CARGO_RELEASE, RENOVATE, SCHEMATHESIS, SEMVER_CHECKS};
 use crate::paths::Layout;
 
 /// One step of `test`.
@@ -56,6 +56,8 @@ pub fn run(layout: &Layout) -> Result<()> {
     SEMVER_CHECKS.ensure()?;
     // The contract tests fuzz each service from its OpenAPI document.
     SCHEMATHESIS.ensure()?;
+    // The Renovate test runs `cargo xtask renovate`'s code.
+    RENOVATE.ensure()?;
     let (registry, start) = super::registry(layout)?;
     let outcome = super::publish_pinned(layout, &registry).and_then(|_| {
         let pg = ThrowawayPostgres::start()?;
