@@ -308,25 +308,9 @@ pub fn first_failure(text: &str) -> Option<String> {
         })
 }
 
-/// Copies a project's files (not `target/` nor `vendor/`) to `to`.
+/// Copies a project's files (not `target/`, `vendor/` nor `data/`) to `to`.
 fn copy_project(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in
-        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
-    {
-        let entry = entry?;
-        let name = entry.file_name();
-        if name == "target" || name == "vendor" || name == "data" {
-            continue;
-        }
-        let (src, dst) = (entry.path(), to.join(&name));
-        if entry.file_type()?.is_dir() {
-            copy_project(&src, &dst)?;
-        } else {
-            std::fs::copy(&src, &dst).with_context(|| format!("cannot copy {}", src.display()))?;
-        }
-    }
-    Ok(())
+    crate::ops::fs::copy_tree(from, to, &["target", "vendor", "data"], None)
 }
 
 fn edit_manifest(path: &Path, edit: impl FnOnce(&mut toml::Table) -> Result<()>) -> Result<()> {
@@ -425,16 +409,11 @@ fn render_markdown(report: &Report) -> String {
                 o.service,
                 o.verdict.as_text(),
                 o.first_failure.as_deref().unwrap_or("(none found)"),
-                tail(&text, 200)
+                crate::ops::procs::last_lines(&text, 200)
             ));
         }
     }
     md
-}
-
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 #[cfg(test)]

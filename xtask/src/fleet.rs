@@ -240,21 +240,22 @@ pub fn publish_pinned(layout: &Layout, registry: &Kellnr, docs: Docs) -> Result<
     } else {
         history::releases(&layout.root)?
     };
-    {
-        for version in &missing {
-            let release = releases.iter().find(|r| &r.version == version).with_context(|| {
+    for version in &missing {
+        let release = releases
+            .iter()
+            .find(|r| &r.version == version)
+            .with_context(|| {
                 format!(
                     "a service pins {SHARED_LIB} {version}, but no commit of shared-lib/Cargo.toml \
-                     has that version; the history is incomplete (`git fetch --unshallow`) or the \
-                     lockfile names a version never released from this repository"
+                 has that version; the history is incomplete (`git fetch --unshallow`) or the \
+                 lockfile names a version never released from this repository"
                 )
             })?;
-            history::publish_release(layout, registry, release, Verify::Skip)?;
-            replayed.push(Replayed {
-                version: version.clone(),
-                commit: release.commit.clone(),
-            });
-        }
+        history::publish_release(layout, registry, release, Verify::Skip)?;
+        replayed.push(Replayed {
+            version: version.clone(),
+            commit: release.commit.clone(),
+        });
     }
     let published = index::published(registry, SHARED_LIB)?;
     for (service, pin) in &pins {
@@ -508,23 +509,7 @@ pub fn vendor(layout: &Layout, registry: &Kellnr, dir: &std::path::Path) -> Resu
     // version's file of the same size looks unchanged to BuildKit's
     // incremental context transfer and to cargo's fingerprints in the build
     // cache mount: the image would build the previous version. Stamp them.
-    touch_tree(&vendor, std::time::SystemTime::now())?;
+    crate::ops::fs::touch_tree(&vendor, std::time::SystemTime::now())?;
     std::fs::write(&stamp, lock)?;
-    Ok(())
-}
-
-/// Sets the modification time of every file under `dir` to `at`.
-fn touch_tree(dir: &std::path::Path, at: std::time::SystemTime) -> Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            touch_tree(&entry.path(), at)?;
-        } else {
-            std::fs::File::options()
-                .write(true)
-                .open(entry.path())?
-                .set_modified(at)?;
-        }
-    }
     Ok(())
 }

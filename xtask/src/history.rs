@@ -251,22 +251,10 @@ fn zip_dir(dir: &Path, prefix: &str) -> Result<Vec<u8>> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        for entry in std::fs::read_dir(&current)? {
-            let path = entry?.path();
-            let name = format!(
-                "{prefix}/{}",
-                path.strip_prefix(dir)?.to_string_lossy().replace('\\', "/")
-            );
-            if path.is_dir() {
-                zip.add_directory(name, options)?;
-                stack.push(path);
-            } else {
-                zip.start_file(name, options)?;
-                zip.write_all(&std::fs::read(&path)?)?;
-            }
-        }
+    for rel in crate::ops::fs::files(dir, &[])? {
+        let name = format!("{prefix}/{}", rel.to_string_lossy().replace('\\', "/"));
+        zip.start_file(name, options)?;
+        zip.write_all(&std::fs::read(dir.join(&rel))?)?;
     }
     Ok(zip.finish()?.into_inner())
 }

@@ -98,6 +98,10 @@ enum Cmd {
         /// Concurrent connections.
         #[arg(long, default_value_t = 32)]
         connections: u32,
+        /// wrk's threads (the load generator shares the machine's cores
+        /// with the server; 2 on a 2-core machine).
+        #[arg(long, default_value_t = 2)]
+        threads: u32,
     },
     /// Move one service to a shared-lib version (the newest by default) and run its tests.
     Bump {
@@ -118,52 +122,53 @@ enum Cmd {
     },
 }
 
+fn runtime(docker: bool) -> commands::Runtime {
+    if docker {
+        commands::Runtime::Docker
+    } else {
+        commands::Runtime::Native
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let layout = Layout::detect();
     let result = match cli.command {
-        Cmd::Up {
-            docker: false,
-            postgres,
-        } => commands::up::run_native(
+        Cmd::Up { docker, postgres } => commands::up::run(
             &layout,
+            runtime(docker),
             if postgres {
                 DataBackend::Postgres
             } else {
                 DataBackend::Sqlite
             },
         ),
-        Cmd::Up { docker: true, .. } => commands::up::run_docker(&layout),
         Cmd::Down {
-            docker: false,
-            wipe,
-            ..
-        } => commands::down::run_native(&layout, wipe),
-        Cmd::Down {
-            docker: true,
+            docker,
             engine,
             wipe,
-        } => commands::down::run_docker(&layout, engine, wipe),
+        } => commands::down::run(&layout, runtime(docker), wipe, engine),
         Cmd::Test => commands::test::run(&layout),
         Cmd::Publish => commands::publish::run(&layout),
         Cmd::Release {
             level,
             execute,
             allow_break,
-        } => commands::release::run_release(&layout, level, execute, &allow_break),
+        } => commands::release::run(&layout, level, execute, &allow_break),
         Cmd::CheckConsumers { level, json } => commands::check_consumers::run(&layout, level, json),
         Cmd::Status { json } => commands::status::run(&layout, json),
         Cmd::Renovate { json } => commands::renovate::run(&layout, json),
-        Cmd::Bump { service, to } => commands::bump::run_bump(&layout, &service, to.as_ref()),
+        Cmd::Bump { service, to } => commands::bump::run(&layout, &service, to.as_ref()),
         Cmd::Bench {
             seconds,
             connections,
-        } => commands::bench::run_bench(
+            threads,
+        } => commands::bench::run(
             &layout,
             commands::bench::Load {
                 seconds,
                 connections,
-                threads: 2,
+                threads,
             },
         ),
         Cmd::NewService { name, port } => commands::new_service::run(&layout, &name, port),

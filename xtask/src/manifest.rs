@@ -141,14 +141,6 @@ impl Fleet {
         self.services.iter().map(|s| s.name.as_str()).collect()
     }
 
-    /// The services that call `name`.
-    pub fn callers_of(&self, name: &str) -> Vec<&Service> {
-        self.services
-            .iter()
-            .filter(|s| s.calls.iter().any(|c| c.service == name))
-            .collect()
-    }
-
     fn check(&self) -> Result<()> {
         let mut names = BTreeSet::new();
         let mut ports = BTreeSet::new();
@@ -275,7 +267,7 @@ ready = "/ready"
     fn callees_start_first() {
         let fleet = Fleet::parse(TWO).unwrap();
         assert_eq!(fleet.names(), ["a", "b"]);
-        assert_eq!(fleet.callers_of("a")[0].name, "b");
+        assert_eq!(fleet.services[1].calls[0].service, "a");
         assert!(format!("{:#}", fleet.service("c").unwrap_err()).contains("a, b"));
     }
 

@@ -6,7 +6,8 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use xtask::commands::{down, up};
+use xtask::commands::{Runtime, down, up};
+use xtask::fleet::DataBackend;
 use xtask::fleet::container_registry;
 use xtask::history::SHARED_LIB;
 use xtask::ops::docker;
@@ -61,7 +62,7 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
         .unwrap();
 
     let t = Instant::now();
-    up::run_docker(&layout).unwrap();
+    up::run(&layout, Runtime::Docker, DataBackend::Sqlite).unwrap();
     println!("up --docker: {:.0}s", t.elapsed().as_secs_f64());
     let engine = docker::engine().unwrap();
     for s in &fleet.services {
@@ -177,7 +178,7 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
     // services' volumes every user and order.
     let registry = container_registry(&layout);
     let before = xtask::index::published(&registry, SHARED_LIB).unwrap();
-    down::run_docker(&layout, false, false).unwrap();
+    down::run(&layout, Runtime::Docker, false, false).unwrap();
     assert!(
         http.get(format!("{users}/health")).send().is_err(),
         "down stopped the containers"
@@ -194,7 +195,7 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
         "the fleet is ready after a plain `docker compose up -d`"
     );
     let t = Instant::now();
-    up::run_docker(&layout).unwrap();
+    up::run(&layout, Runtime::Docker, DataBackend::Sqlite).unwrap();
     println!("up --docker again: {:.0}s", t.elapsed().as_secs_f64());
     assert_eq!(
         xtask::index::published(&registry, SHARED_LIB).unwrap(),
@@ -221,7 +222,7 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
     assert_eq!(kept, placed, "the order and its lines survived down and up");
 
     // down --wipe deletes the services' data volumes, and only those.
-    down::run_docker(&layout, false, true).unwrap();
+    down::run(&layout, Runtime::Docker, true, false).unwrap();
     for s in &fleet.services {
         let volume = docker::data_volume(&layout, &s.name);
         assert!(

@@ -28,9 +28,10 @@ async fn hello_greets_and_bad_names_get_the_shared_error_body() {
     ] {
         let resp = request().path(path).reply(&api).await;
         assert_eq!(resp.status(), status, "{path}");
-        let body: Value = serde_json::from_slice(resp.body()).unwrap();
-        assert_eq!(body["code"], code, "{path}");
+        assert_eq!(common::error_code(&resp), code, "{path}");
     }
+    let resp = common::post_json(&api, "/api/hello", "{}").await;
+    assert_eq!(common::error_code(&resp), "method_not_allowed");
 }
 
 #[tokio::test]

@@ -4,12 +4,11 @@ mod common;
 
 #[tokio::test]
 async fn it_serves_until_shutdown_and_then_exits_cleanly() {
-    let mut app = common::spawn_app().await;
+    let app = common::spawn_app().await;
     let resp = reqwest::get(app.url("/ready")).await.unwrap();
     assert_eq!(resp.status(), 200);
     assert!(resp.headers().contains_key("x-request-id"));
     let health = app.url("/health");
-    app.stop.take().unwrap().send(()).unwrap();
-    app.server.await.unwrap().unwrap();
+    app.shutdown().await.unwrap();
     assert!(reqwest::get(health).await.is_err(), "the listener is closed");
 }

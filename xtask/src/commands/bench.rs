@@ -23,7 +23,7 @@ use crate::fleet;
 use crate::manifest::BenchRequest;
 use crate::ops::cargo::cargo;
 use crate::ops::procs::{self, free_port};
-use crate::ops::run::run;
+use crate::ops::run::run as exec;
 use crate::paths::Layout;
 
 /// How hard and how long to push.
@@ -170,7 +170,7 @@ fn start(
 
 /// Runs `bench`: prints the table and writes it as JSON under
 /// `bench-results/` (git-ignored).
-pub fn run_bench(layout: &Layout, load: Load) -> Result<()> {
+pub fn run(layout: &Layout, load: Load) -> Result<()> {
     let report = bench(layout, load)?;
     print!("{}", render(&report));
     let dir = layout.root.join("bench-results");
@@ -234,7 +234,7 @@ pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
         .into_iter()
         .chain(["bench/bare-warp", "bench/db-anchor"]);
     for project in projects {
-        run(&mut cargo(
+        exec(&mut cargo(
             layout,
             layout.project(project),
             &["build", "--release", "--locked", "--quiet"],

@@ -10,7 +10,7 @@ use crate::history::{self, SHARED_LIB};
 use crate::index;
 use crate::ops::cargo::{cargo, reading};
 use crate::ops::registry::Kellnr;
-use crate::ops::run::run;
+use crate::ops::run::run as exec;
 use crate::paths::Layout;
 
 /// What a bump did.
@@ -23,7 +23,7 @@ pub struct Bumped {
 }
 
 /// Runs `bump`.
-pub fn run_bump(layout: &Layout, service: &str, to: Option<&Version>) -> Result<()> {
+pub fn run(layout: &Layout, service: &str, to: Option<&Version>) -> Result<()> {
     let fleet = layout.fleet()?;
     fleet.service(service)?;
     let (registry, _) = super::registry(layout)?;
@@ -102,13 +102,13 @@ pub fn bump(
         reading(&mut cmd, registry)?;
         Ok(cmd)
     };
-    run(&mut cargo(&[
+    exec(&mut cargo(&[
         "add",
         &format!("{SHARED_LIB}@{target}"),
         "--registry",
         "local",
     ])?)?;
-    run(&mut cargo(&[
+    exec(&mut cargo(&[
         "update",
         "-p",
         SHARED_LIB,
@@ -119,7 +119,7 @@ pub fn bump(
     if locked != target {
         bail!("{service}/Cargo.lock locks {SHARED_LIB} {locked} after the update, not {target}");
     }
-    run(&mut cargo(&["test", "--locked"])?).with_context(|| {
+    exec(&mut cargo(&["test", "--locked"])?).with_context(|| {
         format!(
             "{service}'s tests fail on {SHARED_LIB} {target}; the changed Cargo.toml and Cargo.lock are left \
              for you to fix, or undo them with `git checkout -- {service}/Cargo.toml {service}/Cargo.lock`"

@@ -6,11 +6,21 @@ use anyhow::Result;
 
 use crate::fleet;
 use crate::ops::docker;
-use crate::ops::run::run;
+use crate::ops::run::run as exec;
 use crate::paths::Layout;
 
-/// Runs `down`; with `wipe`, then deletes the services' data.
-pub fn run_native(layout: &Layout, wipe: bool) -> Result<()> {
+use super::Runtime;
+
+/// Runs `down` on `runtime`; with `wipe`, then deletes the services' data.
+/// `stop_engine` (`--engine`) also stops a Docker engine the project started.
+pub fn run(layout: &Layout, runtime: Runtime, wipe: bool, stop_engine: bool) -> Result<()> {
+    match runtime {
+        Runtime::Native => native(layout, wipe),
+        Runtime::Docker => docker(layout, stop_engine, wipe),
+    }
+}
+
+fn native(layout: &Layout, wipe: bool) -> Result<()> {
     let stopped = fleet::down(layout)?;
     for (name, pid) in &stopped {
         println!("stopped {name} (pid {pid})");
@@ -38,11 +48,13 @@ pub fn run_native(layout: &Layout, wipe: bool) -> Result<()> {
 /// the services' data volumes stay, unless `wipe` deletes the latter.
 /// An engine the project started keeps running (`up --docker` reuses it)
 /// unless `stop_engine` (`--engine`) says otherwise.
-pub fn run_docker(layout: &Layout, stop_engine: bool, wipe: bool) -> Result<()> {
+fn docker(layout: &Layout, stop_engine: bool, wipe: bool) -> Result<()> {
     let engine = docker::engine()?;
-    run(engine
-        .compose(layout, &fleet::container_registry(layout))?
-        .arg("down"))?;
+    exec(
+        engine
+            .compose(layout, &fleet::container_registry(layout))?
+            .arg("down"),
+    )?;
     if wipe {
         for service in &layout.fleet()?.services {
             let volume = docker::data_volume(layout, &service.name);

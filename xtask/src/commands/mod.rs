@@ -16,6 +16,15 @@ pub mod up;
 
 use anyhow::Result;
 
+/// Where `up` and `down` act: processes on this machine, or containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// Processes started from this checkout, pid records in `.fleet/`.
+    Native,
+    /// The compose project on the project's Docker engine.
+    Docker,
+}
+
 use std::time::Instant;
 
 use crate::fleet::{self, DataBackend, RegistryStart, ServiceStart};

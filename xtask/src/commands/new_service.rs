@@ -150,20 +150,8 @@ fn next_port(fleet: &Fleet) -> u16 {
 
 /// Copies `from` to `to`, every file passed through `fill`.
 fn render_template(from: &Path, to: &Path, fill: &dyn Fn(&str) -> String) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)
-        .with_context(|| format!("cannot read the template {}", from.display()))?
-    {
-        let entry = entry?;
-        let dst = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            render_template(&entry.path(), &dst, fill)?;
-        } else {
-            let text = std::fs::read_to_string(entry.path())?;
-            std::fs::write(&dst, fill(&text))?;
-        }
-    }
-    Ok(())
+    crate::ops::fs::copy_tree(from, to, &[], Some(fill))
+        .with_context(|| format!("cannot render the template {}", from.display()))
 }
 
 /// Starts the lockfile from the one of the service pinning `newest` (else

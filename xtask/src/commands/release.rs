@@ -19,7 +19,7 @@ use crate::index;
 use crate::level::Level;
 use crate::ops::cargo::publishing;
 use crate::ops::registry::Kellnr;
-use crate::ops::run::run;
+use crate::ops::run::run as exec;
 use crate::ops::tools::{CARGO_RELEASE, SEMVER_CHECKS};
 use crate::paths::Layout;
 
@@ -151,14 +151,21 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
 }
 
 /// Runs `release`: the semver guard, the consumer check, then cargo-release.
-pub fn run_release(
-    layout: &Layout,
-    level: Level,
-    execute: bool,
-    allow_break: &[String],
-) -> Result<()> {
+pub fn run(layout: &Layout, level: Level, execute: bool, allow_break: &[String]) -> Result<()> {
+    if execute {
+        // cargo-release refuses a dirty tree; say so before minutes of checks.
+        let dirty = crate::ops::git::uncommitted(&layout.root)?;
+        if !dirty.is_empty() {
+            bail!(
+                "uncommitted changes ({}); commit or stash them, then run the release again",
+                dirty.join(", ")
+            );
+        }
+    }
     let (registry, _) = super::registry(layout)?;
-    super::publish_pinned(layout, &registry)?;
+    // The checks need every version the services pin in the registry:
+    // already-released versions, replayed from git (printed when any is).
+    let replayed = super::publish_pinned(layout, &registry)?;
     let next = release(layout, &registry, level, execute, allow_break)?;
     if execute {
         println!(
@@ -168,7 +175,14 @@ pub fn run_release(
             history::docs_path(&next)
         );
     } else {
-        println!("dry run of {SHARED_LIB} {next}: nothing was changed; add --execute to release");
+        let registry_note = if replayed {
+            "; the registry received only the already-released versions the services pin (above)"
+        } else {
+            ""
+        };
+        println!(
+            "dry run of {SHARED_LIB} {next}: the repository is unchanged and {next} was not published{registry_note}; add --execute to release"
+        );
     }
     Ok(())
 }
@@ -271,7 +285,7 @@ fn cargo_release(layout: &Layout, registry: &Kellnr, level: Level, execute: bool
     if execute {
         cmd.args(["--execute", "--no-confirm"]);
     }
-    run(&mut cmd)
+    exec(&mut cmd)
 }
 
 #[cfg(test)]

@@ -11,12 +11,18 @@ use crate::fleet::{self, DataBackend};
 use crate::ops::docker::{self, Engine};
 use crate::ops::procs;
 use crate::ops::registry::Health;
-use crate::ops::run::run;
+use crate::ops::run::run as exec;
 use crate::paths::Layout;
 
-/// Runs `up`, the services' data where `backend` says.
-pub fn run_native(layout: &Layout, backend: DataBackend) -> Result<()> {
-    super::start_native_fleet(layout, backend)
+use super::Runtime;
+
+/// Runs `up` on `runtime`; natively, the services' data where `backend`
+/// says (containers keep theirs on named volumes).
+pub fn run(layout: &Layout, runtime: Runtime, backend: DataBackend) -> Result<()> {
+    match runtime {
+        Runtime::Native => super::start_native_fleet(layout, backend),
+        Runtime::Docker => docker(layout),
+    }
 }
 
 /// Runs `up --docker`. The order is the point: the engine (started when
@@ -24,7 +30,7 @@ pub fn run_native(layout: &Layout, backend: DataBackend) -> Result<()> {
 /// impossible); the registry container, healthy; every pinned shared-lib
 /// version published into it; each service's dependencies vendored; then
 /// the images built (offline) and everything started and healthy.
-pub fn run_docker(layout: &Layout) -> Result<()> {
+fn docker(layout: &Layout) -> Result<()> {
     let started = Instant::now();
     let (engine, engine_started) = Engine::ensure()?;
     if engine_started {
@@ -46,15 +52,17 @@ pub fn run_docker(layout: &Layout) -> Result<()> {
     let registry = fleet::container_registry(layout);
     // Only the registry's volume: the services' data volumes stay.
     let reset_volume = || -> Result<()> {
-        run(engine.compose(layout, &registry)?.arg("down"))?;
+        exec(engine.compose(layout, &registry)?.arg("down"))?;
         engine.remove_volume(&docker::volume_name(layout, "kellnr-data"))?;
         Ok(())
     };
     let start_registry = || -> Result<()> {
         println!("registry: starting the Kellnr container");
-        run(engine
-            .compose(layout, &registry)?
-            .args(["up", "-d", "registry"]))?;
+        exec(
+            engine
+                .compose(layout, &registry)?
+                .args(["up", "-d", "registry"]),
+        )?;
         if !procs::wait_until(Duration::from_secs(120), || registry.health() == Health::Up) {
             bail!(
                 "the registry container did not answer {}/api/v1/health within 120 s; `docker-compose logs registry` says why",
@@ -98,8 +106,8 @@ pub fn run_docker(layout: &Layout) -> Result<()> {
         fleet::vendor(layout, &registry, &layout.project(&service.name))?;
     }
     println!("services: building images");
-    run(engine.compose(layout, &registry)?.arg("build"))?;
-    run(engine.compose(layout, &registry)?.args(["up", "-d"]))?;
+    exec(engine.compose(layout, &registry)?.arg("build"))?;
+    exec(engine.compose(layout, &registry)?.args(["up", "-d"]))?;
     for service in &fleet.services {
         let ready = format!("{}{}", fleet::url(service.port), service.ready);
         let answered = procs::wait_until(Duration::from_secs(60), || {

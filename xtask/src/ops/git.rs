@@ -14,6 +14,17 @@ pub fn git(root: &Path) -> Command {
     cmd
 }
 
+/// The paths under `root` with uncommitted changes, untracked files
+/// included, as `git status --porcelain` names them.
+pub fn uncommitted(root: &Path) -> Result<Vec<String>> {
+    let out = capture(git(root).args(["status", "--porcelain"]))?;
+    Ok(out
+        .lines()
+        .filter_map(|l| l.get(3..))
+        .map(str::to_string)
+        .collect())
+}
+
 /// Whether `path` (relative to `root`) has uncommitted changes.
 pub fn is_dirty(root: &Path, path: &str) -> Result<bool> {
     let out = capture(git(root).args(["status", "--porcelain", "--", path]))?;

@@ -5,6 +5,7 @@
 //! - [`cargo`]: a cargo command set up once for this checkout (the shared
 //!   target dir, the registry and its token).
 //! - [`docker`]: the Docker engine and `docker compose`.
+//! - [`fs`]: walking, copying and stamping directory trees.
 //! - [`git`]: `git -C <root>`.
 //! - [`http`]: the blocking HTTP client for the registry and health checks.
 //! - [`run`]: running a command with errors that name it.
@@ -13,10 +14,12 @@
 //! - [`postgres`]: a PostgreSQL 15 server of the project's own: initialise,
 //!   start, a database and a role per service, stop.
 //! - [`secrets`]: generated tokens and passwords in owner-only files.
-//! - [`tools`]: pinned cargo tools installed once per machine.
+//! - [`tools`]: pinned tools installed once per machine (cargo, PyPI and
+//!   npm tools; Debian packages).
 
 pub mod cargo;
 pub mod docker;
+pub mod fs;
 pub mod git;
 pub mod http;
 pub mod postgres;

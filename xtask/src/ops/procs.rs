@@ -212,6 +212,11 @@ pub fn log_tail(path: &Path, lines: usize) -> String {
     let _ = file.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)));
     let mut text = String::new();
     let _ = file.read_to_string(&mut text);
+    last_lines(&text, lines)
+}
+
+/// The last `lines` lines of `text`.
+pub fn last_lines(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }

@@ -1,0 +1,102 @@
+//! Walking, copying and stamping directory trees (walkdir), for the
+//! commands that copy a project, render the template, zip docs or stamp a
+//! vendored tree.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+use walkdir::WalkDir;
+
+/// Every file under `dir`, as paths relative to it, in a stable order;
+/// directories named in `skip` (at any depth) are not entered.
+pub fn files(dir: &Path, skip: &[&str]) -> Result<Vec<PathBuf>> {
+    let mut all = Vec::new();
+    let walk = WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0 || !(e.file_type().is_dir() && skip.iter().any(|s| e.file_name() == *s))
+        });
+    for entry in walk {
+        let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+        if entry.file_type().is_file() {
+            all.push(entry.path().strip_prefix(dir)?.to_path_buf());
+        }
+    }
+    Ok(all)
+}
+
+/// Copies the files under `from` to `to` (directories in `skip` left out),
+/// each passed through `fill` when given (it must then be text).
+pub fn copy_tree(
+    from: &Path,
+    to: &Path,
+    skip: &[&str],
+    fill: Option<&dyn Fn(&str) -> String>,
+) -> Result<()> {
+    for rel in files(from, skip)? {
+        let (src, dst) = (from.join(&rel), to.join(&rel));
+        if let Some(parent) = dst.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        match fill {
+            Some(fill) => {
+                let text = std::fs::read_to_string(&src)
+                    .with_context(|| format!("cannot read {}", src.display()))?;
+                std::fs::write(&dst, fill(&text))
+            }
+            None => std::fs::copy(&src, &dst).map(|_| ()),
+        }
+        .with_context(|| format!("cannot copy {} to {}", src.display(), dst.display()))?;
+    }
+    Ok(())
+}
+
+/// Sets the modification time of every file under `dir` to `at`.
+pub fn touch_tree(dir: &Path, at: SystemTime) -> Result<()> {
+    for rel in files(dir, &[])? {
+        let path = dir.join(rel);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(at))
+            .with_context(|| format!("cannot stamp {}", path.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_skip_named_directories_at_any_depth_and_fill_text() {
+        let tmp = tempfile::tempdir().unwrap();
+        let from = tmp.path().join("from");
+        for file in [
+            "a.txt",
+            "src/b.txt",
+            "target/x",
+            "src/target/y",
+            "src/data/z",
+        ] {
+            let path = from.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "name={{name}}").unwrap();
+        }
+        assert_eq!(
+            files(&from, &["target", "data"]).unwrap(),
+            [PathBuf::from("a.txt"), PathBuf::from("src/b.txt")]
+        );
+        let to = tmp.path().join("to");
+        let fill = |t: &str| t.replace("{{name}}", "x");
+        copy_tree(&from, &to, &["target", "data"], Some(&fill)).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(to.join("src/b.txt")).unwrap(),
+            "name=x"
+        );
+        assert!(!to.join("target").exists());
+    }
+}
