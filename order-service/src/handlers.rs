@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use shared_lib::error::ApiError;
 use shared_lib::filters::RequestId;
-use shared_lib::money::{MAX_CENTS, subtotal};
+use shared_lib::money::subtotal;
 use shared_lib::sync::lock;
 use shared_lib::validate::bounded_text;
 use shared_lib::wire::{CreateOrder, Order, OrderLine, PageQuery};
@@ -13,6 +13,7 @@ use warp::http::StatusCode;
 use warp::{Rejection, Reply};
 
 use crate::AppState;
+use crate::error::{OrderError, codes};
 
 /// Most lines in one order.
 pub const MAX_ITEMS: usize = 100;
@@ -45,10 +46,7 @@ pub async fn create_order(
 ) -> Result<impl Reply, Rejection> {
     let lines = price_lines(&body)?;
     if !state.users.exists(body.user_id, &request_id).await? {
-        return Err(warp::reject::custom(ApiError::unprocessable(
-            "unknown_user",
-            format!("user {} does not exist", body.user_id),
-        )));
+        return Err(OrderError::UnknownUser(body.user_id).into());
     }
     let sub = subtotal(lines.iter().map(|l| (l.unit_price_cents, l.quantity))).map_err(overflow)?;
     let units: u64 = lines.iter().map(|l| u64::from(l.quantity)).sum();
@@ -86,10 +84,7 @@ pub async fn create_order(
 pub async fn get_order(id: u64, state: AppState) -> Result<impl Reply, Rejection> {
     match state.store.get(id).await? {
         Some(order) => Ok(warp::reply::json(&order)),
-        None => Err(warp::reject::custom(ApiError::not_found(
-            "order_not_found",
-            format!("order {id} does not exist"),
-        ))),
+        None => Err(OrderError::NotFound(id).into()),
     }
 }
 
@@ -114,16 +109,10 @@ pub async fn list_orders(query: OrderQuery, state: AppState) -> Result<impl Repl
 /// Validates the lines of an order and prices each one.
 pub fn price_lines(order: &CreateOrder) -> Result<Vec<OrderLine>, ApiError> {
     if order.items.is_empty() || order.items.len() > MAX_ITEMS {
-        return Err(ApiError::unprocessable(
-            "invalid_items",
-            format!("an order has 1 to {MAX_ITEMS} items"),
-        ));
+        return Err(OrderError::InvalidItems.into());
     }
     if order.user_id == 0 {
-        return Err(ApiError::unprocessable(
-            "unknown_user",
-            "user ids start at 1",
-        ));
+        return Err(OrderError::UnknownUser(0).into());
     }
     order
         .items
@@ -132,15 +121,12 @@ pub fn price_lines(order: &CreateOrder) -> Result<Vec<OrderLine>, ApiError> {
         .map(|(i, item)| {
             let sku = bounded_text(
                 &format!("items[{i}].sku"),
-                "invalid_sku",
+                codes::INVALID_SKU,
                 &item.sku,
                 MAX_SKU_CHARS,
             )?;
             if item.quantity == 0 || item.quantity > MAX_QUANTITY {
-                return Err(ApiError::unprocessable(
-                    "invalid_quantity",
-                    format!("items[{i}].quantity must be 1 to {MAX_QUANTITY}"),
-                ));
+                return Err(OrderError::InvalidQuantity(i).into());
             }
             Ok(OrderLine {
                 sku,
@@ -156,16 +142,13 @@ pub fn price_lines(order: &CreateOrder) -> Result<Vec<OrderLine>, ApiError> {
 }
 
 fn overflow(_: shared_lib::money::MoneyError) -> ApiError {
-    ApiError::unprocessable(
-        "amount_overflow",
-        format!("the order total exceeds the maximum of {MAX_CENTS} cents"),
-    )
+    OrderError::AmountOverflow.into()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared_lib::money::Cents;
+    use shared_lib::money::{Cents, MAX_CENTS};
     use shared_lib::wire::OrderItem;
 
     fn order(items: &[(&str, u32, u64)]) -> CreateOrder {

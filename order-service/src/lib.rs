@@ -1,6 +1,7 @@
 //! order-service takes the fleet's orders.
 //!
 //! - [`config`]: settings from the environment.
+//! - [`error`]: this service's own errors, each with its status and code.
 //! - [`routes`]: the HTTP API as warp filters, one function per endpoint.
 //! - [`handlers`]: what each endpoint does (validation, pricing).
 //! - [`store`]: the orders and their lines, with their migrations, in this
@@ -14,6 +15,7 @@
 //! tests pass port 0 and a channel.
 
 pub mod config;
+pub mod error;
 pub mod handlers;
 pub mod routes;
 pub mod store;

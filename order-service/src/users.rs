@@ -92,10 +92,7 @@ impl UserClient {
 
 fn unavailable(why: &str) -> ApiError {
     tracing::warn!(why, "user-service call failed");
-    ApiError::unavailable(
-        "user_service_unavailable",
-        "user-service did not answer in time; try again later",
-    )
+    crate::error::OrderError::UserServiceUnavailable.into()
 }
 
 /// The ids user-service confirmed, each for `ttl` after the answer, at

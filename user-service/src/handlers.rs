@@ -9,6 +9,7 @@ use warp::http::StatusCode;
 use warp::{Rejection, Reply};
 
 use crate::AppState;
+use crate::error::{UserError, codes};
 use crate::store::AddError;
 
 /// Longest accepted name, in characters.
@@ -25,10 +26,7 @@ pub async fn create_user(body: CreateUser, state: AppState) -> Result<impl Reply
             warp::reply::json(&user),
             StatusCode::CREATED,
         )),
-        Err(AddError::EmailTaken) => Err(warp::reject::custom(ApiError::conflict(
-            "email_taken",
-            "a user with this email already exists",
-        ))),
+        Err(AddError::EmailTaken) => Err(UserError::EmailTaken.into()),
         Err(AddError::Db(err)) => Err(err.into()),
     }
 }
@@ -37,10 +35,7 @@ pub async fn create_user(body: CreateUser, state: AppState) -> Result<impl Reply
 pub async fn get_user(id: u64, state: AppState) -> Result<impl Reply, Rejection> {
     match state.store.get(id).await? {
         Some(user) => Ok(warp::reply::json(&user)),
-        None => Err(warp::reject::custom(ApiError::not_found(
-            "user_not_found",
-            format!("user {id} does not exist"),
-        ))),
+        None => Err(UserError::NotFound(id).into()),
     }
 }
 
@@ -52,7 +47,7 @@ pub async fn list_users(query: PageQuery, state: AppState) -> Result<impl Reply,
 
 /// A trimmed name of 1 to [`MAX_NAME_CHARS`] characters without control characters.
 pub fn validate_name(raw: &str) -> Result<String, ApiError> {
-    bounded_text("name", "invalid_name", raw, MAX_NAME_CHARS)
+    bounded_text("name", codes::INVALID_NAME, raw, MAX_NAME_CHARS)
 }
 
 /// A trimmed `local@domain.tld` address: one `@`, a non-empty local part of
@@ -61,12 +56,7 @@ pub fn validate_name(raw: &str) -> Result<String, ApiError> {
 /// [`MAX_EMAIL_LEN`] bytes. Deliverability is not checked.
 pub fn validate_email(raw: &str) -> Result<String, ApiError> {
     let email = raw.trim();
-    let invalid = || {
-        ApiError::unprocessable(
-            "invalid_email",
-            format!("{email:?} is not an email address like name@example.com"),
-        )
-    };
+    let invalid = || ApiError::from(UserError::InvalidEmail(email.to_string()));
     if email.len() > MAX_EMAIL_LEN || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid());
     }

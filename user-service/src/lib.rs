@@ -1,6 +1,7 @@
 //! user-service keeps the fleet's users.
 //!
 //! - [`config`]: settings from the environment.
+//! - [`error`]: this service's own errors, each with its status and code.
 //! - [`routes`]: the HTTP API as warp filters, one function per endpoint.
 //! - [`handlers`]: what each endpoint does.
 //! - [`store`]: the users table and its migrations, in this service's own
@@ -12,6 +13,7 @@
 //! tests pass port 0 and a channel.
 
 pub mod config;
+pub mod error;
 pub mod handlers;
 pub mod routes;
 pub mod store;

@@ -8,6 +8,7 @@ use shared_lib::validate::bounded_text;
 use warp::{Rejection, Reply};
 
 use crate::AppState;
+use crate::error::codes;
 
 /// Longest accepted name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -38,7 +39,7 @@ pub async fn hello(query: HelloQuery, _state: AppState) -> Result<impl Reply, Re
 /// The greeting for a trimmed name of 1 to [`MAX_NAME_CHARS`] characters
 /// without control characters; 422 `invalid_name` otherwise.
 pub fn greeting_for(raw: &str) -> Result<Greeting, ApiError> {
-    let name = bounded_text("name", "invalid_name", raw, MAX_NAME_CHARS)?;
+    let name = bounded_text("name", codes::INVALID_NAME, raw, MAX_NAME_CHARS)?;
     Ok(Greeting {
         greeting: format!("hello, {name}"),
     })

@@ -1,6 +1,7 @@
 //! {{name}}: a service of the fleet.
 //!
 //! - [`config`]: settings from the environment.
+//! - [`error`]: this service's own errors, each with its status and code.
 //! - [`routes`]: the HTTP API as warp filters, one function per endpoint.
 //! - [`handlers`]: what each endpoint does.
 //!
@@ -9,6 +10,7 @@
 //! tests pass port 0 and a channel.
 
 pub mod config;
+pub mod error;
 pub mod handlers;
 pub mod routes;
 
