@@ -102,6 +102,10 @@ enum Cmd {
         /// with the server; 2 on a 2-core machine).
         #[arg(long, default_value_t = 2)]
         threads: u32,
+        /// How many times to run the whole load; the table shows medians
+        /// and ranges, the JSON keeps every run.
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
     },
     /// Move one service to a shared-lib version (the newest by default) and run its tests.
     Bump {
@@ -163,12 +167,14 @@ fn main() -> ExitCode {
             seconds,
             connections,
             threads,
+            runs,
         } => commands::bench::run(
             &layout,
             commands::bench::Load {
                 seconds,
                 connections,
                 threads,
+                runs,
             },
         ),
         Cmd::NewService { name, port } => commands::new_service::run(&layout, &name, port),

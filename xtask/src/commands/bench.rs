@@ -35,6 +35,149 @@ pub struct Load {
     pub connections: u32,
     /// wrk threads.
     pub threads: u32,
+    /// How many times the whole load runs (a fresh start each time).
+    pub runs: u32,
+}
+
+/// How many requests the instruction count of an endpoint averages over.
+pub const COUNTED_REQUESTS: u32 = 2_000;
+
+/// Instructions per request of one endpoint, counted with callgrind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Counted {
+    /// e.g. `GET /api/users/{id}`.
+    pub endpoint: String,
+    /// Which process answered.
+    pub target: String,
+    /// Requests the count averages over (one keep-alive connection).
+    pub requests: u32,
+    /// Instructions of the answering process per request, all threads.
+    pub instructions_per_request: f64,
+    /// Divided by bare warp's for `GET /`.
+    pub ratio_to_bare: f64,
+}
+
+/// The median and the range of one figure over the runs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Spread {
+    /// The median (of an even count, the mean of the middle two).
+    pub median: f64,
+    /// The smallest value.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `values`; `None` when there are none.
+    pub fn of(values: &[f64]) -> Option<Spread> {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let mid = v.len() / 2;
+        let median = if v.len().is_multiple_of(2) {
+            (v[mid - 1] + v[mid]) / 2.0
+        } else {
+            v[mid]
+        };
+        Some(Spread {
+            median,
+            min: v[0],
+            max: v[v.len() - 1],
+        })
+    }
+
+    /// `max - min` over the median, in percent.
+    pub fn range_percent(&self) -> f64 {
+        if self.median == 0.0 {
+            0.0
+        } else {
+            (self.max - self.min) / self.median * 100.0
+        }
+    }
+}
+
+/// One endpoint over every run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// e.g. `GET /api/users/{id}`.
+    pub endpoint: String,
+    /// Which process answered.
+    pub target: String,
+    /// Requests per second.
+    pub requests_per_sec: Spread,
+    /// Throughput over bare warp's, in the same run.
+    pub ratio_to_bare: Spread,
+    /// Throughput over its query's alone, in the same run.
+    pub ratio_to_driver: Option<Spread>,
+    /// CPU time per request, microseconds.
+    pub cpu_us_per_request: Spread,
+    /// 99th percentile latency, milliseconds.
+    pub p99_ms: Spread,
+    /// Requests that failed, over every run.
+    pub errors: u64,
+    /// Instructions per request (callgrind; one count, it does not move).
+    pub instructions_per_request: Option<f64>,
+    /// Those over bare warp's.
+    pub instructions_ratio_to_bare: Option<f64>,
+}
+
+/// Everything `bench` writes: every run as measured, the instruction
+/// counts and the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct Runs {
+    /// The runs, in order.
+    pub runs: Vec<Report>,
+    /// Instructions per request, per endpoint.
+    pub instructions: Vec<Counted>,
+    /// Median and spread per endpoint.
+    pub summary: Vec<Summary>,
+}
+
+/// The median and spread of each endpoint's figures over `runs`, with its
+/// instruction count.
+pub fn summarize(runs: &[Report], counted: &[Counted]) -> Vec<Summary> {
+    let Some(first) = runs.first() else {
+        return Vec::new();
+    };
+    let zero = Spread {
+        median: 0.0,
+        min: 0.0,
+        max: 0.0,
+    };
+    first
+        .results
+        .iter()
+        .map(|row| {
+            let same: Vec<&Measured> = runs
+                .iter()
+                .filter_map(|r| r.results.iter().find(|m| m.endpoint == row.endpoint))
+                .collect();
+            let spread = |f: fn(&Measured) -> f64| {
+                Spread::of(&same.iter().map(|m| f(m)).collect::<Vec<_>>()).unwrap_or(zero)
+            };
+            let count = counted.iter().find(|c| c.endpoint == row.endpoint);
+            Summary {
+                endpoint: row.endpoint.clone(),
+                target: row.target.clone(),
+                requests_per_sec: spread(|m| m.requests_per_sec),
+                ratio_to_bare: spread(|m| m.ratio_to_bare),
+                ratio_to_driver: Spread::of(
+                    &same
+                        .iter()
+                        .filter_map(|m| m.ratio_to_driver)
+                        .collect::<Vec<_>>(),
+                ),
+                cpu_us_per_request: spread(|m| m.cpu_us_per_request),
+                p99_ms: spread(|m| m.p99_ms),
+                errors: same.iter().map(|m| m.non_2xx + m.socket_errors).sum(),
+                instructions_per_request: count.map(|c| c.instructions_per_request),
+                instructions_ratio_to_bare: count.map(|c| c.ratio_to_bare),
+            }
+        })
+        .collect()
 }
 
 /// What wrk measured for one endpoint.
@@ -151,34 +294,96 @@ impl Drop for Proc {
     }
 }
 
-fn start(
+fn start_as(
     name: &str,
-    bin: &Path,
+    mut cmd: Command,
     env: &[(String, String)],
     health: &str,
     logs: &Path,
 ) -> Result<Proc> {
-    let mut cmd = Command::new(bin);
     cmd.envs(env.iter().map(|(k, v)| (k, v)));
     let log = logs.join(format!("{name}.log"));
-    let child = procs::spawn_ready(cmd, &log, health, Duration::from_secs(30))?;
+    // Under valgrind a start takes seconds, not milliseconds.
+    let child = procs::spawn_ready(cmd, &log, health, Duration::from_secs(90))?;
     Ok(Proc {
         name: name.to_string(),
         child,
     })
 }
 
-/// Runs `bench`: prints the table and writes it as JSON under
+/// Runs `bench`: the load `load.runs` times (a fresh start each), then the
+/// instruction counts; prints the summary (median and range of each
+/// figure) and writes every run, the counts and the summary as JSON under
 /// `bench-results/` (git-ignored).
 pub fn run(layout: &Layout, load: Load) -> Result<()> {
-    let report = bench(layout, load)?;
-    print!("{}", render(&report));
+    let mut runs = Vec::new();
+    for i in 1..=load.runs.max(1) {
+        eprintln!("==> run {i} of {}", load.runs.max(1));
+        let report = bench(layout, load)?;
+        eprint!("{}", render(&report));
+        runs.push(report);
+    }
+    let counted = instructions(layout)?;
+    let summary = summarize(&runs, &counted);
+    print!("{}", render_summary(&summary, &runs));
+    let all = Runs {
+        runs,
+        instructions: counted,
+        summary,
+    };
     let dir = layout.root.join("bench-results");
     std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!("bench-{}.json", report.started_unix));
-    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    let started = all.runs.first().map_or(0, |r| r.started_unix);
+    let path = dir.join(format!("bench-{started}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&all)?)?;
     println!("written to {}", path.display());
     Ok(())
+}
+
+/// The summary as a table: medians, with each figure's range over the
+/// runs, and the instruction counts.
+pub fn render_summary(summary: &[Summary], runs: &[Report]) -> String {
+    let mut out = format!(
+        "{:<22} {:>10} {:>6} {:>16} {:>16} {:>11} {:>9} {:>12} {:>8} {:>6}\n",
+        "endpoint",
+        "req/s",
+        "range",
+        "x bare (range)",
+        "x db (range)",
+        "CPU us/req",
+        "p99 ms",
+        "instr/req",
+        "x bare",
+        "errors"
+    );
+    let ratio = |s: &Spread| format!("{:.2} ({:.2}-{:.2})", s.median, s.min, s.max);
+    for s in summary {
+        out.push_str(&format!(
+            "{:<22} {:>10.0} {:>5.0}% {:>16} {:>16} {:>11.1} {:>9.2} {:>12} {:>8} {:>6}\n",
+            s.endpoint,
+            s.requests_per_sec.median,
+            s.requests_per_sec.range_percent(),
+            ratio(&s.ratio_to_bare),
+            s.ratio_to_driver.as_ref().map_or("-".into(), ratio),
+            s.cpu_us_per_request.median,
+            s.p99_ms.median,
+            s.instructions_per_request
+                .map_or("-".into(), |i| format!("{i:.0}")),
+            s.instructions_ratio_to_bare
+                .map_or("-".into(), |r| format!("{r:.2}")),
+            s.errors
+        ));
+    }
+    if let Some(first) = runs.first() {
+        out.push_str(&format!(
+            "(medians of {} runs, {}s per endpoint, {} connections; instructions per request are \
+             the repeatable figure, counted with callgrind over {COUNTED_REQUESTS} requests)\n",
+            runs.len(),
+            first.seconds,
+            first.connections
+        ));
+    }
+    out
 }
 
 /// The wrk Lua script for `req`: method, path, headers and a body whose
@@ -243,62 +448,23 @@ pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
     let release = layout.target_dir().join("release");
     let logs = layout.state_dir().join("bench");
     std::fs::create_dir_all(&logs)?;
-    let mut ports = BTreeMap::new();
-    for s in &fleet.services {
-        ports.insert(s.name.clone(), free_port()?);
-    }
-    let mut procs_by_name: Vec<Proc> = Vec::new();
     // Each service on a fresh SQLite file of its own, thrown away after.
     let data = tempfile::tempdir()?;
-    for s in &fleet.services {
-        let mut env = fleet::service_env(&fleet, s, |s| ports[&s.name])?;
-        env.push((
-            "DATA_DIR".into(),
-            data.path().join(&s.name).to_string_lossy().into_owned(),
-        ));
-        env.extend(s.bench_env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let ready = format!("{}{}", fleet::url(ports[&s.name]), s.ready);
-        procs_by_name.push(start(&s.name, &release.join(&s.name), &env, &ready, &logs)?);
-    }
-    let bare_port = free_port()?;
-    let bare_url = fleet::url(bare_port);
-    let bare = start(
-        "bare-warp",
-        &release.join("bare-warp"),
-        &[("PORT".to_string(), bare_port.to_string())],
-        &bare_url,
-        &logs,
-    )?;
-    let http = crate::ops::http::client();
-    for req in &fleet.bench.setup {
-        let url = format!("{}{}", fleet::url(ports[&req.service]), req.path);
-        let method = reqwest::Method::from_bytes(req.method.as_bytes())
-            .with_context(|| format!("bench setup: bad method {:?}", req.method))?;
-        let mut call = http.request(method, &url);
-        if let Some(body) = &req.body {
-            call = call
-                .header("content-type", "application/json")
-                .body(body.replace("{unique}", "setup"));
-        }
-        let resp = call.send()?;
-        if !resp.status().is_success() {
-            bail!("bench setup {} answered {}", req.label(), resp.status());
-        }
-    }
+    let Started {
+        ports,
+        services: procs_by_name,
+        bare,
+        bare_url,
+    } = start_all(&fleet, &release, &logs, data.path(), &|bin| {
+        Ok(Command::new(bin))
+    })?;
 
     let started_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let scripts = tempfile::tempdir()?;
-    let bare_run = BenchRequest {
-        name: Some("GET / (bare warp)".into()),
-        service: "bare-warp".into(),
-        method: "GET".into(),
-        path: "/".into(),
-        body: None,
-        driver: None,
-    };
+    let bare_run = bare_request();
     let mut results: Vec<Measured> = Vec::new();
     let mut after_reads = Vec::new();
     let all_procs = || procs_by_name.iter().chain(std::iter::once(&bare));
@@ -399,6 +565,154 @@ pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
         peak_rss_after_reads_kib: after_reads,
         peak_rss_kib: peaks,
     })
+}
+
+/// The fleet and bare warp as the benchmark runs them, ready, the
+/// manifest's setup requests made.
+struct Started {
+    ports: BTreeMap<String, u16>,
+    services: Vec<Proc>,
+    bare: Proc,
+    bare_url: String,
+}
+
+/// Starts every service (its data under `data`) and bare warp from the
+/// release builds, each through `wrap` (plain, or under callgrind), then
+/// makes the manifest's `[[bench.setup]]` requests.
+fn start_all(
+    fleet: &crate::manifest::Fleet,
+    release: &Path,
+    logs: &Path,
+    data: &Path,
+    wrap: &dyn Fn(&Path) -> Result<Command>,
+) -> Result<Started> {
+    let mut ports = BTreeMap::new();
+    for s in &fleet.services {
+        ports.insert(s.name.clone(), free_port()?);
+    }
+    let mut services = Vec::new();
+    for s in &fleet.services {
+        let mut env = fleet::service_env(fleet, s, |s| ports[&s.name])?;
+        env.push((
+            "DATA_DIR".into(),
+            data.join(&s.name).to_string_lossy().into_owned(),
+        ));
+        env.extend(s.bench_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let ready = format!("{}{}", fleet::url(ports[&s.name]), s.ready);
+        let cmd = wrap(&release.join(&s.name))?;
+        services.push(start_as(&s.name, cmd, &env, &ready, logs)?);
+    }
+    let bare_port = free_port()?;
+    let bare_url = fleet::url(bare_port);
+    let bare = start_as(
+        "bare-warp",
+        wrap(&release.join("bare-warp"))?,
+        &[("PORT".to_string(), bare_port.to_string())],
+        &bare_url,
+        logs,
+    )?;
+    let http = crate::ops::http::client();
+    for req in &fleet.bench.setup {
+        let url = format!("{}{}", fleet::url(ports[&req.service]), req.path);
+        send(&http, req, &url, "setup")?;
+    }
+    Ok(Started {
+        ports,
+        services,
+        bare,
+        bare_url,
+    })
+}
+
+/// `req` to `url`, `{unique}` in its body replaced by `unique`; an error
+/// unless it answers 2xx.
+fn send(
+    http: &reqwest::blocking::Client,
+    req: &BenchRequest,
+    url: &str,
+    unique: &str,
+) -> Result<()> {
+    let method = reqwest::Method::from_bytes(req.method.as_bytes())
+        .with_context(|| format!("bench: bad method {:?}", req.method))?;
+    let mut call = http.request(method, url);
+    if let Some(body) = &req.body {
+        call = call
+            .header("content-type", "application/json")
+            .body(body.replace("{unique}", unique));
+    }
+    let resp = call.send()?;
+    if !resp.status().is_success() {
+        bail!("bench: {} answered {}", req.label(), resp.status());
+    }
+    Ok(())
+}
+
+/// bare warp's `GET /`, the first row of every table.
+fn bare_request() -> BenchRequest {
+    BenchRequest {
+        name: Some("GET / (bare warp)".into()),
+        service: "bare-warp".into(),
+        method: "GET".into(),
+        path: "/".into(),
+        body: None,
+        driver: None,
+    }
+}
+
+/// Instructions per request of bare warp's `GET /` and of every
+/// `[[bench.run]]` endpoint: the fleet started again with every process
+/// under callgrind (counting off), then for each endpoint 200 requests to
+/// warm up and [`COUNTED_REQUESTS`] counted, on one keep-alive connection,
+/// one at a time.
+pub fn instructions(layout: &Layout) -> Result<Vec<Counted>> {
+    let fleet = layout.fleet()?;
+    let release = layout.target_dir().join("release");
+    let logs = layout.state_dir().join("bench").join("callgrind");
+    if logs.exists() {
+        std::fs::remove_dir_all(&logs)?;
+    }
+    std::fs::create_dir_all(&logs)?;
+    let data = tempfile::tempdir()?;
+    let wrap = |bin: &Path| crate::ops::callgrind::command(bin, &logs);
+    let started = start_all(&fleet, &release, &logs, data.path(), &wrap)?;
+    let http = crate::ops::http::client();
+    let mut counted: Vec<Counted> = Vec::new();
+    for req in std::iter::once(&bare_request()).chain(&fleet.bench.run) {
+        let (proc, base) = if req.service == "bare-warp" {
+            (&started.bare, started.bare_url.clone())
+        } else {
+            let proc = started
+                .services
+                .iter()
+                .find(|p| p.name == req.service)
+                .context("bench request for a service that is not running")?;
+            (proc, fleet::url(started.ports[&req.service]))
+        };
+        eprintln!(
+            "==> {}: instructions per request (callgrind, {COUNTED_REQUESTS} requests)",
+            req.label()
+        );
+        let url = format!("{base}{}", req.path);
+        for n in 0..200 {
+            send(&http, req, &url, &format!("warm-{n}"))?;
+        }
+        let total = crate::ops::callgrind::count(proc.child.id(), &logs, || {
+            for n in 0..COUNTED_REQUESTS {
+                send(&http, req, &url, &format!("counted-{n}"))?;
+            }
+            Ok(())
+        })?;
+        let per = total as f64 / f64::from(COUNTED_REQUESTS);
+        let bare = counted.first().map_or(per, |b| b.instructions_per_request);
+        counted.push(Counted {
+            endpoint: req.label(),
+            target: req.service.clone(),
+            requests: COUNTED_REQUESTS,
+            instructions_per_request: per,
+            ratio_to_bare: per / bare,
+        });
+    }
+    Ok(counted)
 }
 
 /// User plus system CPU time of `pid` so far, in clock ticks
@@ -508,5 +822,55 @@ Transfer/sec:      8.00MB
         assert_eq!((non_2xx, errors), (7, 3));
         assert!(parse_wrk("garbage").is_err());
         assert_eq!(millis("1.5s"), Some(1500.0));
+    }
+
+    #[test]
+    fn spreads_take_the_median_and_the_range() {
+        let s = Spread::of(&[3.0, 1.0, 2.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max), (2.0, 1.0, 3.0));
+        assert_eq!(Spread::of(&[1.0, 2.0, 3.0, 10.0]).unwrap().median, 2.5);
+        assert!(Spread::of(&[]).is_none());
+        assert!((Spread::of(&[90.0, 100.0, 110.0]).unwrap().range_percent() - 20.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_summary_has_one_row_per_endpoint_with_its_instructions() {
+        let row = |rps: f64| Measured {
+            endpoint: "GET /".into(),
+            target: "user-service".into(),
+            requests_per_sec: rps,
+            p50_ms: 1.0,
+            p99_ms: 2.0,
+            non_2xx: 1,
+            socket_errors: 0,
+            ratio_to_bare: rps / 100.0,
+            cpu_us_per_request: 10.0,
+            driver_ops_per_sec: None,
+            ratio_to_driver: None,
+        };
+        let report = |rps: f64| Report {
+            started_unix: 0,
+            seconds: 5,
+            connections: 32,
+            results: vec![row(rps)],
+            peak_rss_after_reads_kib: vec![],
+            peak_rss_kib: vec![],
+        };
+        let counted = [Counted {
+            endpoint: "GET /".into(),
+            target: "user-service".into(),
+            requests: 10,
+            instructions_per_request: 30_000.0,
+            ratio_to_bare: 2.5,
+        }];
+        let summary = summarize(&[report(50.0), report(70.0), report(60.0)], &counted);
+        assert_eq!(summary.len(), 1);
+        assert_eq!(summary[0].requests_per_sec.median, 60.0);
+        assert_eq!(summary[0].ratio_to_bare.min, 0.5);
+        assert_eq!(summary[0].errors, 3);
+        assert_eq!(summary[0].instructions_ratio_to_bare, Some(2.5));
+        assert!(summary[0].ratio_to_driver.is_none());
+        let table = render_summary(&summary, &[report(1.0)]);
+        assert!(table.contains("30000"), "{table}");
     }
 }

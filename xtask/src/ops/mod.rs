@@ -2,6 +2,7 @@
 //! git, HTTP, background processes, the Kellnr instance, tool installs.
 //! The commands decide what to do; these modules do it.
 //!
+//! - [`callgrind`]: instructions a running process executes for some work.
 //! - [`cargo`]: a cargo command set up once for this checkout (the shared
 //!   target dir, the registry and its token).
 //! - [`docker`]: the Docker engine and `docker compose`.
@@ -17,6 +18,7 @@
 //! - [`tools`]: pinned tools installed once per machine (cargo, PyPI and
 //!   npm tools; Debian packages).
 
+pub mod callgrind;
 pub mod cargo;
 pub mod docker;
 pub mod fs;
