@@ -118,25 +118,25 @@ mod tests {
         let report = r#"{"repositories": {"local": {"problems": [], "branches": [],
           "packageFiles": {
             "cargo": [
-              {"packageFile": "order-service/Cargo.toml", "deps": [
+              {"packageFile": "orders-svc/Cargo.toml", "deps": [
                 {"depName": "shared-lib", "currentValue": "0.3.1", "lockedVersion": "0.3.1",
                  "updates": [{"newVersion": "0.3.2", "updateType": "patch",
-                              "branchName": "renovate/order-service-shared-lib-0.x-lockfile"}]},
+                              "branchName": "renovate/orders-svc-shared-lib-0.x-lockfile"}]},
                 {"depName": "serde", "currentValue": "1", "skipReason": "disabled", "updates": []}
               ]},
-              {"packageFile": "user-service/Cargo.toml", "deps": [
+              {"packageFile": "users-svc/Cargo.toml", "deps": [
                 {"depName": "shared-lib", "currentValue": "0.3.2", "lockedVersion": "0.3.2", "updates": []}
               ]},
               {"packageFile": "xtask/Cargo.toml", "deps": []}
             ],
-            "dockerfile": [{"packageFile": "order-service/Dockerfile", "deps": []}]
+            "dockerfile": [{"packageFile": "orders-svc/Dockerfile", "deps": []}]
           }}}}"#;
         let all = proposals(report).unwrap();
         assert_eq!(all.len(), 2);
-        assert_eq!(all[0].project, "order-service");
+        assert_eq!(all[0].project, "orders-svc");
         assert_eq!(all[0].updates[0].version, "0.3.2");
         assert_eq!(all[0].updates[0].kind, "patch");
-        assert_eq!(all[1].project, "user-service");
+        assert_eq!(all[1].project, "users-svc");
         assert!(all[1].updates.is_empty());
         assert!(proposals("<html>").is_err());
     }

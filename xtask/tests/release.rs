@@ -159,6 +159,28 @@ fn verdict_of(sb: &Sandbox, service: &str) -> (fleet_status::Verdict, String) {
     (row.verdict, row.locked)
 }
 
+/// `cargo yank` of shared-lib `version` in the sandbox's registry, with the
+/// publish token.
+fn yank(sb: &Sandbox, version: &Version) {
+    let out = Command::new("cargo")
+        .args(["yank", SHARED_LIB, "--version", &version.to_string()])
+        .args([
+            "--registry",
+            "local",
+            "--token",
+            &sb.registry.token().unwrap(),
+        ])
+        .env("CARGO_REGISTRIES_LOCAL_INDEX", sb.registry.index_url())
+        .current_dir(&sb.copy.root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn read(path: PathBuf) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
@@ -230,27 +252,7 @@ fn status_and_bump_move_one_service_and_see_yanks() {
     );
 
     // Yank it: the verdict says so, and bump refuses it.
-    let token = sb.registry.token().unwrap();
-    let yank = Command::new("cargo")
-        .args([
-            "yank",
-            SHARED_LIB,
-            "--version",
-            &next.to_string(),
-            "--registry",
-            "local",
-            "--token",
-            &token,
-        ])
-        .env("CARGO_REGISTRIES_LOCAL_INDEX", sb.registry.index_url())
-        .current_dir(&sb.copy.root)
-        .output()
-        .unwrap();
-    assert!(
-        yank.status.success(),
-        "{}",
-        String::from_utf8_lossy(&yank.stderr)
-    );
+    yank(&sb, &next);
     assert_eq!(
         verdict_of(&sb, "order-service").0,
         fleet_status::Verdict::PinsYankedVersion
@@ -675,23 +677,7 @@ fn renovate_proposes_a_new_shared_lib_per_service_and_never_a_yanked_one() {
     }
     // A newer one still, yanked at once: never to be proposed.
     publish_throwaway_version(&sb, &yanked);
-    let yank = Command::new("cargo")
-        .args(["yank", SHARED_LIB, "--version", &yanked.to_string()])
-        .args([
-            "--registry",
-            "local",
-            "--token",
-            &sb.registry.token().unwrap(),
-        ])
-        .env("CARGO_REGISTRIES_LOCAL_INDEX", sb.registry.index_url())
-        .current_dir(&sb.copy.root)
-        .output()
-        .unwrap();
-    assert!(
-        yank.status.success(),
-        "{}",
-        String::from_utf8_lossy(&yank.stderr)
-    );
+    yank(&sb, &yanked);
 
     let outcome = xtask::commands::renovate::renovate(&sb.copy, &sb.registry).unwrap();
     let table = xtask::commands::renovate::render(&outcome);

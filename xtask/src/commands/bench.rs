@@ -837,7 +837,7 @@ Transfer/sec:      8.00MB
     fn the_summary_has_one_row_per_endpoint_with_its_instructions() {
         let row = |rps: f64| Measured {
             endpoint: "GET /".into(),
-            target: "user-service".into(),
+            target: "users-svc".into(),
             requests_per_sec: rps,
             p50_ms: 1.0,
             p99_ms: 2.0,
@@ -858,7 +858,7 @@ Transfer/sec:      8.00MB
         };
         let counted = [Counted {
             endpoint: "GET /".into(),
-            target: "user-service".into(),
+            target: "users-svc".into(),
             requests: 10,
             instructions_per_request: 30_000.0,
             ratio_to_bare: 2.5,

@@ -10,13 +10,12 @@
 //! Renovate reads the files git tracks: an uncommitted `renovate.json5`
 //! needs `git add` first.
 
-use std::process::Stdio;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use crate::ops::procs::log_tail;
+use crate::ops::procs::{log_tail, spawn_logged};
 use crate::ops::registry::Kellnr;
 use crate::ops::tools::RENOVATE;
 use crate::paths::Layout;
@@ -38,26 +37,19 @@ pub struct Outcome {
 
 /// Runs Renovate over `layout`'s checkout against `registry`.
 pub fn renovate(layout: &Layout, registry: &Kellnr) -> Result<Outcome> {
-    let renovate = RENOVATE.ensure()?;
+    let mut cmd = RENOVATE.command()?;
     let dir = layout.state_dir().join("renovate");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let report = dir.join("report.json");
     let _ = std::fs::remove_file(&report);
     let log_path = dir.join("renovate.log");
-    let log = std::fs::File::create(&log_path)
-        .with_context(|| format!("cannot write {}", log_path.display()))?;
+    let _ = std::fs::remove_file(&log_path);
     let host_rules = serde_json::json!([{
         "matchHost": registry.base_url(),
         "hostType": "crate",
         "token": registry.read_token()?,
     }]);
-    let path = std::env::join_paths(std::iter::once(RENOVATE.bin_dir()).chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))?;
-    let started = Instant::now();
-    let status = std::process::Command::new(&renovate)
-        .current_dir(&layout.root)
-        .env("PATH", path)
+    cmd.current_dir(&layout.root)
         .env("RENOVATE_PLATFORM", "local")
         .env("RENOVATE_ONBOARDING", "false")
         .env("RENOVATE_ALLOW_CUSTOM_CRATE_REGISTRIES", "true")
@@ -66,11 +58,11 @@ pub fn renovate(layout: &Layout, registry: &Kellnr) -> Result<Outcome> {
         .env("RENOVATE_REPORT_PATH", &report)
         .env("RENOVATE_BASE_DIR", dir.join("base"))
         // The registry this run reads, whatever .cargo/config.toml says.
-        .env("CARGO_REGISTRIES_LOCAL_INDEX", registry.index_url())
-        .stdout(Stdio::from(log.try_clone()?))
-        .stderr(Stdio::from(log))
-        .status()
-        .with_context(|| format!("cannot run {}", renovate.display()))?;
+        .env("CARGO_REGISTRIES_LOCAL_INDEX", registry.index_url());
+    let started = Instant::now();
+    let status = spawn_logged(cmd, &log_path)?
+        .wait()
+        .context("Renovate did not finish")?;
     let seconds = started.elapsed().as_secs_f64();
     if !status.success() || !report.is_file() {
         bail!(

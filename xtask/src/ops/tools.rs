@@ -250,6 +250,18 @@ impl NpmTool {
         self.dir().join("node_modules").join(".bin")
     }
 
+    /// A command running the program (installed first when missing), its
+    /// own folder first on `PATH` so that it finds its own Node.
+    pub fn command(&self) -> Result<Command> {
+        let bin = self.ensure()?;
+        let path = std::env::join_paths(std::iter::once(self.bin_dir()).chain(
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+        ))?;
+        let mut cmd = Command::new(bin);
+        cmd.env("PATH", path);
+        Ok(cmd)
+    }
+
     /// The program, installed first when missing (`npm install --prefix`;
     /// about a minute and 530 MB).
     pub fn ensure(&self) -> Result<PathBuf> {
