@@ -291,11 +291,12 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
     }
     // The release tests build their throwaway clones into `<target>/nested`,
     // each at a fixed place with its registry on a fixed port, so builds are
-    // reused from run to run. What still piles up there (other dependency
-    // versions, a port that was taken) is bounded: past 12 GB it starts afresh.
+    // reused from run to run. A run leaves about 12 GB there; what piles up
+    // beyond (other dependency versions, a port that was taken) is bounded:
+    // past 16 GB it starts afresh.
     let nested = layout.target_dir().join("nested");
-    if crate::ops::fs::size(&nested) > 12 << 30 {
-        println!("(clearing {}: over 12 GB)", nested.display());
+    if crate::ops::fs::size(&nested) > 16 << 30 {
+        println!("(clearing {}: over 16 GB)", nested.display());
         std::fs::remove_dir_all(&nested)
             .with_context(|| format!("cannot clear {}", nested.display()))?;
     }
