@@ -26,6 +26,8 @@ use xtask::paths::Layout;
 
 /// A throwaway registry and a clone of the repository pointed at it.
 struct Sandbox {
+    /// Holds the registry data and the clone.
+    _tmp: tempfile::TempDir,
     registry: Kellnr,
     kellnr: Child,
     copy: Layout,
@@ -53,41 +55,19 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// A port of the test's own, the same every run (when free): the throwaway
-/// registry's address is part of the package id cargo gives shared-lib, so
-/// a stable one lets `<target>/nested` reuse last run's builds.
-fn stable_port(name: &str) -> u16 {
-    let hash = name.bytes().fold(2_166_136_261u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(16_777_619)
-    });
-    let port = 20_000 + (hash % 8_000) as u16;
-    if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-        port
-    } else {
-        free_port().unwrap()
-    }
-}
-
 /// Registry up, repository cloned (no remote, a committer set), every
-/// pinned shared-lib version published to the throwaway registry. `name`
-/// (the test's) gives the sandbox a fixed place, `<target>/sandboxes/<name>`
-/// (emptied first), and a fixed port: the same paths and registry address
-/// every run, so the builds in `<target>/nested` are reused, not piled up.
-fn sandbox(name: &str) -> Sandbox {
+/// pinned shared-lib version published to the throwaway registry.
+fn sandbox() -> Sandbox {
     let real = Layout::detect();
-    let home = real.target_dir().join("sandboxes").join(name);
-    if home.exists() {
-        std::fs::remove_dir_all(&home).unwrap();
-    }
-    std::fs::create_dir_all(&home).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
     let registry = Kellnr {
-        port: stable_port(name),
-        data_dir: home.join("data"),
+        port: free_port().unwrap(),
+        data_dir: tmp.path().join("data"),
         config: real.kellnr_config(),
-        log: home.join("kellnr.log"),
+        log: tmp.path().join("kellnr.log"),
     };
     let kellnr = registry.start(&KELLNR.path()).unwrap();
-    let root = home.join("repo");
+    let root = tmp.path().join("repo");
     let status = Command::new("git")
         .args(["clone", "--quiet"])
         .arg(&real.root)
@@ -103,6 +83,7 @@ fn sandbox(name: &str) -> Sandbox {
     let copy = Layout::at(root, real.target_dir().join("nested"));
     xtask::fleet::publish_pinned(&copy, &registry, xtask::fleet::Docs::Skip).unwrap();
     Sandbox {
+        _tmp: tmp,
         registry,
         kellnr,
         copy,
@@ -187,7 +168,7 @@ fn read(path: PathBuf) -> Vec<u8> {
 
 #[test]
 fn status_and_bump_move_one_service_and_see_yanks() {
-    let sb = sandbox("status_and_bump_move_one_service_and_see_yanks");
+    let sb = sandbox();
     let rows = status(&sb.copy, &sb.registry).unwrap();
     assert_eq!(rows.len(), 2);
     for row in &rows {
@@ -263,9 +244,7 @@ fn status_and_bump_move_one_service_and_see_yanks() {
 
 #[test]
 fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_addition() {
-    let sb = sandbox(
-        "the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_addition",
-    );
+    let sb = sandbox();
     // The baseline: the working tree's version, published from history.
     let current = manifest_version(&sb.copy);
     let releases = history::releases(&sb.copy.root).unwrap();
@@ -383,7 +362,7 @@ fn row<'a>(report: &'a check_consumers::Report, service: &str) -> &'a check_cons
 
 #[test]
 fn the_consumer_check_catches_a_behaviour_change_the_semver_guard_cannot_see() {
-    let sb = sandbox("the_consumer_check_catches_a_behaviour_change_the_semver_guard_cannot_see");
+    let sb = sandbox();
     let current = manifest_version(&sb.copy);
     let patch = Level::Patch.next(&current);
     let services = sb
@@ -495,7 +474,7 @@ fn the_consumer_check_catches_a_behaviour_change_the_semver_guard_cannot_see() {
 
 #[test]
 fn a_new_service_is_picked_up_by_every_command_with_no_other_edit() {
-    let sb = sandbox("a_new_service_is_picked_up_by_every_command_with_no_other_edit");
+    let sb = sandbox();
     let port = free_port().unwrap();
     let created =
         new_service::create(&sb.copy, &sb.registry, "billing-service", Some(port)).unwrap();
@@ -593,7 +572,7 @@ fn plain_cargo(sb: &Sandbox, dir: &Path, token: &str, args: &[&str]) -> String {
 
 #[test]
 fn the_everyday_flows_work_in_their_plain_cargo_form() {
-    let sb = sandbox("the_everyday_flows_work_in_their_plain_cargo_form");
+    let sb = sandbox();
     let shared = sb.copy.project(SHARED_LIB);
     let orders = sb.copy.project("order-service");
     let current = manifest_version(&sb.copy);
@@ -660,7 +639,7 @@ fn the_everyday_flows_work_in_their_plain_cargo_form() {
 
 #[test]
 fn renovate_proposes_a_new_shared_lib_per_service_and_never_a_yanked_one() {
-    let sb = sandbox("renovate_proposes_a_new_shared_lib_per_service_and_never_a_yanked_one");
+    let sb = sandbox();
     let current = manifest_version(&sb.copy);
     let newer = Version::new(current.major, current.minor, current.patch + 1);
     let yanked = Version::new(current.major, current.minor, current.patch + 2);

@@ -54,17 +54,6 @@ pub fn copy_tree(
     Ok(())
 }
 
-/// The bytes of every file under `dir` (0 when it does not exist).
-pub fn size(dir: &Path) -> u64 {
-    WalkDir::new(dir)
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_file())
-        .filter_map(|e| e.metadata().ok())
-        .map(|m| m.len())
-        .sum()
-}
-
 /// Sets the modification time of every file under `dir` to `at`.
 pub fn touch_tree(dir: &Path, at: SystemTime) -> Result<()> {
     for rel in files(dir, &[])? {
