@@ -552,22 +552,31 @@ fn a_new_service_is_picked_up_by_every_command_with_no_other_edit() {
 /// itself reads: the registry's token in `CARGO_REGISTRIES_LOCAL_TOKEN`
 /// (and, because this registry is a throwaway one on another port, its
 /// index in `CARGO_REGISTRIES_LOCAL_INDEX`).
-fn plain_cargo(sb: &Sandbox, dir: &Path, token: &str, args: &[&str]) -> String {
-    let out = Command::new("cargo")
+fn plain_cargo_output(
+    sb: &Sandbox,
+    dir: &Path,
+    token: &str,
+    args: &[&str],
+) -> std::process::Output {
+    Command::new("cargo")
         .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", sb.copy.target_dir())
         .env("CARGO_REGISTRIES_LOCAL_INDEX", sb.registry.index_url())
         .env("CARGO_REGISTRIES_LOCAL_TOKEN", token)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// [`plain_cargo_output`], which must succeed.
+fn plain_cargo(sb: &Sandbox, dir: &Path, token: &str, args: &[&str]) {
+    let out = plain_cargo_output(sb, dir, token, args);
     assert!(
         out.status.success(),
         "cargo {args:?} in {}: {}",
         dir.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
@@ -594,14 +603,12 @@ fn the_everyday_flows_work_in_their_plain_cargo_form() {
     let read_token = sb.registry.read_token().unwrap();
     plain_cargo(&sb, &shared, &admin, &["publish", "--registry", "local"]);
     // Published once means immutable: the same version again is refused.
-    let again = Command::new("cargo")
-        .args(["publish", "--registry", "local", "--no-verify"])
-        .current_dir(&shared)
-        .env("CARGO_TARGET_DIR", sb.copy.target_dir())
-        .env("CARGO_REGISTRIES_LOCAL_INDEX", sb.registry.index_url())
-        .env("CARGO_REGISTRIES_LOCAL_TOKEN", &admin)
-        .output()
-        .unwrap();
+    let again = plain_cargo_output(
+        &sb,
+        &shared,
+        &admin,
+        &["publish", "--registry", "local", "--no-verify"],
+    );
     assert!(
         !again.status.success(),
         "a second publish of {next} was taken"

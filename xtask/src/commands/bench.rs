@@ -316,10 +316,11 @@ fn start_as(
 /// figure) and writes every run, the counts and the summary as JSON under
 /// `bench-results/` (git-ignored).
 pub fn run(layout: &Layout, load: Load) -> Result<()> {
+    let wrk = prepare(layout)?;
     let mut runs = Vec::new();
     for i in 1..=load.runs.max(1) {
         eprintln!("==> run {i} of {}", load.runs.max(1));
-        let report = bench(layout, load)?;
+        let report = bench(layout, load, &wrk)?;
         eprint!("{}", render(&report));
         runs.push(report);
     }
@@ -427,8 +428,10 @@ end
     )
 }
 
-/// Runs the benchmark and returns the report.
-pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
+/// What every run needs, done once: wrk (installed when missing), the
+/// registry with every pinned shared-lib version, and release builds of
+/// every service, `bench/bare-warp` and `bench/db-anchor`. Returns wrk.
+pub fn prepare(layout: &Layout) -> Result<std::path::PathBuf> {
     let wrk = crate::ops::tools::ensure_debian("wrk", "wrk")?;
     let fleet = layout.fleet()?;
     let (registry, _) = super::registry(layout)?;
@@ -445,6 +448,13 @@ pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
             &["build", "--release", "--locked", "--quiet"],
         ))?;
     }
+    Ok(wrk)
+}
+
+/// One run of the load on the builds [`prepare`] made, every process
+/// started afresh.
+pub fn bench(layout: &Layout, load: Load, wrk: &Path) -> Result<Report> {
+    let fleet = layout.fleet()?;
     let release = layout.target_dir().join("release");
     let logs = layout.state_dir().join("bench");
     std::fs::create_dir_all(&logs)?;
@@ -494,7 +504,7 @@ pub fn bench(layout: &Layout, load: Load) -> Result<Report> {
         let script = scripts.path().join(format!("run-{i}.lua"));
         std::fs::write(&script, wrk_lua(req))?;
         let cpu_before = cpu_ticks(target.child.id())?;
-        let out = Command::new(&wrk)
+        let out = Command::new(wrk)
             .args([
                 format!("-t{}", load.threads),
                 format!("-c{}", load.connections),
