@@ -20,7 +20,9 @@
 //! - [`sync`]: locks that keep serving after a panic elsewhere.
 //! - [`validate`]: field checks every service makes the same way.
 //! - [`server`]: serving a warp filter on a listener with request ids,
-//!   access logs and graceful shutdown.
+//!   access logs, timeouts, graceful shutdown and a lingering close.
+//! - [`lifecycle`]: a service binary's whole `main` (settings, logging,
+//!   signals) and its `healthcheck` subcommand.
 //!
 //! The version a service was built with is [`VERSION`]; services report it
 //! on `GET /` so an operator sees which shared-lib each one runs.
@@ -30,6 +32,7 @@ pub mod db;
 pub mod discount;
 pub mod error;
 pub mod filters;
+pub mod lifecycle;
 pub mod money;
 pub mod openapi;
 pub mod server;

@@ -153,7 +153,8 @@ impl Contract {
             template.len() == asked.len()
                 && template.iter().zip(&asked).all(|(t, a)| match t {
                     Segment::Fixed(text) => text == a,
-                    Segment::Param => !a.is_empty(),
+                    // `split` drops empty segments: any segment fills a parameter.
+                    Segment::Param => true,
                 })
         })
     }

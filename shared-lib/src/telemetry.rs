@@ -100,10 +100,12 @@ pub const LOG_QUEUE_LINES: usize = 16_384;
 #[must_use = "dropping the guard stops the log writer; keep it until exit"]
 #[derive(Debug)]
 pub struct LogGuard {
-    /// Flushes and stops the writer thread when dropped; never read.
-    _worker: tracing_appender::non_blocking::WorkerGuard,
+    // Fields drop in this order: the access-log thread writes its last
+    // batch into the writer's queue before the writer thread is flushed.
     /// Stops and joins the access-log thread when dropped.
     _access: AccessGuard,
+    /// Flushes and stops the writer thread when dropped; never read.
+    _worker: tracing_appender::non_blocking::WorkerGuard,
 }
 
 /// One access-log line: what [`access`] takes on the request path. It is
@@ -297,7 +299,8 @@ pub fn access(record: AccessRecord) {
 /// a request never waits for stdout unless [`LOG_QUEUE_LINES`] lines are
 /// already queued, and then it waits rather than losing a line. It also
 /// starts the access-log thread: [`access`] records are formatted there, in
-/// the same format, and written to stdout.
+/// the same format, and handed in batches to the same `writer` queue as
+/// every other line, so whatever captures the logs captures access lines.
 pub fn init_non_blocking<W>(format: LogFormat, writer: W) -> Result<LogGuard, TelemetryError>
 where
     W: std::io::Write + Send + 'static,
@@ -307,11 +310,10 @@ where
         .buffered_lines_limit(LOG_QUEUE_LINES)
         .thread_name("log-writer")
         .finish(writer);
-    init(format, writer)?;
-    let access = start_access_log(format, std::io::stdout());
+    init(format, writer.clone())?;
     Ok(LogGuard {
+        _access: start_access_log(format, writer),
         _worker: guard,
-        _access: access,
     })
 }
 
