@@ -37,9 +37,8 @@ pub mod linger;
 
 pub use linger::{LINGER_BYTES, LINGER_TIME};
 
-// Where these lived up to 0.3.2; services built on 0.3.2 still call them
-// here. Removed with the next breaking release.
-#[doc(hidden)]
+// Where these lived up to 0.3.2, re-exported so code written against
+// 0.3.2 keeps compiling; new code uses `crate::lifecycle`.
 pub use crate::lifecycle::{HEALTHCHECK_TIMEOUT, Shutdown, healthcheck, main, shutdown_signal};
 
 /// How long a client may take to send the request headers before its
