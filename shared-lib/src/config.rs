@@ -96,7 +96,7 @@ pub fn lookup_from(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + 
 }
 
 /// What every service's settings carry: the server part, which
-/// [`crate::server::main`] binds and logs with.
+/// [`crate::lifecycle::main`] binds and logs with.
 pub trait ServiceConfig {
     /// `BIND_ADDR`, `PORT` and `LOG_FORMAT`.
     fn server(&self) -> &ServerConfig;
