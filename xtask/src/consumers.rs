@@ -189,13 +189,10 @@ pub fn check(
             let mut cmd = cargo_in(target.clone(), &copy, &["--config", &patch]);
             cmd.args(args).env("CARGO_TERM_COLOR", "never");
             reading(&mut cmd, registry)?;
-            let out = cmd
-                .output()
-                .with_context(|| format!("cannot run cargo in {}", copy.display()))?;
+            let (ok, output) = crate::ops::run::transcript(&mut cmd)?;
             text.push_str(&format!("$ cargo {}\n", args.join(" ")));
-            text.push_str(&String::from_utf8_lossy(&out.stderr));
-            text.push_str(&String::from_utf8_lossy(&out.stdout));
-            Ok(out.status.success())
+            text.push_str(&output);
+            Ok(ok)
         };
         // A lockfile pinning another version of this registry keeps it and
         // ignores the patch ("patch was not used"): move the copy's lock to

@@ -226,21 +226,7 @@ pub fn publish_docs(layout: &Layout, registry: &Kellnr, release: &Release) -> Re
         crate::ops::cargo::reading(&mut cmd, registry)?;
         capture(&mut cmd)?;
         let archive = zip_dir(&doc, "doc")?;
-        let url = format!(
-            "{}/api/v1/docs/{SHARED_LIB}/{}",
-            registry.base_url(),
-            release.version
-        );
-        let resp = crate::ops::http::client()
-            .put(&url)
-            .header("authorization", registry.token()?)
-            .body(archive)
-            .send()
-            .with_context(|| format!("cannot upload docs to {url}"))?;
-        if !resp.status().is_success() {
-            bail!("uploading docs to {url} answered {}", resp.status());
-        }
-        Ok(())
+        registry.upload_docs(SHARED_LIB, &release.version, archive)
     });
     result.with_context(|| format!("publishing the docs of {SHARED_LIB} {}", release.version))
 }
@@ -261,13 +247,14 @@ fn zip_dir(dir: &Path, prefix: &str) -> Result<Vec<u8>> {
 
 fn remove_worktree(root: &Path, worktree: &PathBuf) {
     if worktree.exists() {
-        let _ = git(root)
-            .args(["worktree", "remove", "--force"])
-            .arg(worktree)
-            .output();
+        let _ = capture(
+            git(root)
+                .args(["worktree", "remove", "--force"])
+                .arg(worktree),
+        );
         let _ = std::fs::remove_dir_all(worktree);
     }
-    let _ = git(root).args(["worktree", "prune"]).output();
+    let _ = capture(git(root).args(["worktree", "prune"]));
 }
 
 /// The shared-lib requirement in the manifest of `project_dir`.

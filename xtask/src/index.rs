@@ -1,7 +1,7 @@
-//! What a registry holds, read from its sparse index over HTTP and parsed
-//! with the crates-index crate.
+//! What a registry holds: its sparse index files (fetched by
+//! [`Kellnr::index_file`]) parsed with the crates-index crate.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use semver::Version;
 
 use crate::ops::registry::Kellnr;
@@ -31,26 +31,11 @@ pub fn index_path(name: &str) -> String {
 /// Every version of `name` in `registry` (empty when it never was
 /// published there), oldest first.
 pub fn published(registry: &Kellnr, name: &str) -> Result<Vec<Published>> {
-    let base_url = registry.base_url();
-    let url = format!("{base_url}/api/v1/crates/{}", index_path(name));
-    let resp = registry.get(&url).send().with_context(|| {
-        format!("the registry at {base_url} does not answer; is it running? (`cargo xtask up`)")
-    })?;
-    if resp.status() == reqwest::StatusCode::NOT_FOUND {
+    let path = index_path(name);
+    let Some(body) = registry.index_file(&path)? else {
         return Ok(Vec::new());
-    }
-    if matches!(resp.status().as_u16(), 401 | 403) {
-        bail!(
-            "the registry at {base_url} refused this checkout's read token ({}): it holds other tokens, \
-             probably a Kellnr another checkout started; stop it (`cargo xtask down` there) or set \
-             CARGO_REGISTRIES_LOCAL_TOKEN to its read token",
-            resp.status()
-        );
-    }
-    if !resp.status().is_success() {
-        bail!("{url} answered {}", resp.status());
-    }
-    let body = resp.bytes()?;
+    };
+    let url = format!("{}/api/v1/crates/{path}", registry.base_url());
     let krate = crates_index::Crate::from_slice(&body)
         .with_context(|| format!("{url} is not a sparse index file"))?;
     let mut versions = krate

@@ -8,16 +8,20 @@
 //!   against a shared-lib candidate), for `check-consumers` and `release`.
 //! - [`level`]: how far a release moves the version.
 //! - [`manifest`]: `fleet.toml`, the one place the services are declared.
-//! - [`fleet`]: the registry on port 8000 and the services, as started by `up`.
+//! - [`fleet`]: the registry on port 8000, the versions the services pin,
+//!   the services as `up` starts them, stopping, vendoring.
 //! - [`history`]: shared-lib versions in git, service pins, publishing a
 //!   version from its commit.
 //! - [`index`]: what a registry holds, from its sparse index.
 //! - [`pins`]: where each service stands against the registry (`status`).
 //! - [`renovate`]: Renovate's proposals for the fleet, read from its report.
-//! - [`ops`]: every side effect: cargo, git, HTTP, processes, Kellnr, Docker,
-//!   and the pinned tools installed once per machine (Kellnr 6.6.0,
-//!   cargo-release 1.1.6, cargo-semver-checks 0.51.0, schemathesis 4.32.5,
-//!   Renovate 44.121.2 on Node 24).
+//! - [`ops`]: every process and HTTP call (elsewhere a `Command` is only
+//!   described, then handed to `ops::run` or `ops::procs`), tree walks and
+//!   copies, pid records, secrets, Kellnr, PostgreSQL, Docker, and the
+//!   pinned tools installed once per machine (Kellnr 6.6.0, cargo-release
+//!   1.1.6, cargo-semver-checks 0.51.0, schemathesis 4.32.5, Renovate
+//!   44.121.2 on Node 24). A command writes its own reports and logs with
+//!   `std::fs` where it makes them.
 //! - [`paths`]: where things are.
 
 pub mod commands;

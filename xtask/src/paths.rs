@@ -3,6 +3,18 @@
 
 use std::path::{Path, PathBuf};
 
+/// The benchmark's bare warp server, a project of the repository beside the
+/// services (no shared-lib).
+pub const BARE_WARP: &str = "bench/bare-warp";
+
+/// The benchmark's database anchor, a project of the repository that
+/// resolves shared-lib from the registry like a service.
+pub const DB_ANCHOR: &str = "bench/db-anchor";
+
+/// Projects of the repository besides the services that resolve shared-lib
+/// from the registry: what they pin is published too.
+pub const OTHER_CONSUMERS: &[&str] = &[DB_ANCHOR];
+
 /// The paths of one checkout.
 #[derive(Debug, Clone)]
 pub struct Layout {

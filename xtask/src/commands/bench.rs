@@ -24,7 +24,7 @@ use crate::manifest::BenchRequest;
 use crate::ops::cargo::cargo;
 use crate::ops::procs::{self, free_port};
 use crate::ops::run::run as exec;
-use crate::paths::Layout;
+use crate::paths::{BARE_WARP, DB_ANCHOR, Layout};
 
 /// How hard and how long to push.
 #[derive(Debug, Clone, Copy)]
@@ -436,11 +436,8 @@ pub fn prepare(layout: &Layout) -> Result<std::path::PathBuf> {
     let fleet = layout.fleet()?;
     let (registry, _) = super::registry(layout)?;
     super::publish_pinned(layout, &registry)?;
-    eprintln!("==> release builds of every service and bench/bare-warp");
-    let projects = fleet
-        .names()
-        .into_iter()
-        .chain(["bench/bare-warp", "bench/db-anchor"]);
+    eprintln!("==> release builds of every service, {BARE_WARP} and {DB_ANCHOR}");
+    let projects = fleet.names().into_iter().chain([BARE_WARP, DB_ANCHOR]);
     for project in projects {
         exec(&mut cargo(
             layout,
@@ -504,22 +501,21 @@ pub fn bench(layout: &Layout, load: Load, wrk: &Path) -> Result<Report> {
         let script = scripts.path().join(format!("run-{i}.lua"));
         std::fs::write(&script, wrk_lua(req))?;
         let cpu_before = cpu_ticks(target.child.id())?;
-        let out = Command::new(wrk)
-            .args([
-                format!("-t{}", load.threads),
-                format!("-c{}", load.connections),
-                format!("-d{}s", load.seconds),
-                "--timeout".into(),
-                "2s".into(),
-                "--latency".into(),
-                "-s".into(),
-            ])
-            .arg(&script)
-            .arg(format!("{base}{}", req.path))
-            .output()
-            .context("cannot run wrk")?;
+        let text = crate::ops::run::capture(
+            Command::new(wrk)
+                .args([
+                    format!("-t{}", load.threads),
+                    format!("-c{}", load.connections),
+                    format!("-d{}s", load.seconds),
+                    "--timeout".into(),
+                    "2s".into(),
+                    "--latency".into(),
+                    "-s".into(),
+                ])
+                .arg(&script)
+                .arg(format!("{base}{}", req.path)),
+        )?;
         let cpu = cpu_ticks(target.child.id())?.saturating_sub(cpu_before);
-        let text = String::from_utf8_lossy(&out.stdout);
         let (rps, p50, p99, non_2xx, socket_errors) = parse_wrk(&text)?;
         let driver_ops_per_sec = match &req.driver {
             Some(query) => {
@@ -637,22 +633,15 @@ fn start_all(
 /// `req` to `url`, `{unique}` in its body replaced by `unique`; an error
 /// unless it answers 2xx.
 fn send(
-    http: &reqwest::blocking::Client,
+    http: &crate::ops::http::Client,
     req: &BenchRequest,
     url: &str,
     unique: &str,
 ) -> Result<()> {
-    let method = reqwest::Method::from_bytes(req.method.as_bytes())
-        .with_context(|| format!("bench: bad method {:?}", req.method))?;
-    let mut call = http.request(method, url);
-    if let Some(body) = &req.body {
-        call = call
-            .header("content-type", "application/json")
-            .body(body.replace("{unique}", unique));
-    }
-    let resp = call.send()?;
-    if !resp.status().is_success() {
-        bail!("bench: {} answered {}", req.label(), resp.status());
+    let body = req.body.as_ref().map(|b| b.replace("{unique}", unique));
+    let status = crate::ops::http::send(http, &req.method, url, body)?;
+    if !(200..300).contains(&status) {
+        bail!("bench: {} answered {status}", req.label());
     }
     Ok(())
 }

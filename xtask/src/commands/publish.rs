@@ -34,10 +34,15 @@ pub fn run(layout: &Layout) -> Result<()> {
                 "{SHARED_LIB} {version} is not in git history; commit {SHARED_LIB}/Cargo.toml first"
             )
         })?;
-    let changed_since = git(&layout.root)
-        .args(["diff", "--quiet", &release.commit, "HEAD", "--", SHARED_LIB])
-        .status()?;
-    if !changed_since.success() {
+    let unchanged_since = crate::ops::run::succeeds(git(&layout.root).args([
+        "diff",
+        "--quiet",
+        &release.commit,
+        "HEAD",
+        "--",
+        SHARED_LIB,
+    ]))?;
+    if !unchanged_since {
         bail!(
             "{SHARED_LIB} changed after version {version} was set in commit {}; a published version \
              must be the commit that introduced it, so release a new version (`cargo xtask release patch`) instead",

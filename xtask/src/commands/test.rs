@@ -17,7 +17,7 @@ use crate::ops::docker::{self, Engine};
 use crate::ops::postgres::{self, Postgres};
 use crate::ops::procs;
 use crate::ops::tools::{CARGO_RELEASE, RENOVATE, SCHEMATHESIS, SEMVER_CHECKS};
-use crate::paths::Layout;
+use crate::paths::{self, Layout};
 
 /// One step of `test`.
 struct Step {
@@ -41,7 +41,7 @@ pub fn projects(layout: &Layout) -> Result<Vec<String>> {
     let mut all = vec![SHARED_LIB.to_string()];
     all.extend(layout.fleet()?.names().iter().map(|s| s.to_string()));
     all.extend(
-        ["xtask", "bench/bare-warp", "bench/db-anchor"]
+        ["xtask", paths::BARE_WARP, paths::DB_ANCHOR]
             .into_iter()
             .map(String::from),
     );
@@ -320,10 +320,10 @@ fn run_steps(steps: Vec<Step>) -> (usize, Vec<String>) {
     let mut failed = Vec::new();
     for mut step in steps {
         println!("==> {}", step.name);
-        let ok = match step.cmd.status() {
-            Ok(status) => status.success(),
+        let ok = match crate::ops::run::succeeds(&mut step.cmd) {
+            Ok(ok) => ok,
             Err(err) => {
-                eprintln!("cannot run {}: {err}", step.name);
+                eprintln!("{}: {err:#}", step.name);
                 false
             }
         };

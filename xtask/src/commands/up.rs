@@ -111,10 +111,7 @@ fn docker(layout: &Layout) -> Result<()> {
     for service in &fleet.services {
         let ready = format!("{}{}", fleet::url(service.port), service.ready);
         let answered = procs::wait_until(Duration::from_secs(60), || {
-            crate::ops::http::client()
-                .get(&ready)
-                .send()
-                .is_ok_and(|r| r.status().is_success())
+            crate::ops::http::answers_ok(&crate::ops::http::client(), &ready)
         });
         if !answered {
             bail!(

@@ -10,3 +10,30 @@ pub fn client() -> reqwest::blocking::Client {
         .build()
         .unwrap_or_else(|_| reqwest::blocking::Client::new())
 }
+
+/// Whether a GET of `url` with `client` answers 2xx (false when it does not
+/// answer at all).
+pub fn answers_ok(client: &reqwest::blocking::Client, url: &str) -> bool {
+    client
+        .get(url)
+        .send()
+        .is_ok_and(|r| r.status().is_success())
+}
+
+/// The client type the functions here take.
+pub type Client = reqwest::blocking::Client;
+
+/// `method url` with `json` as its body when given; the answer's status.
+pub fn send(client: &Client, method: &str, url: &str, json: Option<String>) -> anyhow::Result<u16> {
+    use anyhow::Context;
+    let method = reqwest::Method::from_bytes(method.as_bytes())
+        .with_context(|| format!("bad HTTP method {method:?}"))?;
+    let mut call = client.request(method, url);
+    if let Some(body) = json {
+        call = call.header("content-type", "application/json").body(body);
+    }
+    let resp = call
+        .send()
+        .with_context(|| format!("{url} did not answer"))?;
+    Ok(resp.status().as_u16())
+}

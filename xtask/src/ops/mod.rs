@@ -1,6 +1,10 @@
-//! Every side effect of xtask, behind one small layer: running cargo and
-//! git, HTTP, background processes, the Kellnr instance, tool installs.
-//! The commands decide what to do; these modules do it.
+//! Every process and HTTP call of xtask, behind one small layer, with the
+//! other side effects more than one command shares: tree walks and
+//! copies, pid records, secrets, the Kellnr instance, PostgreSQL, Docker,
+//! tool installs. The commands decide what to do; these modules do it.
+//! Elsewhere a `Command` is only described, then run by [`run`] or
+//! [`procs`] (`tests/layering.rs` checks it); a command writes its own
+//! reports and logs with `std::fs` where it makes them.
 //!
 //! - [`callgrind`]: instructions a running process executes for some work.
 //! - [`cargo`]: a cargo command set up once for this checkout (the shared

@@ -74,14 +74,72 @@ impl Kellnr {
         self.data_dir.join("admin.password")
     }
 
-    /// A GET of `url` on this registry, as a reader (with the read token
-    /// when there is one).
-    pub fn get(&self, url: &str) -> reqwest::blocking::RequestBuilder {
+    /// A GET of `url` with the read token, when there is one.
+    fn reading(&self, url: &str) -> reqwest::blocking::RequestBuilder {
         let request = crate::ops::http::client().get(url);
         match self.read_token() {
             Ok(token) => request.header("authorization", token),
             Err(_) => request,
         }
+    }
+
+    /// The sparse index file at `path` (`sh/ar/shared-lib`), or `None` when
+    /// the registry has no such crate.
+    pub fn index_file(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let base_url = self.base_url();
+        let url = format!("{base_url}/api/v1/crates/{path}");
+        let resp = self.reading(&url).send().with_context(|| {
+            format!("the registry at {base_url} does not answer; is it running? (`cargo xtask up`)")
+        })?;
+        match resp.status().as_u16() {
+            404 => Ok(None),
+            401 | 403 => bail!(
+                "the registry at {base_url} refused this checkout's read token ({}): it holds other tokens, \
+                 probably a Kellnr another checkout started; stop it (`cargo xtask down` there) or set \
+                 CARGO_REGISTRIES_LOCAL_TOKEN to its read token",
+                resp.status()
+            ),
+            _ if !resp.status().is_success() => bail!("{url} answered {}", resp.status()),
+            _ => Ok(Some(resp.bytes()?.to_vec())),
+        }
+    }
+
+    /// The `.crate` file of `name` `version`.
+    pub fn download(&self, name: &str, version: &semver::Version) -> Result<Vec<u8>> {
+        let url = format!(
+            "{}/api/v1/crates/dl/{name}/{version}/download",
+            self.base_url()
+        );
+        let resp = self
+            .reading(&url)
+            .send()
+            .with_context(|| format!("cannot download {url}"))?;
+        if !resp.status().is_success() {
+            bail!("{url} answered {}", resp.status());
+        }
+        Ok(resp.bytes()?.to_vec())
+    }
+
+    /// Uploads `archive` (a zip of a `doc/` directory) as the docs of
+    /// `name` `version` (`PUT /api/v1/docs/<name>/<version>`, with the
+    /// publish token: only an owner may).
+    pub fn upload_docs(
+        &self,
+        name: &str,
+        version: &semver::Version,
+        archive: Vec<u8>,
+    ) -> Result<()> {
+        let url = format!("{}/api/v1/docs/{name}/{version}", self.base_url());
+        let resp = crate::ops::http::client()
+            .put(&url)
+            .header("authorization", self.token()?)
+            .body(archive)
+            .send()
+            .with_context(|| format!("cannot upload docs to {url}"))?;
+        if !resp.status().is_success() {
+            bail!("uploading docs to {url} answered {}", resp.status());
+        }
+        Ok(())
     }
 
     /// The file holding the read-only user's token.

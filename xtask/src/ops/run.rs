@@ -1,5 +1,7 @@
-//! Running external commands (cargo, git) with errors that say which
-//! command failed.
+//! Running external commands (cargo, git, the pinned tools) to completion,
+//! with errors that say which command failed. Code outside `ops` describes
+//! a `Command` and hands it here (or to [`super::procs`] for a background
+//! process); it never starts one itself.
 
 use std::process::Command;
 
@@ -28,6 +30,28 @@ pub fn run(cmd: &mut Command) -> Result<()> {
         bail!("`{what}` failed ({status})");
     }
     Ok(())
+}
+
+/// Runs `cmd` with inherited output; whether it succeeded. An error only
+/// when it cannot start.
+pub fn succeeds(cmd: &mut Command) -> Result<bool> {
+    let what = describe(cmd);
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run `{what}`"))?;
+    Ok(status.success())
+}
+
+/// Runs `cmd` with its output captured; whether it succeeded, and its
+/// stderr followed by its stdout. An error only when it cannot start.
+pub fn transcript(cmd: &mut Command) -> Result<(bool, String)> {
+    let what = describe(cmd);
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run `{what}`"))?;
+    let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stdout));
+    Ok((out.status.success(), text))
 }
 
 /// Runs `cmd` and returns its stdout; an error with its stderr when it fails.

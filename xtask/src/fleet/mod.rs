@@ -1,0 +1,25 @@
+//! The fleet on this machine: the registry on port 8000 and the services of
+//! `fleet.toml`, started from this checkout and remembered in `.fleet/`.
+//! Nothing here prints; the commands report what these functions return.
+//!
+//! - [`registry`]: the fleet's Kellnr, native or in a container.
+//! - [`pinned`]: every pinned shared-lib version published to it.
+//! - [`services`]: each service's address, environment and data; building
+//!   and starting it.
+//! - [`stop`]: stopping all of it, deleting its data.
+//! - [`vendor`]: a service's dependencies vendored for its image.
+
+pub mod pinned;
+pub mod registry;
+pub mod services;
+pub mod stop;
+pub mod vendor;
+
+pub use pinned::{Docs, PinnedReport, Replayed, publish_pinned};
+pub use registry::{RegistryStart, container_registry, ensure_registry, fleet_registry};
+pub use services::{
+    DataBackend, ServiceStart, binary, build_service, build_services, data_dir, data_env,
+    fleet_postgres, service_env, start_service, url,
+};
+pub use stop::{down, wipe_data};
+pub use vendor::vendor;
