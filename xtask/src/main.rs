@@ -136,7 +136,13 @@ fn runtime(docker: bool) -> commands::Runtime {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let layout = Layout::detect();
+    let layout = match Layout::find() {
+        Ok(layout) => layout,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match cli.command {
         Cmd::Up { docker, postgres } => commands::up::run(
             &layout,

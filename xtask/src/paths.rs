@@ -31,20 +31,31 @@ impl Layout {
     /// process), else the nearest directory holding `fleet.toml` and
     /// `xtask/` above the working directory. Never the path the binary was
     /// compiled at: checkouts sharing a build cache share one binary.
-    pub fn detect() -> Layout {
+    pub fn find() -> anyhow::Result<Layout> {
         let is_root = |dir: &Path| dir.join("fleet.toml").is_file() && dir.join("xtask").is_dir();
         let from_cargo = std::env::var_os("CARGO_MANIFEST_DIR")
             .map(PathBuf::from)
             .and_then(|m| m.parent().map(Path::to_path_buf))
             .filter(|root| is_root(root));
-        let root = from_cargo.or_else(|| {
-            let cwd = std::env::current_dir().ok()?;
-            cwd.ancestors().find(|d| is_root(d)).map(Path::to_path_buf)
-        });
-        Layout {
-            root: root.unwrap_or_else(|| PathBuf::from(".")),
-            target: None,
-        }
+        let cwd = std::env::current_dir()?;
+        let root = from_cargo
+            .or_else(|| cwd.ancestors().find(|d| is_root(d)).map(Path::to_path_buf))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{} is not inside a checkout of the fleet (no fleet.toml and xtask/ here or above); \
+                     run cargo xtask from your clone",
+                    cwd.display()
+                )
+            })?;
+        Ok(Layout { root, target: None })
+    }
+
+    /// [`Layout::find`] for tests, which always run inside the checkout.
+    ///
+    /// # Panics
+    /// Outside a checkout.
+    pub fn detect() -> Layout {
+        Layout::find().unwrap_or_else(|err| panic!("{err}"))
     }
 
     /// A checkout at `root` building into `target`.

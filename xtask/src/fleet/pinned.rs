@@ -51,7 +51,12 @@ pub struct PinnedReport {
 pub fn publish_pinned(layout: &Layout, registry: &Kellnr, docs: Docs) -> Result<PinnedReport> {
     let fleet = layout.fleet()?;
     let mut consumers = fleet.names();
-    consumers.extend(paths::OTHER_CONSUMERS);
+    // A checkout without the benchmark (a team's copy) has nothing more to publish.
+    consumers.extend(
+        paths::OTHER_CONSUMERS
+            .iter()
+            .filter(|p| layout.project(p).join("Cargo.lock").is_file()),
+    );
     let pins = history::pins(layout, &consumers)?;
     let expected_source = fleet_registry(layout).index_url();
     for (service, pin) in &pins {
