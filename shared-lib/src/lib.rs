@@ -19,6 +19,8 @@
 //!   migrations, readiness and one mapping of database errors.
 //! - [`sync`]: locks that keep serving after a panic elsewhere.
 //! - [`validate`]: field checks every service makes the same way.
+//! - [`testing`]: what every service's tests use: a request answered in
+//!   process, the error body's code, the real server on an ephemeral port.
 //! - [`server`]: serving a warp filter on a listener with request ids,
 //!   access logs, timeouts, graceful shutdown and a lingering close.
 //! - [`lifecycle`]: a service binary's whole `main` (settings, logging,
@@ -38,6 +40,7 @@ pub mod openapi;
 pub mod server;
 pub mod sync;
 pub mod telemetry;
+pub mod testing;
 pub mod validate;
 pub mod wire;
 

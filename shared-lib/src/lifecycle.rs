@@ -17,8 +17,13 @@ pub const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(3);
 /// configured port, `Ok` on a 200, else what went wrong. Plain HTTP/1.1
 /// over a std socket: no runtime, no extra dependency.
 pub fn healthcheck(server: &crate::config::ServerConfig, path: &str) -> Result<(), String> {
+    probe(SocketAddr::from(([127, 0, 0, 1], server.port)), path)
+}
+
+/// `GET path` at `addr` within [`HEALTHCHECK_TIMEOUT`]: `Ok` on a 200,
+/// else what went wrong.
+pub(crate) fn probe(addr: SocketAddr, path: &str) -> Result<(), String> {
     use std::io::{Read, Write};
-    let addr = SocketAddr::from(([127, 0, 0, 1], server.port));
     let mut stream = std::net::TcpStream::connect_timeout(&addr, HEALTHCHECK_TIMEOUT)
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
     stream
