@@ -16,6 +16,8 @@ async fn post(
     api: &(
          impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible>
          + Clone
+         + Send
+         + Sync
          + 'static
      ),
     body: &str,

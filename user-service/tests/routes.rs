@@ -11,7 +11,11 @@ use warp::test::request;
 
 /// The API on a fresh database, and that database (keep it while testing).
 async fn api() -> (
-    impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible> + Clone,
+    impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible>
+    + Clone
+    + Send
+    + Sync
+    + 'static,
     shared_lib::db::ScratchDb,
 ) {
     let (state, db) = state().await;
@@ -22,6 +26,8 @@ async fn post_json(
     api: &(
          impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible>
          + Clone
+         + Send
+         + Sync
          + 'static
      ),
     body: &str,

@@ -8,10 +8,27 @@ use std::path::Path;
 
 use xtask::paths::Layout;
 
-/// The names a helper module makes public: functions, methods, types.
+/// The names a helper module makes public: functions, methods, types, and
+/// what it re-exports (`pub use a::{b, c};`).
 fn public_names(path: &Path) -> BTreeSet<String> {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let reexported = text.lines().filter_map(|line| {
+        let used = line.trim_start().strip_prefix("pub use ")?;
+        let names = match used.split_once('{') {
+            Some((_, list)) => list.trim_end_matches([';', '}']).to_string(),
+            None => used.rsplit("::").next()?.trim_end_matches(';').to_string(),
+        };
+        Some(names)
+    });
+    let reexported: Vec<String> = reexported
+        .flat_map(|list| {
+            list.split(',')
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .collect();
     text.lines()
         .filter_map(|line| {
             let line = line.trim_start();
@@ -25,6 +42,7 @@ fn public_names(path: &Path) -> BTreeSet<String> {
                 .unwrap_or_default()
                 .to_string()
         })
+        .chain(reexported)
         .collect()
 }
 

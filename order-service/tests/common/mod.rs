@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use order_service::{AppState, Config};
 use shared_lib::db::ScratchDb;
+use shared_lib::testing::TestServer;
 use shared_lib::wire::User;
 use tokio::sync::oneshot;
 use warp::Filter;
@@ -103,34 +104,10 @@ pub async fn dead_url() -> String {
     url
 }
 
-/// An in-process answer of `warp::test`.
-pub type Resp = warp::http::Response<warp::hyper::body::Bytes>;
-
-/// `POST path` with a JSON body, in process.
-pub async fn post_json(
-    api: &(
-         impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible>
-         + Clone
-         + 'static
-     ),
-    path: &str,
-    body: &str,
-) -> Resp {
-    warp::test::request()
-        .method("POST")
-        .path(path)
-        .header("content-type", "application/json")
-        .body(body)
-        .reply(api)
-        .await
-}
-
-/// The `code` of the shared error body; panics when the body is not one.
-pub fn error_code(resp: &Resp) -> String {
-    serde_json::from_slice::<shared_lib::error::ErrorBody>(resp.body())
-        .unwrap_or_else(|e| panic!("not the shared error body ({e}): {:?}", resp.body()))
-        .code
-}
+/// In-process requests and the shared error body's code, as every service
+/// reads them (not every test binary uses all three).
+#[allow(unused_imports)]
+pub use shared_lib::testing::{Resp, error_code, post_json};
 
 /// Settings for tests: the given user-service, a 500 ms timeout, seed 7,
 /// and no memory of confirmed users (every order asks user-service, which
@@ -172,69 +149,48 @@ pub async fn state(user_service_url: &str) -> (AppState, ScratchDb) {
 
 /// A running order-service on an ephemeral port.
 pub struct TestApp {
+    /// Where it listens.
     pub addr: SocketAddr,
+    /// A client for typed requests.
     pub client: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The server, stopped by [`TestApp::shutdown`] or when dropped.
+    server: TestServer,
     /// Its database, removed when the app is dropped.
     _db: ScratchDb,
 }
 
+/// Starts the real server on port 0, on a fresh database, calling the
+/// user-service at `user_service_url`; returns once `/ready` answers.
 pub async fn spawn_app(user_service_url: &str) -> TestApp {
     spawn_app_with(user_service_url, &[]).await
 }
 
 /// [`spawn_app`] with `extra` settings (see [`config_with`]).
 pub async fn spawn_app_with(user_service_url: &str, extra: &[(&str, &str)]) -> TestApp {
-    shared_lib::telemetry::init_for_tests();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel();
     let db = ScratchDb::new(order_service::SERVICE).await;
-    let server = tokio::spawn(order_service::run(
-        listener,
-        config_with(user_service_url, &db, extra),
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    let app = TestApp {
-        addr,
+    let config = config_with(user_service_url, &db, extra);
+    let server = TestServer::start("/ready", |listener, shutdown| {
+        order_service::run(listener, config, shutdown)
+    })
+    .await;
+    TestApp {
+        addr: server.addr,
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap(),
-        stop: Some(stop),
         server,
         _db: db,
-    };
-    app.wait_ready().await;
-    app
+    }
 }
 
 impl TestApp {
-    /// Waits until the app's database is migrated and answers (`GET
-    /// /health` would answer sooner; requests need the database), at most
-    /// 10 s.
-    async fn wait_ready(&self) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let ready = self.client.get(self.url("/ready")).send().await;
-            if ready.is_ok_and(|r| r.status().is_success()) {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the app is not ready after 10 s"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
+    /// The URL of `path` on this app.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        self.server.url(path)
     }
 
+    /// `POST /api/orders`.
     pub async fn create_order(&self, body: serde_json::Value) -> reqwest::Response {
         self.client
             .post(self.url("/api/orders"))
@@ -244,8 +200,8 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn shutdown(mut self) -> std::io::Result<()> {
-        self.stop.take().unwrap().send(()).unwrap();
-        self.server.await.unwrap()
+    /// Completes the shutdown future and waits for `run` to return.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        self.server.shutdown().await
     }
 }
