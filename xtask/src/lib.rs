@@ -3,7 +3,7 @@
 //!
 //! - [`commands`]: one module per subcommand (`up`, `down`, `test`,
 //!   `publish`, `release`, `check-consumers`, `status`, `bump`, `bench`,
-//!   `new-service`, `renovate`), each the only code that prints for its command.
+//!   `new-service`, `renovate`, `k8s`), each the only code that prints for its command.
 //! - [`consumers`]: the consumer check (every service built and tested
 //!   against a shared-lib candidate), for `check-consumers` and `release`.
 //! - [`level`]: how far a release moves the version.
@@ -12,6 +12,8 @@
 //!   the services as `up` starts them, stopping, vendoring.
 //! - [`history`]: shared-lib versions in git, service pins, publishing a
 //!   version from its commit.
+//! - [`k8s`]: the Kubernetes manifests (Kustomize base and overlays)
+//!   generated from `fleet.toml`.
 //! - [`index`]: what a registry holds, from its sparse index.
 //! - [`pins`]: where each service stands against the registry (`status`).
 //! - [`renovate`]: Renovate's proposals for the fleet, read from its report.
@@ -29,6 +31,7 @@ pub mod consumers;
 pub mod fleet;
 pub mod history;
 pub mod index;
+pub mod k8s;
 pub mod level;
 pub mod manifest;
 pub mod ops;

@@ -115,8 +115,17 @@ enum Cmd {
         #[arg(long, value_name = "VERSION")]
         to: Option<semver::Version>,
     },
+    /// Write the Kubernetes manifests of deploy/k8s/ from fleet.toml
+    /// (Kustomize base, staging and production overlays), then render each
+    /// overlay and validate it offline against the Kubernetes 1.32 schemas.
+    K8s {
+        /// Write nothing; fail when deploy/k8s/ differs from fleet.toml.
+        #[arg(long)]
+        check: bool,
+    },
     /// Create a service with the same shape as the others, pinned to the
-    /// newest shared-lib, and add it to fleet.toml and docker-compose.yml.
+    /// newest shared-lib, and add it to fleet.toml, docker-compose.yml and
+    /// deploy/k8s/.
     NewService {
         /// Its name: lower-case letters, digits and dashes (e.g. billing-service).
         name: String,
@@ -183,6 +192,7 @@ fn main() -> ExitCode {
                 runs,
             },
         ),
+        Cmd::K8s { check } => commands::k8s::run(&layout, check),
         Cmd::NewService { name, port } => commands::new_service::run(&layout, &name, port),
     };
     match result {

@@ -16,7 +16,9 @@ use crate::ops::cargo::cargo;
 use crate::ops::docker::{self, Engine};
 use crate::ops::postgres::{self, Postgres};
 use crate::ops::procs;
-use crate::ops::tools::{CARGO_RELEASE, RENOVATE, SCHEMATHESIS, SEMVER_CHECKS};
+use crate::ops::tools::{
+    CARGO_RELEASE, KUBERNETES_VALIDATE, RENOVATE, SCHEMATHESIS, SEMVER_CHECKS,
+};
 use crate::paths::{self, Layout};
 
 /// One step of `test`.
@@ -58,6 +60,8 @@ pub fn run(layout: &Layout) -> Result<()> {
     SCHEMATHESIS.ensure()?;
     // The Renovate test runs `cargo xtask renovate`'s code.
     RENOVATE.ensure()?;
+    // The Kubernetes test validates the rendered manifests offline.
+    KUBERNETES_VALIDATE.ensure()?;
     let (registry, start) = super::registry(layout)?;
     let outcome = super::publish_pinned(layout, &registry).and_then(|_| {
         let pg = ThrowawayPostgres::start()?;
