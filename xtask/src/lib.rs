@@ -12,6 +12,8 @@
 //!   the services as `up` starts them, stopping, vendoring.
 //! - [`history`]: shared-lib versions in git, service pins, publishing a
 //!   version from its commit.
+//! - [`swarm`]: the swarm stack of `up --swarm` (services replicated
+//!   behind HAProxy, PostgreSQL), generated from `fleet.toml`.
 //! - [`k8s`]: the Kubernetes manifests (Kustomize base and overlays)
 //!   generated from `fleet.toml`.
 //! - [`index`]: what a registry holds, from its sparse index.
@@ -38,3 +40,4 @@ pub mod ops;
 pub mod paths;
 pub mod pins;
 pub mod renovate;
+pub mod swarm;

@@ -25,8 +25,14 @@ enum Cmd {
     /// built and ready.
     Up {
         /// Run the fleet as containers with docker compose instead.
-        #[arg(long, conflicts_with = "postgres")]
+        #[arg(long, conflicts_with_all = ["postgres", "swarm"])]
         docker: bool,
+        /// Run the fleet replicated on the Docker engine in swarm mode
+        /// (the stack of deploy/swarm/, generated from fleet.toml): two
+        /// replicas of every service on one PostgreSQL, behind one HAProxy
+        /// that publishes each service's port.
+        #[arg(long, conflicts_with = "postgres")]
+        swarm: bool,
         /// Keep the services' data on the project's PostgreSQL 15 server
         /// (installed and started when needed) instead of SQLite files.
         #[arg(long)]
@@ -36,10 +42,15 @@ enum Cmd {
     /// data stays unless --wipe.
     Down {
         /// Stop the containers of `up --docker` instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "swarm")]
         docker: bool,
-        /// With --docker: also stop the Docker engine the project started.
-        #[arg(long, requires = "docker")]
+        /// Remove the stack of `up --swarm` instead (with --wipe, its
+        /// database volume too).
+        #[arg(long)]
+        swarm: bool,
+        /// With --docker or --swarm: also stop the Docker engine the
+        /// project started.
+        #[arg(long)]
         engine: bool,
         /// Also delete the services' data (SQLite files and the project's
         /// PostgreSQL server; with --docker, their volumes). The registry's
@@ -135,9 +146,11 @@ enum Cmd {
     },
 }
 
-fn runtime(docker: bool) -> commands::Runtime {
+fn runtime(docker: bool, swarm: bool) -> commands::Runtime {
     if docker {
         commands::Runtime::Docker
+    } else if swarm {
+        commands::Runtime::Swarm
     } else {
         commands::Runtime::Native
     }
@@ -153,9 +166,13 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Cmd::Up { docker, postgres } => commands::up::run(
+        Cmd::Up {
+            docker,
+            swarm,
+            postgres,
+        } => commands::up::run(
             &layout,
-            runtime(docker),
+            runtime(docker, swarm),
             if postgres {
                 DataBackend::Postgres
             } else {
@@ -164,9 +181,10 @@ fn main() -> ExitCode {
         ),
         Cmd::Down {
             docker,
+            swarm,
             engine,
             wipe,
-        } => commands::down::run(&layout, runtime(docker), wipe, engine),
+        } => commands::down::run(&layout, runtime(docker, swarm), wipe, engine),
         Cmd::Test => commands::test::run(&layout),
         Cmd::Publish => commands::publish::run(&layout),
         Cmd::Release {

@@ -494,6 +494,11 @@ fn a_new_service_is_picked_up_by_every_command_with_no_other_edit() {
         .unwrap();
     assert_eq!(billing.verdict, fleet_status::Verdict::UpToDate);
     assert_eq!(billing.locked, created.shared_lib.to_string());
+    // Its Kubernetes manifests and its place in the swarm stack are written.
+    assert!(xtask::k8s::stale(&sb.copy).unwrap().is_empty());
+    let stack =
+        std::fs::read_to_string(sb.copy.root.join(xtask::swarm::DIR).join("stack.yml")).unwrap();
+    assert!(stack.contains("  billing-service:\n"), "{stack}");
     // test: its fmt, clippy and tests are steps; its own tests pass, locked.
     assert!(
         test::projects(&sb.copy)

@@ -17,7 +17,34 @@ pub fn run(layout: &Layout, runtime: Runtime, wipe: bool, stop_engine: bool) -> 
     match runtime {
         Runtime::Native => native(layout, wipe),
         Runtime::Docker => docker(layout, stop_engine, wipe),
+        Runtime::Swarm => swarm(stop_engine, wipe),
     }
+}
+
+/// Runs `down --swarm`: the stack removed (and, with `wipe`, its database
+/// volume); the swarm itself and the engine stay unless `stop_engine`.
+fn swarm(stop_engine: bool, wipe: bool) -> Result<()> {
+    use crate::swarm::STACK;
+    let engine = docker::engine()?;
+    if crate::ops::swarm::remove(&engine, STACK)? {
+        println!("removed the stack {STACK}");
+    } else {
+        println!("no stack {STACK} to remove");
+    }
+    if wipe {
+        let volume = format!("{STACK}_postgres-data");
+        if engine.remove_volume(&volume)? {
+            println!("deleted the volume {volume} (the stack's databases)");
+        }
+    } else {
+        println!(
+            "the stack's database volume stays (`cargo xtask down --swarm --wipe` deletes it)"
+        );
+    }
+    if stop_engine && docker::Engine::stop_own()? {
+        println!("stopped the project's Docker engine ({})", engine.host);
+    }
+    Ok(())
 }
 
 fn native(layout: &Layout, wipe: bool) -> Result<()> {

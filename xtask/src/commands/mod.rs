@@ -24,6 +24,9 @@ pub enum Runtime {
     Native,
     /// The compose project on the project's Docker engine.
     Docker,
+    /// The stack `fleet` on that engine in swarm mode, replicated behind
+    /// one proxy.
+    Swarm,
 }
 
 use std::time::Instant;

@@ -2,8 +2,9 @@
 //! shape as the others, from the template in `templates/service/` (src
 //! layout, tests, README, Dockerfile, .dockerignore), pinned by semver to
 //! the newest shared-lib in the registry, with a Cargo.lock. It is added to
-//! `fleet.toml`, `docker-compose.yml` and the Kubernetes manifests of
-//! `deploy/k8s/`; every command picks it up from there.
+//! `fleet.toml`, `docker-compose.yml`, the Kubernetes manifests of
+//! `deploy/k8s/` and the swarm stack of `deploy/swarm/`; every command
+//! picks it up from there.
 //!
 //! The Cargo.lock starts from the lockfile of the service that pins the
 //! newest shared-lib, trimmed by cargo to what the new service uses, so it
@@ -30,19 +31,21 @@ pub fn run(layout: &Layout, name: &str, port: Option<u16>) -> Result<()> {
     super::publish_pinned(layout, &registry)?;
     let created = create(layout, &registry, name, port)?;
     println!(
-        "created {name} on port {} with {SHARED_LIB} {} (added to {}, docker-compose.yml and {}/)",
+        "created {name} on port {} with {SHARED_LIB} {} (added to {}, docker-compose.yml, {}/ and {}/)",
         created.port,
         created.shared_lib,
         manifest::FILE,
-        crate::k8s::DIR
+        crate::k8s::DIR,
+        crate::swarm::DIR
     );
     println!(
         "next: `cargo xtask up` starts it with the fleet; `cd {name} && cargo test --locked` tests it;"
     );
     println!(
-        "      commit it: git add {name} {} docker-compose.yml {} && git commit -m \"{name}: new service\"",
+        "      commit it: git add {name} {} docker-compose.yml {} {} && git commit -m \"{name}: new service\"",
         manifest::FILE,
-        crate::k8s::DIR
+        crate::k8s::DIR,
+        crate::swarm::DIR
     );
     Ok(())
 }
@@ -135,6 +138,7 @@ pub fn create(
         &compose_entry(name, port),
     )?;
     crate::k8s::write(layout)?;
+    crate::swarm::write(&layout.root, &layout.fleet()?)?;
     Ok(Created {
         port,
         shared_lib: newest,

@@ -184,7 +184,23 @@ fn container_flow(layout: &Layout) -> (usize, Vec<String>) {
         ],
     );
     live.cmd.env("DOCKER_HOST", &engine.host);
-    let (mut n, mut f) = run_steps(vec![live]);
+    // Then the same fleet replicated on the engine in swarm mode.
+    let mut swarm = step(
+        layout,
+        "test swarm (live, replicated stack)".into(),
+        "xtask",
+        &[
+            "test",
+            "--locked",
+            "--test",
+            "swarm_live",
+            "--",
+            "--ignored",
+            "--nocapture",
+        ],
+    );
+    swarm.cmd.env("DOCKER_HOST", &engine.host);
+    let (mut n, mut f) = run_steps(vec![live, swarm]);
     n += 1;
     if owned {
         match Engine::stop_own() {

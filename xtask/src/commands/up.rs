@@ -1,4 +1,4 @@
-//! `cargo xtask up [--docker | --postgres]`: the registry started, every
+//! `cargo xtask up [--docker | --swarm | --postgres]`: the registry started, every
 //! pinned shared-lib version published, every service of `fleet.toml`
 //! built, started in dependency order with its data (SQLite files, or
 //! PostgreSQL) and ready. A second `up` changes nothing.
@@ -22,7 +22,100 @@ pub fn run(layout: &Layout, runtime: Runtime, backend: DataBackend) -> Result<()
     match runtime {
         Runtime::Native => super::start_native_fleet(layout, backend),
         Runtime::Docker => docker(layout),
+        Runtime::Swarm => swarm(layout),
     }
+}
+
+/// Runs `up --swarm`: the service images built as for `up --docker` (from
+/// vendored sources, with the native registry for vendoring), the local
+/// PostgreSQL and HAProxy images, a one-node swarm, the database password
+/// generated once into `.fleet/swarm/` (git-ignored, mode 600), the stack
+/// files of `deploy/swarm/` written from `fleet.toml`, the stack deployed,
+/// and every service ready through the proxy on its port.
+fn swarm(layout: &Layout) -> Result<()> {
+    use crate::ops::swarm as engine_swarm;
+    use crate::swarm::{self, PASSWORD_VAR, STACK};
+    let started = Instant::now();
+    let fleet = layout.fleet()?;
+    for service in &fleet.services {
+        if let Some(record) =
+            procs::read_record(&procs::record_path(&layout.state_dir(), &service.name))?
+            && procs::is_running(&record)
+        {
+            bail!(
+                "{} started by `cargo xtask up` holds port {} (pid {}); run `cargo xtask down` first (the registry may stay)",
+                service.name,
+                service.port,
+                record.pid
+            );
+        }
+    }
+    let (engine, engine_started) = Engine::ensure()?;
+    if engine_started {
+        println!("docker: started the project's engine at {}", engine.host);
+    }
+    for name in docker::ensure_base_images(&engine)?
+        .built
+        .into_iter()
+        .chain(docker::ensure_swarm_images(&engine)?)
+    {
+        println!("docker: built the local stand-in {name} (no image can be pulled here)");
+    }
+    let (registry, _) = super::registry(layout)?;
+    super::publish_pinned(layout, &registry)?;
+    println!("services: vendoring dependencies and building images");
+    for service in &fleet.services {
+        fleet::vendor(layout, &registry, &layout.project(&service.name))?;
+    }
+    let mut build = engine.compose(layout, &registry)?;
+    build.arg("build");
+    for service in &fleet.services {
+        build.arg(&service.name);
+    }
+    exec(&mut build)?;
+    if engine_swarm::ensure_swarm(&engine)? {
+        println!("swarm: the engine is now a one-node swarm manager on 127.0.0.1");
+    }
+    let password = crate::ops::secrets::ensure_secret(
+        &layout.state_dir().join("swarm").join("postgres.password"),
+        32,
+    )?;
+    let changed = swarm::write(&layout.root, &fleet)?;
+    println!(
+        "swarm: {}/ ({changed} file(s) written from fleet.toml)",
+        swarm::DIR
+    );
+    engine_swarm::deploy(
+        &engine,
+        &layout.root.join(swarm::DIR).join("stack.yml"),
+        STACK,
+        &[(PASSWORD_VAR, password)],
+    )?;
+    for service in &fleet.services {
+        let ready = format!("{}{}", fleet::url(service.port), service.ready);
+        let answered = procs::wait_until(Duration::from_secs(180), || {
+            crate::ops::http::answers_ok(&crate::ops::http::client(), &ready)
+        });
+        if !answered {
+            bail!(
+                "{} did not answer {ready} through the proxy within 180 s; `docker service ps {}` and `docker service logs {}` say why",
+                service.name,
+                swarm::swarm_service(&service.name),
+                swarm::swarm_service(&service.name)
+            );
+        }
+        println!(
+            "{:<14} {} ({} replicas behind the proxy)",
+            service.name,
+            fleet::url(service.port),
+            swarm::REPLICAS
+        );
+    }
+    println!(
+        "stack {STACK} up in {:.0}s; `cargo xtask down --swarm` removes it (the database volume stays)",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// Runs `up --docker`. The order is the point: the engine (started when

@@ -338,6 +338,47 @@ pub fn ensure_base_images(engine: &Engine) -> Result<StandIns> {
     Ok(StandIns { built })
 }
 
+/// The image the swarm's PostgreSQL runs (a local stand-in: Debian's
+/// `postgresql-15`).
+pub const POSTGRES_IMAGE: &str = "shared-fleet/postgres:15";
+/// The image the swarm's front proxy runs (a local stand-in: Debian's
+/// `haproxy` 2.6).
+pub const HAPROXY_IMAGE: &str = "shared-fleet/haproxy:2.6";
+
+/// Builds the images the swarm stack needs besides the services' own,
+/// when the engine lacks them: one Debian bookworm root file system with
+/// `postgresql-15` and `haproxy` (debootstrap, cached), imported once per
+/// name. Returns the names it built.
+pub fn ensure_swarm_images(engine: &Engine) -> Result<Vec<String>> {
+    let missing: Vec<&str> = [POSTGRES_IMAGE, HAPROXY_IMAGE]
+        .into_iter()
+        .filter(|name| !engine.has_image(name))
+        .collect();
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rootfs = debootstrap(
+        &tools_dir()
+            .join("docker")
+            .join("rootfs")
+            .join("bookworm-swarm"),
+        &["postgresql-15", "haproxy"],
+    )?;
+    for name in &missing {
+        let changes: &[&str] = if *name == POSTGRES_IMAGE {
+            &[
+                "ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "USER postgres",
+                "CMD [\"postgres\", \"--version\"]",
+            ]
+        } else {
+            &["CMD [\"haproxy\", \"-f\", \"/usr/local/etc/haproxy/haproxy.cfg\", \"-db\"]"]
+        };
+        import(engine, &rootfs, name, changes, &[])?;
+    }
+    Ok(missing.into_iter().map(String::from).collect())
+}
+
 /// A Debian bookworm root file system made by debootstrap (minbase plus
 /// `include`), cached under `dir` once made.
 fn debootstrap(dir: &Path, include: &[&str]) -> Result<PathBuf> {

@@ -19,6 +19,8 @@
 //! - [`postgres`]: a PostgreSQL 15 server of the project's own: initialise,
 //!   start, a database and a role per service, stop.
 //! - [`secrets`]: generated tokens and passwords in owner-only files.
+//! - [`swarm`]: swarm mode on that engine: init, stack deploy and remove,
+//!   tasks, rolling updates, logs.
 //! - [`tools`]: pinned tools installed once per machine (cargo, PyPI and
 //!   npm tools; Debian packages).
 
@@ -33,4 +35,5 @@ pub mod procs;
 pub mod registry;
 pub mod run;
 pub mod secrets;
+pub mod swarm;
 pub mod tools;

@@ -1,0 +1,290 @@
+//! The fleet replicated on a real orchestrator: the stack of `up --swarm`
+//! on the project's Docker engine in swarm mode, under a steady load
+//! through the front proxy. `cargo xtask test` runs it after the compose
+//! checks (it is `#[ignore]`d for a plain `cargo test`).
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use xtask::commands::{Runtime, down, up};
+use xtask::fleet::{self, DataBackend};
+use xtask::ops::docker::{self, Engine};
+use xtask::ops::procs::wait_until;
+use xtask::ops::registry::Health;
+use xtask::ops::swarm::{kill, logs, roll, running_tasks};
+use xtask::paths::Layout;
+use xtask::swarm::{REPLICAS, database, swarm_service};
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// What a steady load saw: users it created (answered 201) and every
+/// request that did not get the answer it should have.
+#[derive(Default)]
+struct Seen {
+    created: Vec<u64>,
+    ok: u64,
+    failed: Vec<String>,
+}
+
+/// Two clients, each creating a user and reading it back in a loop,
+/// through the proxy, until stopped.
+struct Load {
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Seen>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(users: &str, tag: &str) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let threads = (0..2)
+            .map(|t| {
+                let (stop, seen, users, tag) = (
+                    stop.clone(),
+                    seen.clone(),
+                    users.to_string(),
+                    tag.to_string(),
+                );
+                std::thread::spawn(move || {
+                    let http = http();
+                    let mut n = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        n += 1;
+                        let email = format!("{tag}-{t}-{n}@example.com");
+                        let created = http
+                            .post(format!("{users}/api/users"))
+                            .json(&serde_json::json!({"name": "Load", "email": email}))
+                            .send();
+                        let id = match created {
+                            Ok(r) if r.status() == 201 => r
+                                .json::<serde_json::Value>()
+                                .ok()
+                                .and_then(|v| v["id"].as_u64()),
+                            Ok(r) => {
+                                seen.lock()
+                                    .unwrap()
+                                    .failed
+                                    .push(format!("POST {email}: {}", r.status()));
+                                None
+                            }
+                            Err(e) => {
+                                seen.lock()
+                                    .unwrap()
+                                    .failed
+                                    .push(format!("POST {email}: {e}"));
+                                None
+                            }
+                        };
+                        let Some(id) = id else { continue };
+                        let read = http.get(format!("{users}/api/users/{id}")).send();
+                        let mut s = seen.lock().unwrap();
+                        s.created.push(id);
+                        match read {
+                            Ok(r) if r.status() == 200 => s.ok += 2,
+                            Ok(r) => s.failed.push(format!("GET {id}: {}", r.status())),
+                            Err(e) => s.failed.push(format!("GET {id}: {e}")),
+                        }
+                    }
+                })
+            })
+            .collect();
+        Load {
+            stop,
+            seen,
+            threads,
+        }
+    }
+
+    /// Waits until the load has done at least `requests` more successful
+    /// requests than it had.
+    fn wait_for(&self, requests: u64) {
+        let from = self.seen.lock().unwrap().ok;
+        assert!(
+            wait_until(Duration::from_secs(60), || self.seen.lock().unwrap().ok
+                >= from + requests),
+            "the load made no progress"
+        );
+    }
+
+    fn finish(self) -> Seen {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads {
+            t.join().unwrap();
+        }
+        Arc::try_unwrap(self.seen)
+            .ok()
+            .unwrap()
+            .into_inner()
+            .unwrap()
+    }
+}
+
+/// Every user the load was told was created is there.
+fn all_present(users: &str, created: &[u64]) {
+    let http = http();
+    let missing: Vec<u64> = created
+        .iter()
+        .copied()
+        .filter(|id| {
+            !http
+                .get(format!("{users}/api/users/{id}"))
+                .send()
+                .is_ok_and(|r| r.status() == 200)
+        })
+        .collect();
+    assert!(missing.is_empty(), "acknowledged users lost: {missing:?}");
+}
+
+/// The tasks whose access lines carry a request id starting with `prefix`.
+fn tasks_that_served(engine: &Engine, service: &str, prefix: &str) -> BTreeSet<String> {
+    logs(engine, service)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(prefix))
+        .filter_map(|l| l.split_once(" | ").or_else(|| l.split_once("|")))
+        .map(|(task, _)| task.trim().to_string())
+        .collect()
+}
+
+#[test]
+#[ignore = "needs a Docker engine in swarm mode; `cargo xtask test` runs it"]
+fn the_fleet_runs_replicated_on_swarm_and_rolls_and_heals_without_losing_a_write() {
+    let layout = Layout::detect();
+    let fleet_manifest = layout.fleet().unwrap();
+    // `up --swarm` vendors through the native registry: stop it afterwards
+    // unless it was already running.
+    let registry_was_up = fleet::fleet_registry(&layout).health() == Health::Up;
+    // A fresh database volume: the replicas start together on it.
+    let _ = down::run(&layout, Runtime::Swarm, true, false);
+    up::run(&layout, Runtime::Swarm, DataBackend::Sqlite).expect("up --swarm");
+    let engine = docker::engine().unwrap();
+    let users = fleet::url(fleet_manifest.service("user-service").unwrap().port);
+    let http = http();
+
+    // Migrations applied once although the replicas started at the same
+    // moment on an empty database.
+    let (pg_task, pg_container) =
+        running_tasks(&engine, &swarm_service("postgres")).unwrap()[0].clone();
+    let password =
+        std::fs::read_to_string(layout.state_dir().join("swarm/postgres.password")).unwrap();
+    for service in &fleet_manifest.services {
+        let files = std::fs::read_dir(layout.project(&service.name).join("migrations/postgres"))
+            .unwrap()
+            .count();
+        let out = engine
+            .docker()
+            .args(["exec", "-e", &format!("PGPASSWORD={}", password.trim()), &pg_container])
+            .args(["psql", "-h", "127.0.0.1", "-U", "fleet", "-d", &database(&service.name), "-tAc"])
+            .arg("select count(*) || ' ' || count(distinct version) from _sqlx_migrations where success")
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            format!("{files} {files}"),
+            "{}: each migration applied once ({pg_task}): {}",
+            service.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // Every replica serves: requests through the proxy reach each one.
+    for service in &fleet_manifest.services {
+        let url = fleet::url(service.port);
+        let prefix = format!("spread-{}-", service.name);
+        let mut reached = BTreeSet::new();
+        let spread = wait_until(Duration::from_secs(20), || {
+            for n in 0..10 {
+                let _ = http
+                    .get(format!("{url}/health"))
+                    .header("x-request-id", format!("{prefix}{n}"))
+                    .send();
+            }
+            reached = tasks_that_served(&engine, &swarm_service(&service.name), &prefix);
+            reached.len() >= REPLICAS as usize
+        });
+        assert!(
+            spread,
+            "{}: requests reached only {reached:?}",
+            service.name
+        );
+    }
+
+    // A rolling update to a new image under load: zero failed requests.
+    let service = swarm_service("user-service");
+    let image = "shared-fleet/user-service:rolled";
+    let tagged = engine
+        .docker()
+        .args(["tag", "shared-fleet/user-service:local", image])
+        .status()
+        .unwrap();
+    assert!(tagged.success());
+    let before: BTreeSet<String> = running_tasks(&engine, &service)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
+    let load = Load::start(&users, "roll");
+    load.wait_for(50);
+    roll(&engine, &service, Some(image)).expect("the rolling update converges");
+    load.wait_for(50);
+    let seen = load.finish();
+    let after: BTreeSet<String> = running_tasks(&engine, &service)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
+    assert!(
+        before.is_disjoint(&after) && after.len() == REPLICAS as usize,
+        "every replica replaced: {before:?} -> {after:?}"
+    );
+    println!(
+        "rolling update: {} requests answered, {} failed",
+        seen.ok,
+        seen.failed.len()
+    );
+    assert!(
+        seen.failed.is_empty(),
+        "requests failed during the rolling update: {:?}",
+        seen.failed
+    );
+    all_present(&users, &seen.created);
+
+    // One replica killed under load: what failed is counted and bounded,
+    // nothing acknowledged is lost, the orchestrator replaces it.
+    let (_, victim) = running_tasks(&engine, &service).unwrap()[0].clone();
+    let load = Load::start(&users, "kill");
+    load.wait_for(50);
+    kill(&engine, &victim).unwrap();
+    let replaced = wait_until(Duration::from_secs(60), || {
+        running_tasks(&engine, &service)
+            .is_ok_and(|t| t.len() == REPLICAS as usize && t.iter().all(|(_, c)| *c != victim))
+    });
+    load.wait_for(50);
+    let seen = load.finish();
+    println!(
+        "one replica killed: {} requests answered, {} failed: {:?}",
+        seen.ok,
+        seen.failed.len(),
+        seen.failed
+    );
+    assert!(replaced, "the killed replica was not replaced within 60 s");
+    assert!(
+        seen.failed.len() <= 10,
+        "more than 10 requests failed when one replica died: {:?}",
+        seen.failed
+    );
+    all_present(&users, &seen.created);
+
+    down::run(&layout, Runtime::Swarm, true, false).expect("down --swarm");
+    if !registry_was_up {
+        fleet::down(&layout).expect("stopping the registry up --swarm started");
+    }
+}
