@@ -29,8 +29,9 @@ enum Cmd {
         docker: bool,
         /// Run the fleet replicated on the Docker engine in swarm mode
         /// (the stack of deploy/swarm/, generated from fleet.toml): two
-        /// replicas of every service on one PostgreSQL, behind one HAProxy
-        /// that publishes each service's port.
+        /// replicas of every service and of the registry, on one
+        /// PostgreSQL, behind one HAProxy that publishes port 8000 and each
+        /// service's port.
         #[arg(long, conflicts_with = "postgres")]
         swarm: bool,
         /// Keep the services' data on the project's PostgreSQL 15 server

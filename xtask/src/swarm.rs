@@ -9,9 +9,13 @@
 //!   one started and healthy before the old one stops;
 //! - one PostgreSQL (Debian's `postgresql-15`, a local image), which
 //!   creates each service's database on its first start;
+//! - the registry: [`REPLICAS`] Kellnr replicas on that PostgreSQL
+//!   (database `kellnr`), sharing one volume for crate files and one
+//!   cookie signing key, with the token cache off;
 //! - one HAProxy (Debian's 2.6, a local image), the only published entry:
-//!   each service's port of `fleet.toml` on the host, spread over the
-//!   service's replicas; services call each other through it too.
+//!   the registry on port 8000 and each service's port of `fleet.toml` on
+//!   the host, each spread over its replicas; services call each other
+//!   through it too.
 //!
 //! This kernel has no IPVS, so neither the default virtual-IP endpoint mode
 //! nor the ingress routing mesh works: services use `endpoint_mode:
@@ -39,6 +43,21 @@ pub const DATABASE_USER: &str = "fleet";
 /// The environment variable `docker stack deploy` reads the database
 /// password from (interpolated into the services' `DATABASE_URL`).
 pub const PASSWORD_VAR: &str = "FLEET_POSTGRES_PASSWORD";
+
+/// The variables `docker stack deploy` reads the registry's secrets from:
+/// the cookie signing key its replicas share, and the admin token and
+/// password Kellnr applies on its first start.
+pub const COOKIE_KEY_VAR: &str = "FLEET_KELLNR_COOKIE_KEY";
+/// See [`COOKIE_KEY_VAR`].
+pub const ADMIN_TOKEN_VAR: &str = "FLEET_KELLNR_ADMIN_TOKEN";
+/// See [`COOKIE_KEY_VAR`].
+pub const ADMIN_PWD_VAR: &str = "FLEET_KELLNR_ADMIN_PWD";
+
+/// The registry's port on the host (the one every Cargo.lock names).
+pub const REGISTRY_PORT: u16 = 8000;
+
+/// The stack's volumes: the databases, and the registry's crate files.
+pub const VOLUMES: [&str; 2] = ["postgres-data", "registry-data"];
 
 /// A service's database name: its name with `_` for `-`.
 pub fn database(service: &str) -> String {
@@ -82,7 +101,8 @@ exec postgres -D "$data" -c listen_addresses='*' -k /tmp
 "#;
 
 fn stack(fleet: &Fleet) -> Result<String> {
-    let databases: Vec<String> = fleet.services.iter().map(|s| database(&s.name)).collect();
+    let mut databases: Vec<String> = fleet.services.iter().map(|s| database(&s.name)).collect();
+    databases.push("kellnr".into());
     let mut out = format!(
         r#"{HEADER}# Deploy with `cargo xtask up --swarm` (it builds the images, writes the
 # database password into .fleet/swarm/, git-ignored, and exports
@@ -111,12 +131,61 @@ services:
       replicas: 1
       endpoint_mode: dnsrr
 
+  registry:
+    image: ghcr.io/kellnr/kellnr:6.6.0
+    environment:
+      KELLNR_REGISTRY__DATA_DIR: /var/lib/kellnr
+      KELLNR_LOCAL__IP: 0.0.0.0
+      KELLNR_LOCAL__PORT: "{REGISTRY_PORT}"
+      # What Kellnr writes into config.json: clients reach it through the
+      # proxy as 127.0.0.1:{REGISTRY_PORT}, the URL in every Cargo.lock.
+      KELLNR_ORIGIN__HOSTNAME: 127.0.0.1
+      KELLNR_ORIGIN__PORT: "{REGISTRY_PORT}"
+      KELLNR_ORIGIN__PROTOCOL: http
+      KELLNR_REGISTRY__AUTH_REQUIRED: "true"
+      # Replicas share sessions (one signing key) and check every token
+      # against the database (no per-process token cache).
+      KELLNR_REGISTRY__COOKIE_SIGNING_KEY: ${{{COOKIE_KEY_VAR}}}
+      KELLNR_REGISTRY__TOKEN_CACHE_ENABLED: "false"
+      KELLNR_DOCS__ENABLED: "false"
+      KELLNR_PROXY__ENABLED: "false"
+      KELLNR_POSTGRESQL__ENABLED: "true"
+      KELLNR_POSTGRESQL__ADDRESS: postgres
+      KELLNR_POSTGRESQL__PORT: "5432"
+      KELLNR_POSTGRESQL__DB: kellnr
+      KELLNR_POSTGRESQL__USER: {DATABASE_USER}
+      KELLNR_POSTGRESQL__PWD: ${{{PASSWORD_VAR}}}
+      KELLNR_SETUP__ADMIN_TOKEN: ${{{ADMIN_TOKEN_VAR}}}
+      KELLNR_SETUP__ADMIN_PWD: ${{{ADMIN_PWD_VAR}}}
+    volumes:
+      # Crate files: one volume both replicas mount (one node; on several,
+      # S3 through KELLNR_S3__*).
+      - registry-data:/var/lib/kellnr
+    healthcheck:
+      test: ["CMD", "curl", "-fsS", "http://127.0.0.1:{REGISTRY_PORT}/api/v1/health"]
+      interval: 2s
+      timeout: 3s
+      retries: 5
+      start_period: 30s
+    deploy:
+      replicas: {REPLICAS}
+      endpoint_mode: dnsrr
+      update_config:
+        parallelism: 1
+        order: start-first
+        delay: 2s
+        failure_action: rollback
+      restart_policy:
+        condition: any
+        delay: 2s
+
   proxy:
     image: shared-fleet/haproxy:2.6
     configs:
       - source: haproxy
         target: /usr/local/etc/haproxy/haproxy.cfg
     ports:
+      - {{ target: {REGISTRY_PORT}, published: {REGISTRY_PORT}, protocol: tcp, mode: host }}
 "#,
         databases = databases.join(" ")
     );
@@ -136,6 +205,7 @@ services:
     out.push_str(&format!(
         r#"volumes:
   postgres-data:
+  registry-data:
 
 configs:
   haproxy:
@@ -263,6 +333,20 @@ resolvers docker
     hold obsolete 1s
 "#
     );
+    out.push_str(&format!(
+        r#"
+frontend registry
+    bind :{REGISTRY_PORT}
+    default_backend registry
+
+backend registry
+    balance roundrobin
+    option httpchk GET /api/v1/health
+    http-check expect status 200
+    default-server check inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2 resolvers docker init-addr none
+    server-template replica {PROXY_SLOTS} registry:{REGISTRY_PORT}
+"#
+    ));
     for service in &fleet.services {
         out.push_str(&format!(
             r#"

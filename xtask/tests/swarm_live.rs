@@ -1,6 +1,6 @@
 //! The fleet replicated on a real orchestrator: the stack of `up --swarm`
-//! on the project's Docker engine in swarm mode, under a steady load
-//! through the front proxy. `cargo xtask test` runs it after the compose
+//! (services, PostgreSQL, the registry, the proxy) on the project's Docker
+//! engine in swarm mode, under a steady load through the front proxy. `cargo xtask test` runs it after the compose
 //! checks (it is `#[ignore]`d for a plain `cargo test`).
 
 use std::collections::BTreeSet;
@@ -159,9 +159,6 @@ fn tasks_that_served(engine: &Engine, service: &str, prefix: &str) -> BTreeSet<S
 fn the_fleet_runs_replicated_on_swarm_and_rolls_and_heals_without_losing_a_write() {
     let layout = Layout::detect();
     let fleet_manifest = layout.fleet().unwrap();
-    // `up --swarm` vendors through the native registry: stop it afterwards
-    // unless it was already running.
-    let registry_was_up = fleet::fleet_registry(&layout).health() == Health::Up;
     // A fresh database volume: the replicas start together on it.
     let _ = down::run(&layout, Runtime::Swarm, true, false);
     up::run(&layout, Runtime::Swarm, DataBackend::Sqlite).expect("up --swarm");
@@ -283,8 +280,74 @@ fn the_fleet_runs_replicated_on_swarm_and_rolls_and_heals_without_losing_a_write
     );
     all_present(&users, &seen.created);
 
-    down::run(&layout, Runtime::Swarm, true, false).expect("down --swarm");
-    if !registry_was_up {
-        fleet::down(&layout).expect("stopping the registry up --swarm started");
+    // The registry: two Kellnr replicas on PostgreSQL behind the proxy.
+    // Sessions made on one are honoured by the other (one signing key):
+    // a signed-in reader's requests alternate between them.
+    let registry = fleet::swarm_registry(&layout);
+    let session = registry
+        .reader_session()
+        .expect("a reader signs in through the proxy");
+    for n in 0..6 {
+        let status = session
+            .get(format!("{}/api/v1/users/me/tokens", registry.base_url()))
+            .send()
+            .unwrap()
+            .status();
+        assert_eq!(
+            status, 200,
+            "signed-in request {n} refused by one of the replicas"
+        );
     }
+    // What was published through the proxy (every pinned shared-lib) is
+    // in each replica's index and downloads from each: one database, one
+    // volume of crate files.
+    let pinned = xtask::index::published(&registry, "shared-lib").unwrap();
+    assert!(!pinned.is_empty());
+    let version = pinned.last().unwrap().version.to_string();
+    let token = registry.read_token().unwrap();
+    let replicas = running_tasks(&engine, &swarm_service("registry")).unwrap();
+    assert_eq!(replicas.len(), REPLICAS as usize);
+    for (task, container) in &replicas {
+        let ask = |path: &str| {
+            let out = engine
+                .docker()
+                .args([
+                    "exec",
+                    container,
+                    "curl",
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                ])
+                .args(["-H", &format!("Authorization: {token}")])
+                .arg(format!("http://127.0.0.1:8000{path}"))
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        assert_eq!(
+            ask("/api/v1/crates/sh/ar/shared-lib"),
+            "200",
+            "replica {task}: index"
+        );
+        assert_eq!(
+            ask(&format!("/api/v1/crates/dl/shared-lib/{version}/download")),
+            "200",
+            "replica {task}: the crate file of {version}"
+        );
+    }
+    // Both replicas replaced: the registry keeps its data.
+    roll(&engine, &swarm_service("registry"), None).expect("the registry rolls");
+    assert!(
+        wait_until(Duration::from_secs(60), || registry.health() == Health::Up),
+        "the registry answers after its rolling restart"
+    );
+    assert_eq!(
+        xtask::index::published(&registry, "shared-lib").unwrap(),
+        pinned
+    );
+
+    down::run(&layout, Runtime::Swarm, true, false).expect("down --swarm");
 }

@@ -21,8 +21,9 @@ pub fn run(layout: &Layout, runtime: Runtime, wipe: bool, stop_engine: bool) -> 
     }
 }
 
-/// Runs `down --swarm`: the stack removed (and, with `wipe`, its database
-/// volume); the swarm itself and the engine stay unless `stop_engine`.
+/// Runs `down --swarm`: the stack removed (and, with `wipe`, its volumes:
+/// the databases and the registry's crate files); the swarm itself and the
+/// engine stay unless `stop_engine`.
 fn swarm(stop_engine: bool, wipe: bool) -> Result<()> {
     use crate::swarm::STACK;
     let engine = docker::engine()?;
@@ -32,13 +33,15 @@ fn swarm(stop_engine: bool, wipe: bool) -> Result<()> {
         println!("no stack {STACK} to remove");
     }
     if wipe {
-        let volume = format!("{STACK}_postgres-data");
-        if engine.remove_volume(&volume)? {
-            println!("deleted the volume {volume} (the stack's databases)");
+        for volume in crate::swarm::VOLUMES {
+            let volume = format!("{STACK}_{volume}");
+            if engine.remove_volume(&volume)? {
+                println!("deleted the volume {volume}");
+            }
         }
     } else {
         println!(
-            "the stack's database volume stays (`cargo xtask down --swarm --wipe` deletes it)"
+            "the stack's volumes (databases, the registry's crates) stay (`cargo xtask down --swarm --wipe` deletes them)"
         );
     }
     if stop_engine && docker::Engine::stop_own()? {

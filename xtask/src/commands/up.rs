@@ -26,26 +26,29 @@ pub fn run(layout: &Layout, runtime: Runtime, backend: DataBackend) -> Result<()
     }
 }
 
-/// Runs `up --swarm`: the service images built as for `up --docker` (from
-/// vendored sources, with the native registry for vendoring), the local
-/// PostgreSQL and HAProxy images, a one-node swarm, the database password
-/// generated once into `.fleet/swarm/` (git-ignored, mode 600), the stack
-/// files of `deploy/swarm/` written from `fleet.toml`, the stack deployed,
-/// and every service ready through the proxy on its port.
+/// Runs `up --swarm`. The order is the point: the engine, the base and
+/// stand-in images and a one-node swarm; the secrets (database password,
+/// the registry's admin token and passwords, its cookie signing key),
+/// generated once into `.fleet/swarm/` and `registry/swarm/` (git-ignored,
+/// mode 600); the stack files of `deploy/swarm/` written from `fleet.toml`
+/// and the stack deployed; the registry ready through the proxy on port
+/// 8000 and every pinned shared-lib version published into it; the
+/// services' images built from sources vendored from it, and a service
+/// rolled when its image changed (or its replicas could not start without
+/// it); every service ready through the proxy on its port.
 fn swarm(layout: &Layout) -> Result<()> {
     use crate::ops::swarm as engine_swarm;
-    use crate::swarm::{self, PASSWORD_VAR, STACK};
+    use crate::swarm::{
+        self, ADMIN_PWD_VAR, ADMIN_TOKEN_VAR, COOKIE_KEY_VAR, PASSWORD_VAR, REPLICAS, STACK,
+    };
     let started = Instant::now();
     let fleet = layout.fleet()?;
-    for service in &fleet.services {
-        if let Some(record) =
-            procs::read_record(&procs::record_path(&layout.state_dir(), &service.name))?
+    for name in fleet.names().into_iter().chain(["kellnr"]) {
+        if let Some(record) = procs::read_record(&procs::record_path(&layout.state_dir(), name))?
             && procs::is_running(&record)
         {
             bail!(
-                "{} started by `cargo xtask up` holds port {} (pid {}); run `cargo xtask down` first (the registry may stay)",
-                service.name,
-                service.port,
+                "{name} started by `cargo xtask up` (pid {}) holds a port the stack publishes; run `cargo xtask down` first",
                 record.pid
             );
         }
@@ -61,36 +64,80 @@ fn swarm(layout: &Layout) -> Result<()> {
     {
         println!("docker: built the local stand-in {name} (no image can be pulled here)");
     }
-    let (registry, _) = super::registry(layout)?;
+    if engine_swarm::ensure_swarm(&engine)? {
+        println!("swarm: the engine is now a one-node swarm manager on 127.0.0.1");
+    }
+    let registry = fleet::swarm_registry(layout);
+    let password_file = layout.state_dir().join("swarm").join("postgres.password");
+    let new_secrets = !password_file.exists() | registry.ensure_secrets()?;
+    let password = crate::ops::secrets::ensure_secret(&password_file, 32)?;
+    let cookie_key = crate::ops::secrets::ensure_secret(&registry.data_dir.join("cookie.key"), 64)?;
+    if new_secrets {
+        // Volumes made with other secrets cannot be opened with these: the
+        // stack starts empty (every pinned version is published again).
+        engine_swarm::remove(&engine, STACK)?;
+        for volume in swarm::VOLUMES {
+            if engine.remove_volume(&format!("{STACK}_{volume}"))? {
+                println!(
+                    "swarm: new secrets; deleted the volume {STACK}_{volume} made with older ones"
+                );
+            }
+        }
+    }
+    let changed = swarm::write(&layout.root, &fleet)?;
+    println!(
+        "swarm: {}/ ({changed} file(s) written from fleet.toml)",
+        swarm::DIR
+    );
+    let read = |path: std::path::PathBuf| crate::ops::secrets::read_secret(&path);
+    engine_swarm::deploy(
+        &engine,
+        &layout.root.join(swarm::DIR).join("stack.yml"),
+        STACK,
+        &[
+            (PASSWORD_VAR, password),
+            (COOKIE_KEY_VAR, cookie_key),
+            (ADMIN_TOKEN_VAR, read(registry.token_file())?),
+            (ADMIN_PWD_VAR, read(registry.password_file())?),
+        ],
+    )?;
+    if !procs::wait_until(Duration::from_secs(180), || registry.health() == Health::Up) {
+        bail!(
+            "the registry did not answer {}/api/v1/health through the proxy within 180 s; `docker service logs {}` says why",
+            registry.base_url(),
+            swarm::swarm_service("registry")
+        );
+    }
+    registry.ensure_read_token()?;
     super::publish_pinned(layout, &registry)?;
-    println!("services: vendoring dependencies and building images");
+    println!("services: vendoring dependencies from the stack's registry and building images");
     for service in &fleet.services {
         fleet::vendor(layout, &registry, &layout.project(&service.name))?;
     }
+    let image = |name: &str| format!("shared-fleet/{name}:local");
+    let before: Vec<Option<String>> = fleet
+        .services
+        .iter()
+        .map(|s| engine.image_id(&image(&s.name)))
+        .collect();
     let mut build = engine.compose(layout, &registry)?;
     build.arg("build");
     for service in &fleet.services {
         build.arg(&service.name);
     }
     exec(&mut build)?;
-    if engine_swarm::ensure_swarm(&engine)? {
-        println!("swarm: the engine is now a one-node swarm manager on 127.0.0.1");
+    for (service, before) in fleet.services.iter().zip(before) {
+        let name = swarm::swarm_service(&service.name);
+        let rebuilt = engine.image_id(&image(&service.name)) != before;
+        let short = engine_swarm::running_tasks(&engine, &name)?.len() < REPLICAS as usize;
+        if rebuilt || short {
+            println!(
+                "swarm: rolling {name} onto its {} image",
+                if rebuilt { "new" } else { "built" }
+            );
+            engine_swarm::roll(&engine, &name, None)?;
+        }
     }
-    let password = crate::ops::secrets::ensure_secret(
-        &layout.state_dir().join("swarm").join("postgres.password"),
-        32,
-    )?;
-    let changed = swarm::write(&layout.root, &fleet)?;
-    println!(
-        "swarm: {}/ ({changed} file(s) written from fleet.toml)",
-        swarm::DIR
-    );
-    engine_swarm::deploy(
-        &engine,
-        &layout.root.join(swarm::DIR).join("stack.yml"),
-        STACK,
-        &[(PASSWORD_VAR, password)],
-    )?;
     for service in &fleet.services {
         let ready = format!("{}{}", fleet::url(service.port), service.ready);
         let answered = procs::wait_until(Duration::from_secs(180), || {
@@ -105,14 +152,17 @@ fn swarm(layout: &Layout) -> Result<()> {
             );
         }
         println!(
-            "{:<14} {} ({} replicas behind the proxy)",
+            "{:<14} {} ({REPLICAS} replicas behind the proxy)",
             service.name,
             fleet::url(service.port),
-            swarm::REPLICAS
         );
     }
     println!(
-        "stack {STACK} up in {:.0}s; `cargo xtask down --swarm` removes it (the database volume stays)",
+        "registry       {} ({REPLICAS} Kellnr replicas on PostgreSQL behind the proxy)",
+        registry.base_url()
+    );
+    println!(
+        "stack {STACK} up in {:.0}s; `cargo xtask down --swarm` removes it (its volumes stay)",
         started.elapsed().as_secs_f64()
     );
     Ok(())

@@ -16,7 +16,9 @@ pub mod stop;
 pub mod vendor;
 
 pub use pinned::{Docs, PinnedReport, Replayed, publish_pinned};
-pub use registry::{RegistryStart, container_registry, ensure_registry, fleet_registry};
+pub use registry::{
+    RegistryStart, container_registry, ensure_registry, fleet_registry, swarm_registry,
+};
 pub use services::{
     DataBackend, ServiceStart, binary, build_service, build_services, data_dir, data_env,
     fleet_postgres, service_env, start_service, url,

@@ -83,3 +83,16 @@ pub fn container_registry(layout: &Layout) -> Kellnr {
         log: layout.state_dir().join("kellnr-container.log"),
     }
 }
+
+/// The registry of the swarm stack (`up --swarm`): its replicas behind the
+/// proxy on the same port; its generated tokens, passwords and cookie key
+/// in `registry/swarm/` (git-ignored; the data itself is in PostgreSQL and
+/// the stack's `registry-data` volume).
+pub fn swarm_registry(layout: &Layout) -> Kellnr {
+    Kellnr {
+        port: FLEET_PORT,
+        data_dir: layout.root.join("registry").join("swarm"),
+        config: layout.kellnr_config(),
+        log: layout.state_dir().join("kellnr-swarm.log"),
+    }
+}

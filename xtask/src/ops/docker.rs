@@ -189,6 +189,16 @@ impl Engine {
         Ok(cmd)
     }
 
+    /// The id of the image `name`, if the engine has it.
+    pub fn image_id(&self, name: &str) -> Option<String> {
+        let out = capture(
+            self.docker()
+                .args(["image", "inspect", "--format", "{{.Id}}", name]),
+        )
+        .ok()?;
+        Some(out.trim().to_string()).filter(|id| !id.is_empty())
+    }
+
     /// Removes the volume `name`; whether it existed.
     pub fn remove_volume(&self, name: &str) -> Result<bool> {
         let exists = self
