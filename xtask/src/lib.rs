@@ -19,11 +19,12 @@
 //! - [`index`]: what a registry holds, from its sparse index.
 //! - [`pins`]: where each service stands against the registry (`status`).
 //! - [`renovate`]: Renovate's proposals for the fleet, read from its report.
-//! - [`ops`]: every process and HTTP call (elsewhere a `Command` is only
-//!   described, then handed to `ops::run` or `ops::procs`), tree walks and
-//!   copies, pid records, secrets, Kellnr, PostgreSQL, Docker, and the
-//!   pinned tools installed once per machine (Kellnr 6.6.0, cargo-release
-//!   1.1.6, cargo-semver-checks 0.51.0, schemathesis 4.32.5, Renovate
+//! - [`ops`]: every process and HTTP call (elsewhere a `Command` comes from
+//!   `ops`, gets its arguments and goes back to `ops::run` or
+//!   `ops::procs`), tree walks and copies, pid records, secrets, Kellnr,
+//!   PostgreSQL, Docker and swarm, and the pinned tools installed once per
+//!   machine (Kellnr 6.6.0, cargo-release 1.1.6, cargo-semver-checks
+//!   0.51.0, schemathesis 4.32.5, kubernetes-validate 1.37.0, Renovate
 //!   44.121.2 on Node 24). A command writes its own reports and logs with
 //!   `std::fs` where it makes them.
 //! - [`paths`]: where things are.

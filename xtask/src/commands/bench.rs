@@ -23,6 +23,7 @@ use crate::fleet;
 use crate::manifest::BenchRequest;
 use crate::ops::cargo::cargo;
 use crate::ops::procs::{self, free_port};
+use crate::ops::run::program;
 use crate::ops::run::run as exec;
 use crate::paths::{BARE_WARP, DB_ANCHOR, Layout};
 
@@ -463,7 +464,7 @@ pub fn bench(layout: &Layout, load: Load, wrk: &Path) -> Result<Report> {
         bare,
         bare_url,
     } = start_all(&fleet, &release, &logs, data.path(), &|bin| {
-        Ok(Command::new(bin))
+        Ok(program(bin))
     })?;
 
     let started_unix = std::time::SystemTime::now()
@@ -502,7 +503,7 @@ pub fn bench(layout: &Layout, load: Load, wrk: &Path) -> Result<Report> {
         std::fs::write(&script, wrk_lua(req))?;
         let cpu_before = cpu_ticks(target.child.id())?;
         let text = crate::ops::run::capture(
-            Command::new(wrk)
+            program(wrk)
                 .args([
                     format!("-t{}", load.threads),
                     format!("-c{}", load.connections),
@@ -520,7 +521,7 @@ pub fn bench(layout: &Layout, load: Load, wrk: &Path) -> Result<Report> {
         let driver_ops_per_sec = match &req.driver {
             Some(query) => {
                 eprintln!("==> {}: its query alone, through the driver", req.label());
-                let mut anchor = Command::new(release.join("db-anchor"));
+                let mut anchor = program(release.join("db-anchor"));
                 anchor
                     .env(
                         "DATA_DIR",

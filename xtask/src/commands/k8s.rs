@@ -8,12 +8,10 @@
 //! No cluster is involved: what is checked is that the manifests are what
 //! the API server's schemas accept, not that a cluster runs them.
 
-use std::process::Command;
-
 use anyhow::{Context, Result, bail};
 
 use crate::k8s::{self, DIR, stale, write};
-use crate::ops::run::{capture, transcript};
+use crate::ops::run::{capture, program, transcript};
 use crate::ops::tools::{KUBERNETES_VALIDATE, on_path};
 use crate::paths::Layout;
 
@@ -41,17 +39,18 @@ pub fn validate(layout: &Layout) -> Result<Vec<Rendered>> {
          cluster needed); install kubectl 1.32 (https://kubernetes.io/docs/tasks/tools/) and run \
          the command again",
     )?;
-    let validator = KUBERNETES_VALIDATE.ensure()?;
+    KUBERNETES_VALIDATE.ensure()?;
     let out = tempfile::tempdir()?;
     let mut rendered = Vec::new();
     for overlay in k8s::overlays() {
         let dir = layout.root.join(DIR).join("overlays").join(overlay);
-        let yaml = capture(Command::new(&kubectl).arg("kustomize").arg(&dir))
+        let yaml = capture(program(&kubectl).arg("kustomize").arg(&dir))
             .with_context(|| format!("rendering the {overlay} overlay"))?;
         let file = out.path().join(format!("{overlay}.yaml"));
         std::fs::write(&file, &yaml)?;
         let (ok, said) = transcript(
-            Command::new(&validator)
+            KUBERNETES_VALIDATE
+                .command()?
                 .args(["--kubernetes-version", KUBERNETES_VERSION, "--strict"])
                 .arg(&file),
         )?;

@@ -176,7 +176,7 @@ pub fn start_service(
         );
     }
     let log = layout.state_dir().join(format!("{}.log", service.name));
-    let mut cmd = std::process::Command::new(&bin);
+    let mut cmd = crate::ops::run::program(&bin);
     cmd.envs(service_env(fleet, service, |s| s.port)?);
     cmd.envs(data);
     let ready = format!("{}{}", url(service.port), service.ready);

@@ -2,9 +2,10 @@
 //! other side effects more than one command shares: tree walks and
 //! copies, pid records, secrets, the Kellnr instance, PostgreSQL, Docker,
 //! tool installs. The commands decide what to do; these modules do it.
-//! Elsewhere a `Command` is only described, then run by [`run`] or
-//! [`procs`] (`tests/layering.rs` checks it); a command writes its own
-//! reports and logs with `std::fs` where it makes them.
+//! Elsewhere a `Command` comes from here ([`run::program`], a tool's
+//! `command()`, [`cargo::cargo`]), gets its arguments, and is run by
+//! [`run`] or [`procs`] (`tests/layering.rs` checks it); a command writes
+//! its own reports and logs with `std::fs` where it makes them.
 //!
 //! - [`callgrind`]: instructions a running process executes for some work.
 //! - [`cargo`]: a cargo command set up once for this checkout (the shared

@@ -19,6 +19,14 @@ fn describe(cmd: &Command) -> String {
     text
 }
 
+/// A command for `program` (a binary this checkout built, or one a tool
+/// install returned), to describe and then hand to [`run`], [`capture`],
+/// or [`super::procs`] for a background process. Commands are made here
+/// or by the other `ops` modules, never elsewhere.
+pub fn program(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    Command::new(program)
+}
+
 /// Runs `cmd` with inherited output; an error when it fails.
 pub fn run(cmd: &mut Command) -> Result<()> {
     let what = describe(cmd);

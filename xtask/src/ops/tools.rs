@@ -93,6 +93,11 @@ impl Tool {
             .join(self.bin)
     }
 
+    /// A command running the program, installed first when missing.
+    pub fn command(&self) -> Result<Command> {
+        Ok(Command::new(self.ensure()?))
+    }
+
     /// The binary, installed first when missing. Cargo's own progress lines
     /// show while it compiles.
     pub fn ensure(&self) -> Result<PathBuf> {
@@ -170,6 +175,11 @@ impl PyPiTool {
 
     fn venv(&self) -> PathBuf {
         tools_dir().join(format!("{}-{}", self.package, self.version))
+    }
+
+    /// A command running the program, installed first when missing.
+    pub fn command(&self) -> Result<Command> {
+        Ok(Command::new(self.ensure()?))
     }
 
     /// The program, installed first when missing: `python3 -m venv`, then

@@ -6,7 +6,6 @@
 //! it over as `--baseline-root`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use semver::Version;
@@ -95,7 +94,6 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
         println!("semver guard: nothing published on this line yet, no API to compare with");
         return Ok(next);
     };
-    let checks = SEMVER_CHECKS.ensure()?;
     let tmp = tempfile::tempdir()?;
     let baseline_root = fetch_published_source(registry, SHARED_LIB, &baseline, tmp.path())?;
     println!(
@@ -103,7 +101,8 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
         level.as_str()
     );
     let passes = crate::ops::run::succeeds(
-        Command::new(checks)
+        SEMVER_CHECKS
+            .command()?
             .args(["semver-checks", "check-release", "--manifest-path"])
             .arg(&manifest)
             .arg("--baseline-root")

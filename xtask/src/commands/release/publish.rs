@@ -1,7 +1,5 @@
 //! Step 3: cargo-release.
 
-use std::process::Command;
-
 use anyhow::Result;
 
 use crate::history::SHARED_LIB;
@@ -19,8 +17,7 @@ pub fn cargo_release(
     level: Level,
     execute: bool,
 ) -> Result<()> {
-    let cargo_release = CARGO_RELEASE.ensure()?;
-    let mut cmd = Command::new(cargo_release);
+    let mut cmd = CARGO_RELEASE.command()?;
     cmd.args(["release", level.as_str()])
         .current_dir(layout.project(SHARED_LIB))
         .env("CARGO_TARGET_DIR", layout.target_dir().join("publish"));
