@@ -4,7 +4,7 @@
 //!   project's own socket), else installs Debian's `docker.io` and
 //!   `docker-compose` when missing and starts a daemon the project owns:
 //!   its data root and socket under the tools cache, its pid recorded, so
-//!   [`Engine::stop`] stops exactly it.
+//!   [`Engine::stop_own`] stops exactly it.
 //! - The 20.10 client from `docker.io` (`/usr/bin/docker`) has BuildKit
 //!   built in; a newer client without the buildx plugin does not, so
 //!   builds use that one and compose finds it first on PATH.

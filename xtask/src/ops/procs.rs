@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub struct PidRecord {
     /// The process id.
     pub pid: u32,
-    /// The program it runs (argv[0]), checked before signalling so a
+    /// The program it runs (`argv[0]`), checked before signalling so a
     /// recycled pid is never killed.
     pub program: PathBuf,
     /// Modification time of the program when started (seconds since the
