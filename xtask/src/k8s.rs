@@ -1,7 +1,7 @@
 //! Kubernetes manifests for the fleet, generated from `fleet.toml`: a
 //! Kustomize base (per service a Deployment, a Service and a
 //! PodDisruptionBudget) and two overlays, `staging` and `production`.
-//! [`render`] gives the files as text; [`write`] puts them in
+//! [`render`] gives the files as text; [`write()`] puts them in
 //! `deploy/k8s/` (`cargo xtask k8s`, and `new-service` for the new
 //! service); [`stale`] says which differ.
 //!

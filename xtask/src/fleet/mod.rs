@@ -7,7 +7,7 @@
 //! - [`services`]: each service's address, environment and data; building
 //!   and starting it.
 //! - [`stop`]: stopping all of it, deleting its data.
-//! - [`vendor`]: a service's dependencies vendored for its image.
+//! - [`mod@vendor`]: a service's dependencies vendored for its image.
 
 pub mod pinned;
 pub mod registry;
