@@ -69,10 +69,8 @@ pub fn publish_pinned(layout: &Layout, registry: &Kellnr, docs: Docs) -> Result<
         }
     }
     let needed: BTreeSet<Version> = pins.values().map(|p| p.version.clone()).collect();
-    let have: BTreeSet<Version> = index::published(registry, SHARED_LIB)?
-        .into_iter()
-        .map(|p| p.version)
-        .collect();
+    let before = index::published(registry, SHARED_LIB)?;
+    let have: BTreeSet<Version> = before.iter().map(|p| p.version.clone()).collect();
     let missing: Vec<Version> = needed.difference(&have).cloned().collect();
     let mut replayed = Vec::new();
     let releases = if missing.is_empty() && docs == Docs::Skip {
@@ -97,7 +95,12 @@ pub fn publish_pinned(layout: &Layout, registry: &Kellnr, docs: Docs) -> Result<
             commit: release.commit.clone(),
         });
     }
-    let published = index::published(registry, SHARED_LIB)?;
+    // The index is read again only when this call published something.
+    let published = if replayed.is_empty() {
+        before
+    } else {
+        index::published(registry, SHARED_LIB)?
+    };
     for (service, pin) in &pins {
         let entry = published.iter().find(|p| p.version == pin.version);
         match (entry, &pin.checksum) {
