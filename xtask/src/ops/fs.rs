@@ -100,3 +100,16 @@ mod tests {
         assert!(!to.join("target").exists());
     }
 }
+
+/// An exclusive lock on `dir` (a `.xtask-lock` file in it, made with the
+/// directory when missing), held until the returned file is dropped;
+/// waits while another process holds it.
+pub fn lock(dir: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(".xtask-lock");
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.lock()
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(file)
+}

@@ -100,6 +100,13 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
         "semver guard: comparing the working tree with published {SHARED_LIB} {baseline} for a {} release ({current} -> {next})",
         level.as_str()
     );
+    // cargo-semver-checks writes the rustdoc JSON of both versions to fixed
+    // paths in its target dir (`doc/shared_lib.json`), whatever checkout
+    // the crate comes from: two guards at once over one build cache (two
+    // checkouts, or tests in parallel) would read each other's. One at a
+    // time.
+    let target = layout.target_dir().join("semver-checks");
+    let _one_at_a_time = crate::ops::fs::lock(&target)?;
     let passes = crate::ops::run::succeeds(
         SEMVER_CHECKS
             .command()?
@@ -111,10 +118,7 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
                 "--release-type",
                 semver_checks_release_type(&baseline, &next, level),
             ])
-            .env(
-                "CARGO_TARGET_DIR",
-                layout.target_dir().join("semver-checks"),
-            ),
+            .env("CARGO_TARGET_DIR", &target),
     )?;
     if !passes {
         let needed = if next.major == 0 {
