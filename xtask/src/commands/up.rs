@@ -139,18 +139,14 @@ fn swarm(layout: &Layout) -> Result<()> {
         }
     }
     for service in &fleet.services {
-        let ready = format!("{}{}", fleet::url(service.port), service.ready);
-        let answered = procs::wait_until(Duration::from_secs(180), || {
-            crate::ops::http::answers_ok(&crate::ops::http::client(), &ready)
-        });
-        if !answered {
-            bail!(
-                "{} did not answer {ready} through the proxy within 180 s; `docker service ps {}` and `docker service logs {}` say why",
-                service.name,
-                swarm::swarm_service(&service.name),
-                swarm::swarm_service(&service.name)
-            );
-        }
+        let name = swarm::swarm_service(&service.name);
+        wait_ready(
+            service,
+            180,
+            &format!(
+                " through the proxy; `docker service ps {name}` and `docker service logs {name}` say why"
+            ),
+        )?;
         println!(
             "{:<14} {} ({REPLICAS} replicas behind the proxy)",
             service.name,
@@ -252,22 +248,32 @@ fn docker(layout: &Layout) -> Result<()> {
     exec(engine.compose(layout, &registry)?.arg("build"))?;
     exec(engine.compose(layout, &registry)?.args(["up", "-d"]))?;
     for service in &fleet.services {
-        let ready = format!("{}{}", fleet::url(service.port), service.ready);
-        let answered = procs::wait_until(Duration::from_secs(60), || {
-            crate::ops::http::answers_ok(&crate::ops::http::client(), &ready)
-        });
-        if !answered {
-            bail!(
-                "{} did not answer {ready} within 60 s; `docker-compose logs {}` says why",
-                service.name,
-                service.name
-            );
-        }
+        wait_ready(
+            service,
+            60,
+            &format!("; `docker-compose logs {}` says why", service.name),
+        )?;
         println!("{:<14} {}", service.name, fleet::url(service.port));
     }
     println!(
         "containers up in {:.0}s; `cargo xtask down --docker` stops them (the registry volume stays)",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// Waits until `service` answers its ready path on its port, at most
+/// `seconds`; else an error ending with `hint` (where to look).
+fn wait_ready(service: &crate::manifest::Service, seconds: u64, hint: &str) -> Result<()> {
+    let ready = format!("{}{}", fleet::url(service.port), service.ready);
+    let answered = procs::wait_until(Duration::from_secs(seconds), || {
+        crate::ops::http::answers_ok(&crate::ops::http::client(), &ready)
+    });
+    if !answered {
+        bail!(
+            "{} did not answer {ready} within {seconds} s{hint}",
+            service.name
+        );
+    }
     Ok(())
 }

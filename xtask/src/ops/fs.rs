@@ -67,6 +67,19 @@ pub fn touch_tree(dir: &Path, at: SystemTime) -> Result<()> {
     Ok(())
 }
 
+/// An exclusive lock on `dir` (a `.xtask-lock` file in it, made with the
+/// directory when missing), held until the returned file is dropped;
+/// waits while another process holds it.
+pub fn lock(dir: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(".xtask-lock");
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.lock()
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,17 +112,4 @@ mod tests {
         );
         assert!(!to.join("target").exists());
     }
-}
-
-/// An exclusive lock on `dir` (a `.xtask-lock` file in it, made with the
-/// directory when missing), held until the returned file is dropped;
-/// waits while another process holds it.
-pub fn lock(dir: &Path) -> Result<std::fs::File> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join(".xtask-lock");
-    let file = std::fs::File::create(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.lock()
-        .with_context(|| format!("cannot lock {}", path.display()))?;
-    Ok(file)
 }
