@@ -324,16 +324,7 @@ pub fn write(layout: &Layout) -> Result<usize> {
     let files = render(&layout.fleet()?);
     let mut changed = 0;
     for (path, text) in &files {
-        let path = dir.join(path);
-        if std::fs::read_to_string(&path).ok().as_ref() == Some(text) {
-            continue;
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-        changed += 1;
+        changed += usize::from(crate::ops::fs::write_if_changed(&dir.join(path), text)?);
     }
     for path in leftovers(&dir, &files)? {
         std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;

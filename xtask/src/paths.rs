@@ -120,3 +120,11 @@ pub fn tools_dir() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir);
     cache.join("shared-fleet")
 }
+
+/// FNV-1a of `text`: stable across runs, machines and toolchains (unlike
+/// std's hasher), for names derived from a path or from content.
+pub fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf29ce484222325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
+}

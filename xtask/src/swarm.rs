@@ -270,12 +270,9 @@ fn service_block(fleet: &Fleet, service: &Service) -> Result<String> {
     ))
 }
 
-/// 8 hex digits of FNV-1a: names a config's version.
+/// 8 hex digits of the content's hash: names a config's version.
 fn short_hash(text: &str) -> String {
-    let hash = text.bytes().fold(0xcbf29ce484222325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    });
-    format!("{:08x}", hash & 0xffff_ffff)
+    format!("{:08x}", crate::paths::stable_hash(text) & 0xffff_ffff)
 }
 
 /// Where `up --swarm` writes the files, relative to the repository root.
@@ -283,17 +280,12 @@ pub const DIR: &str = "deploy/swarm";
 
 /// Writes [`render`]'s files into [`DIR`]; how many changed.
 pub fn write(root: &std::path::Path, fleet: &Fleet) -> Result<usize> {
-    use anyhow::Context;
-    let dir = root.join(DIR);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut changed = 0;
     for (name, text) in render(fleet)? {
-        let path = dir.join(name);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            std::fs::write(&path, text)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            changed += 1;
-        }
+        changed += usize::from(crate::ops::fs::write_if_changed(
+            &root.join(DIR).join(name),
+            &text,
+        )?);
     }
     Ok(changed)
 }

@@ -68,14 +68,7 @@ pub fn data_dir(layout: &Layout) -> PathBuf {
 /// The PostgreSQL server of `up --postgres`: port 55432, data outside the
 /// checkout (the server's user must own it), one per checkout.
 pub fn fleet_postgres(layout: &Layout) -> Postgres {
-    // FNV-1a of the checkout's path: stable across runs and toolchains.
-    let hash = layout
-        .root
-        .to_string_lossy()
-        .bytes()
-        .fold(0xcbf29ce484222325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-        });
+    let hash = crate::paths::stable_hash(&layout.root.to_string_lossy());
     Postgres::new(
         postgres::base_dir().join(format!("fleet-{:012x}", hash & 0xffff_ffff_ffff)),
         postgres::FLEET_PORT,

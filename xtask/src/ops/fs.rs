@@ -67,6 +67,20 @@ pub fn touch_tree(dir: &Path, at: SystemTime) -> Result<()> {
     Ok(())
 }
 
+/// Writes `text` to `path` (its directory made when missing) unless the
+/// file already holds exactly that; whether it wrote.
+pub fn write_if_changed(path: &Path, text: &str) -> Result<bool> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(false);
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(true)
+}
+
 /// An exclusive lock on `dir` (a `.xtask-lock` file in it, made with the
 /// directory when missing), held until the returned file is dropped;
 /// waits while another process holds it.
