@@ -69,7 +69,10 @@ fn swarm(layout: &Layout) -> Result<()> {
     }
     let registry = fleet::swarm_registry(layout);
     let password_file = layout.state_dir().join("swarm").join("postgres.password");
-    let new_secrets = !password_file.exists() | registry.ensure_secrets()?;
+    let new_password = !password_file.exists();
+    // Always called: it makes the registry's secrets when missing.
+    let new_registry_secrets = registry.ensure_secrets()?;
+    let new_secrets = new_password || new_registry_secrets;
     let password = crate::ops::secrets::ensure_secret(&password_file, 32)?;
     let cookie_key = crate::ops::secrets::ensure_secret(&registry.data_dir.join("cookie.key"), 64)?;
     if new_secrets {
