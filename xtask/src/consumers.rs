@@ -9,8 +9,10 @@
 //! its tests run. A service whose requirement does not accept the
 //! candidate (a new line) is checked "as if bumped": the copy's
 //! requirement is rewritten first, and the row says what that bump costs.
-//! Builds go to `<target>/consumers`, inside the shared build cache, so a
-//! second run is incremental and the real binaries are never overwritten.
+//! Builds go to `<target>/consumers`, inside the shared build cache; the
+//! copies keep their files' modification times, so a second run rebuilds
+//! only what changed, and the real binaries are never overwritten. Services
+//! are checked two (or as many as there are cores) at a time.
 //! Logs and a Markdown report land in `.fleet/consumers/` (git-ignored).
 
 use std::path::{Path, PathBuf};
@@ -143,7 +145,11 @@ pub fn broken_message(broken: &[&Outcome], candidate: &Version) -> String {
 }
 
 /// Checks every service against the working tree's shared-lib, carrying
-/// version `candidate`. `progress` gets one line per service.
+/// version `candidate`. Services are checked by as many workers as the
+/// machine has cores: cargo builds one at a time in the shared cache (its
+/// lock), so one service's tests run while the next one builds. `progress`
+/// gets a line when a service starts and one when it is done; the "done"
+/// lines and the rows come in the fleet's order whatever order they finish in.
 pub fn check(
     layout: &Layout,
     registry: &Kellnr,
@@ -164,29 +170,106 @@ pub fn check(
         "patch.local.{SHARED_LIB}.path={}",
         toml::Value::String(lib.display().to_string())
     );
-    let target = layout.target_dir().join("consumers");
+    let job = Job {
+        layout,
+        registry,
+        candidate,
+        work: &work,
+        patch: &patch,
+        target: layout.target_dir().join("consumers"),
+    };
+    let total = fleet.services.len();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, total.max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Option<Result<Outcome>>)>();
+    let mut done: Vec<Option<Result<Outcome>>> = (0..total).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (tx, next, job, services) = (tx.clone(), &next, &job, &fleet.services);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(service) = services.get(i) else {
+                        break;
+                    };
+                    let _ = tx.send((i, None));
+                    let _ = tx.send((i, Some(job.check_one(&service.name))));
+                }
+            });
+        }
+        drop(tx);
+        let mut printed = 0;
+        for (i, result) in rx {
+            let name = &fleet.services[i].name;
+            match result {
+                None => progress(format!(
+                    "[{}/{total}] {name}: building and testing against {SHARED_LIB} {candidate}",
+                    i + 1
+                )),
+                Some(result) => done[i] = Some(result),
+            }
+            while let Some(Some(result)) = done.get(printed) {
+                if let Ok(o) = result {
+                    progress(format!(
+                        "[{}/{total}] {}: {} ({:.0}s)",
+                        printed + 1,
+                        o.service,
+                        o.verdict.as_text(),
+                        o.seconds
+                    ));
+                }
+                printed += 1;
+            }
+        }
+    });
     let mut services = Vec::new();
-    for (i, service) in fleet.services.iter().enumerate() {
-        progress(format!(
-            "[{}/{}] {}: building and testing against {SHARED_LIB} {candidate}",
-            i + 1,
-            fleet.services.len(),
-            service.name
-        ));
+    for result in done {
+        services.push(result.context("a consumer check worker stopped early")??);
+    }
+    let markdown = work.join("report.md");
+    let mut report = Report {
+        candidate: candidate.to_string(),
+        services,
+        markdown: markdown.clone(),
+    };
+    std::fs::write(&markdown, render_markdown(&report))?;
+    report.markdown = markdown;
+    Ok(report)
+}
+
+/// What every service's check shares.
+struct Job<'a> {
+    layout: &'a Layout,
+    registry: &'a Kellnr,
+    candidate: &'a Version,
+    /// `.fleet/consumers/`: the copies, logs and report.
+    work: &'a Path,
+    /// cargo's `--config` patching the candidate in.
+    patch: &'a str,
+    /// `<target>/consumers`.
+    target: PathBuf,
+}
+
+impl Job<'_> {
+    /// Builds and tests a copy of `name` against the candidate.
+    fn check_one(&self, name: &str) -> Result<Outcome> {
+        let (registry, candidate) = (self.registry, self.candidate);
         let started = Instant::now();
-        let dir = layout.project(&service.name);
+        let dir = self.layout.project(name);
         let req = requirement(&dir)?;
         let pinned = history::pin(&dir)?.version;
         let accepts = req.matches(candidate);
-        let copy = work.join(&service.name);
+        let copy = self.work.join(name);
         copy_project(&dir, &copy)?;
         if !accepts {
             set_requirement(&copy.join("Cargo.toml"), candidate)?;
         }
-        let log = work.join(format!("{}.log", service.name));
+        let log = self.work.join(format!("{name}.log"));
         let mut text = String::new();
         let cargo_step = |args: &[&str], text: &mut String| -> Result<bool> {
-            let mut cmd = cargo_in(target.clone(), &copy, &["--config", &patch]);
+            let mut cmd = cargo_in(self.target.clone(), &copy, &["--config", self.patch]);
             cmd.args(args).env("CARGO_TERM_COLOR", "never");
             reading(&mut cmd, registry)?;
             let (ok, output) = crate::ops::run::transcript(&mut cmd)?;
@@ -207,8 +290,7 @@ pub fn check(
             if !updated {
                 std::fs::write(&log, &text)?;
                 bail!(
-                    "{}: the candidate {SHARED_LIB} {candidate} could not be patched in: {} (log: {})",
-                    service.name,
+                    "{name}: the candidate {SHARED_LIB} {candidate} could not be patched in: {} (log: {})",
                     text.lines()
                         .find(|l| l.starts_with("error"))
                         .unwrap_or("cargo update failed"),
@@ -223,9 +305,8 @@ pub fn check(
         if !patched {
             std::fs::write(&log, &text)?;
             bail!(
-                "{}: the candidate {SHARED_LIB} {candidate} was not patched in: its Cargo.lock still names \
+                "{name}: the candidate {SHARED_LIB} {candidate} was not patched in: its Cargo.lock still names \
                  another shared-lib (log: {})",
-                service.name,
                 log.display()
             );
         }
@@ -248,8 +329,8 @@ pub fn check(
             (false, false) => Verdict::BumpBreaks,
         };
         std::fs::write(&log, &text)?;
-        let outcome = Outcome {
-            service: service.name.clone(),
+        Ok(Outcome {
+            service: name.to_string(),
             pinned: pinned.to_string(),
             requirement: req.to_string(),
             candidate: candidate.to_string(),
@@ -260,26 +341,8 @@ pub fn check(
             first_failure: if ok { None } else { first_failure(&text) },
             log: if ok { None } else { Some(log) },
             seconds: started.elapsed().as_secs_f64(),
-        };
-        progress(format!(
-            "[{}/{}] {}: {} ({:.0}s)",
-            i + 1,
-            fleet.services.len(),
-            service.name,
-            outcome.verdict.as_text(),
-            outcome.seconds
-        ));
-        services.push(outcome);
+        })
     }
-    let markdown = work.join("report.md");
-    let mut report = Report {
-        candidate: candidate.to_string(),
-        services,
-        markdown: markdown.clone(),
-    };
-    std::fs::write(&markdown, render_markdown(&report))?;
-    report.markdown = markdown;
-    Ok(report)
 }
 
 /// The first failing test by name (`test a::b ... FAILED`; tests run in
@@ -305,9 +368,11 @@ pub fn first_failure(text: &str) -> Option<String> {
         })
 }
 
-/// Copies a project's files (not `target/`, `vendor/` nor `data/`) to `to`.
+/// Copies a project's files (not `target/`, `vendor/` nor `data/`) to `to`,
+/// keeping their modification times: the copy lands at the same path every
+/// run, so cargo rebuilds in `<target>/consumers` only what changed.
 fn copy_project(from: &Path, to: &Path) -> Result<()> {
-    crate::ops::fs::copy_tree(from, to, &["target", "vendor", "data"], None)
+    crate::ops::fs::mirror_tree(from, to, &["target", "vendor", "data"])
 }
 
 fn edit_manifest(path: &Path, edit: impl FnOnce(&mut toml::Table) -> Result<()>) -> Result<()> {

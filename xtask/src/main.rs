@@ -144,6 +144,11 @@ enum Cmd {
         /// Its port (default: the next free one after the fleet's highest).
         #[arg(long)]
         port: Option<u16>,
+        /// A service of the fleet it calls (repeatable): declared in
+        /// fleet.toml, its base URL given in `<SERVICE>_URL`, and it starts
+        /// first.
+        #[arg(long = "calls", value_name = "SERVICE")]
+        calls: Vec<String>,
     },
 }
 
@@ -212,7 +217,9 @@ fn main() -> ExitCode {
             },
         ),
         Cmd::K8s { check } => commands::k8s::run(&layout, check),
-        Cmd::NewService { name, port } => commands::new_service::run(&layout, &name, port),
+        Cmd::NewService { name, port, calls } => {
+            commands::new_service::run(&layout, &name, port, &calls)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -476,16 +476,40 @@ fn the_consumer_check_catches_a_behaviour_change_the_semver_guard_cannot_see() {
 fn a_new_service_is_picked_up_by_every_command_with_no_other_edit() {
     let sb = sandbox();
     let port = free_port().unwrap();
-    let created =
-        new_service::create(&sb.copy, &sb.registry, "billing-service", Some(port)).unwrap();
+    let none: &[String] = &[];
+    let err = new_service::create(
+        &sb.copy,
+        &sb.registry,
+        "billing-service",
+        None,
+        &["no-such-service".to_string()],
+    )
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("--calls no-such-service: no such service"),
+        "{err:#}"
+    );
+    let created = new_service::create(
+        &sb.copy,
+        &sb.registry,
+        "billing-service",
+        Some(port),
+        &["user-service".to_string()],
+    )
+    .unwrap();
     assert_eq!(created.port, port);
-    let err = new_service::create(&sb.copy, &sb.registry, "billing-service", None).unwrap_err();
+    let err =
+        new_service::create(&sb.copy, &sb.registry, "billing-service", None, none).unwrap_err();
     assert!(format!("{err:#}").contains("already"), "{err:#}");
-    let err = new_service::create(&sb.copy, &sb.registry, "Bad_Name", None).unwrap_err();
+    let err = new_service::create(&sb.copy, &sb.registry, "Bad_Name", None, none).unwrap_err();
     assert!(format!("{err:#}").contains("not a service name"), "{err:#}");
 
     let fleet = sb.copy.fleet().unwrap();
     assert!(fleet.names().contains(&"billing-service"));
+    // It calls user-service, which therefore starts first.
+    let billing = fleet.service("billing-service").unwrap();
+    assert_eq!(billing.calls[0].service, "user-service");
+    assert_eq!(billing.calls[0].env, "USER_SERVICE_URL");
     // status lists it, on the newest version.
     let rows = status(&sb.copy, &sb.registry).unwrap();
     let billing = rows

@@ -1,10 +1,13 @@
-//! `cargo xtask new-service NAME [--port N]`: a new service with the same
+//! `cargo xtask new-service NAME [--port N] [--calls SERVICE]...`: a new
+//! service with the same
 //! shape as the others, from the template in `templates/service/` (src
 //! layout, tests, README, Dockerfile, .dockerignore), pinned by semver to
 //! the newest shared-lib in the registry, with a Cargo.lock. It is added to
 //! `fleet.toml`, `docker-compose.yml`, the Kubernetes manifests of
 //! `deploy/k8s/` and the swarm stack of `deploy/swarm/`; every command
-//! picks it up from there.
+//! picks it up from there. Each `--calls` service is declared as one it
+//! calls: its base URL reaches the new service in `<SERVICE>_URL` (natively,
+//! in compose, swarm and Kubernetes) and it starts first.
 //!
 //! The Cargo.lock starts from the lockfile of the service that pins the
 //! newest shared-lib, trimmed by cargo to what the new service uses, so it
@@ -18,18 +21,18 @@ use semver::Version;
 
 use crate::history::{self, SHARED_LIB};
 use crate::index;
-use crate::manifest::{self, Fleet};
+use crate::manifest::{self, Call, Fleet};
 use crate::ops::cargo::{cargo, reading};
 use crate::ops::registry::Kellnr;
 use crate::ops::run::capture;
 use crate::paths::Layout;
 
 /// Runs `new-service`.
-pub fn run(layout: &Layout, name: &str, port: Option<u16>) -> Result<()> {
+pub fn run(layout: &Layout, name: &str, port: Option<u16>, calls: &[String]) -> Result<()> {
     manifest::check_name(name)?;
     let (registry, _) = super::registry(layout)?;
     super::publish_pinned(layout, &registry)?;
-    let created = create(layout, &registry, name, port)?;
+    let created = create(layout, &registry, name, port, calls)?;
     println!(
         "created {name} on port {} with {SHARED_LIB} {} (added to {}, docker-compose.yml, {}/ and {}/)",
         created.port,
@@ -60,18 +63,35 @@ pub struct Created {
 }
 
 /// Creates the service `name` in `layout`'s checkout, pinned to the newest
-/// shared-lib in `registry`.
+/// shared-lib in `registry`, calling the fleet's services `calls`.
 pub fn create(
     layout: &Layout,
     registry: &Kellnr,
     name: &str,
     port: Option<u16>,
+    calls: &[String],
 ) -> Result<Created> {
     manifest::check_name(name)?;
     let fleet = layout.fleet()?;
     if fleet.service(name).is_ok() {
         bail!("{name} is already in {}", manifest::FILE);
     }
+    let calls = calls
+        .iter()
+        .map(|callee| {
+            let callee = fleet.service(callee).map_err(|_| {
+                anyhow::anyhow!(
+                    "--calls {callee}: no such service in {}; the fleet has {}",
+                    manifest::FILE,
+                    fleet.names().join(", ")
+                )
+            })?;
+            Ok(Call {
+                service: callee.name.clone(),
+                env: url_variable(&callee.name),
+            })
+        })
+        .collect::<Result<Vec<Call>>>()?;
     let dir = layout.project(name);
     if dir.exists() {
         bail!(
@@ -131,11 +151,11 @@ pub fn create(
     }
     append(
         &layout.root.join(manifest::FILE),
-        &manifest_entry(name, port),
+        &manifest_entry(name, port, &calls),
     )?;
     add_to_compose(
         &layout.root.join("docker-compose.yml"),
-        &compose_entry(name, port),
+        &compose_entry(name, port, &calls, &fleet),
     )?;
     crate::k8s::write(layout)?;
     crate::swarm::write(&layout.root, &layout.fleet()?)?;
@@ -178,11 +198,42 @@ fn seed_lockfile(layout: &Layout, fleet: &Fleet, dir: &Path, newest: &Version) -
     Ok(())
 }
 
-fn manifest_entry(name: &str, port: u16) -> String {
-    format!("\n[[service]]\nname = \"{name}\"\nport = {port}\nready = \"/ready\"\n")
+/// The variable a caller reads a callee's base URL from:
+/// `billing-service` → `BILLING_SERVICE_URL`.
+fn url_variable(callee: &str) -> String {
+    format!("{}_URL", callee.to_uppercase().replace('-', "_"))
 }
 
-fn compose_entry(name: &str, port: u16) -> String {
+fn manifest_entry(name: &str, port: u16, calls: &[Call]) -> String {
+    let mut entry =
+        format!("\n[[service]]\nname = \"{name}\"\nport = {port}\nready = \"/ready\"\n");
+    if !calls.is_empty() {
+        let list: Vec<String> = calls
+            .iter()
+            .map(|c| format!("{{ service = \"{}\", env = \"{}\" }}", c.service, c.env))
+            .collect();
+        entry.push_str(&format!("calls = [{}]\n", list.join(", ")));
+    }
+    entry
+}
+
+fn compose_entry(name: &str, port: u16, calls: &[Call], fleet: &Fleet) -> String {
+    let mut urls = String::new();
+    let mut depends = String::new();
+    for call in calls {
+        let callee_port = fleet.service(&call.service).map_or(0, |s| s.port);
+        urls.push_str(&format!(
+            "      {}: http://{}:{callee_port}\n",
+            call.env, call.service
+        ));
+        depends.push_str(&format!(
+            "      {}:\n        condition: service_healthy\n",
+            call.service
+        ));
+    }
+    if !depends.is_empty() {
+        depends.insert_str(0, "    depends_on:\n");
+    }
     format!(
         r#"  {name}:
     build:
@@ -193,9 +244,9 @@ fn compose_entry(name: &str, port: u16) -> String {
       BIND_ADDR: 0.0.0.0
       PORT: "{port}"
       LOG_FORMAT: json
-    ports:
+{urls}    ports:
       - "127.0.0.1:{port}:{port}"
-    healthcheck:
+{depends}    healthcheck:
       test: ["CMD", "/usr/local/bin/{name}", "healthcheck"]
       interval: 2s
       timeout: 3s
@@ -240,8 +291,42 @@ mod tests {
     fn the_next_port_follows_the_highest() {
         let fleet = Fleet::parse("[[service]]\nname = \"a\"\nport = 8081\nready = \"/r\"\n[[service]]\nname = \"b\"\nport = 8090\nready = \"/r\"\n").unwrap();
         assert_eq!(next_port(&fleet), 8091);
-        let entry = manifest_entry("c", 8091);
+        let entry = manifest_entry("c", 8091, &[]);
         let text = format!("[[service]]\nname = \"a\"\nport = 8081\nready = \"/r\"\n{entry}");
         assert_eq!(Fleet::parse(&text).unwrap().names(), ["a", "c"]);
+    }
+
+    #[test]
+    fn a_called_service_is_declared_and_wired_in_compose() {
+        let fleet =
+            Fleet::parse("[[service]]\nname = \"user-service\"\nport = 8081\nready = \"/r\"\n")
+                .unwrap();
+        let calls = [Call {
+            service: "user-service".into(),
+            env: url_variable("user-service"),
+        }];
+        let entry = manifest_entry("c", 8091, &calls);
+        let text =
+            format!("[[service]]\nname = \"user-service\"\nport = 8081\nready = \"/r\"\n{entry}");
+        let parsed = Fleet::parse(&text).unwrap();
+        assert_eq!(parsed.service("c").unwrap().calls, calls);
+        assert_eq!(calls[0].env, "USER_SERVICE_URL");
+        let compose = compose_entry("c", 8091, &calls, &fleet);
+        assert!(
+            compose.contains("      USER_SERVICE_URL: http://user-service:8081\n"),
+            "{compose}"
+        );
+        assert!(
+            compose.contains(
+                "    depends_on:\n      user-service:\n        condition: service_healthy\n"
+            ),
+            "{compose}"
+        );
+        let doc: serde_yaml::Value =
+            serde_yaml::from_str(&format!("services:\n{compose}")).expect("valid YAML");
+        assert_eq!(
+            doc["services"]["c"]["environment"]["USER_SERVICE_URL"].as_str(),
+            Some("http://user-service:8081")
+        );
     }
 }

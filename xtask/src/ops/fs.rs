@@ -54,6 +54,29 @@ pub fn copy_tree(
     Ok(())
 }
 
+/// Copies the files under `from` to `to` (directories in `skip` left out),
+/// each copy keeping its source's modification time, so cargo sees an
+/// unchanged file in a fresh copy as unchanged and does not rebuild it.
+pub fn mirror_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<()> {
+    for rel in files(from, skip)? {
+        let (src, dst) = (from.join(&rel), to.join(&rel));
+        if let Some(parent) = dst.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::copy(&src, &dst)
+            .and_then(|_| std::fs::metadata(&src)?.modified())
+            .and_then(|at| {
+                std::fs::File::options()
+                    .write(true)
+                    .open(&dst)?
+                    .set_modified(at)
+            })
+            .with_context(|| format!("cannot copy {} to {}", src.display(), dst.display()))?;
+    }
+    Ok(())
+}
+
 /// Sets the modification time of every file under `dir` to `at`.
 pub fn touch_tree(dir: &Path, at: SystemTime) -> Result<()> {
     for rel in files(dir, &[])? {
