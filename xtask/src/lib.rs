@@ -3,7 +3,7 @@
 //!
 //! - [`commands`]: one module per subcommand (`up`, `down`, `test`,
 //!   `publish`, `release`, `check-consumers`, `status`, `bump`, `bench`,
-//!   `new-service`, `renovate`, `k8s`), each the only code that prints for its command.
+//!   `fleet-bench`, `new-service`, `renovate`, `k8s`), each the only code that prints for its command.
 //! - [`consumers`]: the consumer check (every service built and tested
 //!   against a shared-lib candidate), for `check-consumers` and `release`.
 //! - [`level`]: how far a release moves the version.
@@ -27,11 +27,15 @@
 //!   0.51.0, schemathesis 4.32.5, kubernetes-validate 1.37.0, Renovate
 //!   44.121.2 on Node 24). A command writes its own reports and logs with
 //!   `std::fs` where it makes them.
+//! - [`growth`]: the fleet-growth benchmark (`fleet-bench`): a throwaway
+//!   clone grown service by service, each command timed and traced.
+//! - [`stats`]: the median and range of a figure measured several times.
 //! - [`paths`]: where things are.
 
 pub mod commands;
 pub mod consumers;
 pub mod fleet;
+pub mod growth;
 pub mod history;
 pub mod index;
 pub mod k8s;
@@ -41,4 +45,5 @@ pub mod ops;
 pub mod paths;
 pub mod pins;
 pub mod renovate;
+pub mod stats;
 pub mod swarm;

@@ -135,9 +135,21 @@ enum Cmd {
         #[arg(long)]
         check: bool,
     },
+    /// What the everyday commands cost as the fleet grows: a throwaway
+    /// clone grown by new-service to each size, every command timed (median
+    /// of the runs) and traced; table printed and written into the README,
+    /// plot in docs/fleet-growth.svg, every run in bench-results/.
+    FleetBench {
+        /// Fleet sizes to measure, rising, from 2.
+        #[arg(long, value_delimiter = ',', default_values_t = xtask::growth::SIZES)]
+        sizes: Vec<usize>,
+        /// Timed runs of each command at each size.
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
     /// Create a service with the same shape as the others, pinned to the
-    /// newest shared-lib, and add it to fleet.toml, docker-compose.yml and
-    /// deploy/k8s/.
+    /// newest shared-lib, and add it to fleet.toml, docker-compose.yml,
+    /// deploy/k8s/ and deploy/swarm/.
     NewService {
         /// Its name: lower-case letters, digits and dashes (e.g. billing-service).
         name: String,
@@ -216,6 +228,7 @@ fn main() -> ExitCode {
                 runs,
             },
         ),
+        Cmd::FleetBench { sizes, runs } => commands::fleet_bench::run(&layout, &sizes, runs),
         Cmd::K8s { check } => commands::k8s::run(&layout, check),
         Cmd::NewService { name, port, calls } => {
             commands::new_service::run(&layout, &name, port, &calls)

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod bump;
 pub mod check_consumers;
 pub mod down;
+pub mod fleet_bench;
 pub mod k8s;
 pub mod new_service;
 pub mod publish;

@@ -20,6 +20,8 @@
 //! - [`postgres`]: a PostgreSQL 15 server of the project's own: initialise,
 //!   start, a database and a role per service, stop.
 //! - [`secrets`]: generated tokens and passwords in owner-only files.
+//! - [`strace`]: what a command does (programs, compilations, registry
+//!   connections), counted from a trace.
 //! - [`swarm`]: swarm mode on that engine: init, stack deploy and remove,
 //!   tasks, rolling updates, logs.
 //! - [`tools`]: pinned tools installed once per machine (cargo, PyPI and
@@ -36,5 +38,6 @@ pub mod procs;
 pub mod registry;
 pub mod run;
 pub mod secrets;
+pub mod strace;
 pub mod swarm;
 pub mod tools;

@@ -1,0 +1,75 @@
+//! `cargo xtask fleet-bench [--sizes 2,5,10,20] [--runs N]`: what the
+//! everyday commands cost as the fleet grows ([`crate::growth`]). Prints
+//! the table; writes every run as JSON to `bench-results/`, the plot to
+//! `docs/fleet-growth.svg` and the table into the README between its
+//! `fleet-growth` markers.
+
+use anyhow::{Context, Result};
+
+use crate::growth;
+use crate::paths::Layout;
+
+/// The README's markers around the generated table.
+pub const BEGIN: &str = "<!-- fleet-growth: begin (written by `cargo xtask fleet-bench`) -->";
+/// The closing marker.
+pub const END: &str = "<!-- fleet-growth: end -->";
+
+/// Runs `fleet-bench`.
+pub fn run(layout: &Layout, sizes: &[usize], runs: u32) -> Result<()> {
+    let (registry, _) = super::registry(layout)?;
+    super::publish_pinned(layout, &registry)?;
+    let report = growth::run(layout, registry.port, sizes, runs, &mut |line| {
+        eprintln!("{line}")
+    })?;
+    let table = growth::table(&report);
+    print!("{table}");
+
+    let results = layout.root.join("bench-results");
+    std::fs::create_dir_all(&results)?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let json = results.join(format!("fleet-growth-{stamp}.json"));
+    std::fs::write(&json, serde_json::to_string_pretty(&report)?)?;
+    let plot = layout.root.join("docs/fleet-growth.svg");
+    std::fs::create_dir_all(plot.parent().context("a parent")?)?;
+    std::fs::write(&plot, growth::svg(&report))?;
+    let readme = layout.root.join("README.md");
+    let text = std::fs::read_to_string(&readme)?;
+    let updated = replace_between(
+        &text,
+        &format!("{table}\n![the table as a plot](docs/fleet-growth.svg)\n"),
+    )
+    .with_context(|| {
+        format!("README.md has no `{BEGIN}` ... `{END}` block to write the table into")
+    })?;
+    std::fs::write(&readme, updated)?;
+    println!(
+        "runs: {}; plot: {}; table written into README.md",
+        json.display(),
+        plot.display()
+    );
+    Ok(())
+}
+
+/// `text` with what lies between [`BEGIN`] and [`END`] replaced by `body`.
+pub fn replace_between(text: &str, body: &str) -> Option<String> {
+    let start = text.find(BEGIN)? + BEGIN.len();
+    let end = start + text[start..].find(END)?;
+    Some(format!("{}\n{body}{}", &text[..start], &text[end..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_goes_between_the_markers_and_nowhere_else() {
+        let text = format!("a\n{BEGIN}\nold\n{END}\nb\n");
+        assert_eq!(
+            replace_between(&text, "new\n").unwrap(),
+            format!("a\n{BEGIN}\nnew\n{END}\nb\n")
+        );
+        assert!(replace_between("no markers", "x").is_none());
+    }
+}
