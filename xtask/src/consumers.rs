@@ -280,22 +280,34 @@ impl Job<'_> {
         // A lockfile pinning another version of this registry keeps it and
         // ignores the patch ("patch was not used"): move the copy's lock to
         // the candidate first. (A lock naming another registry URL, as in
-        // tests against a throwaway registry, is re-resolved anyway.)
+        // tests against a throwaway registry, is re-resolved anyway.) The
+        // candidate comes from a path, so cargo's cached index is enough
+        // unless the candidate adds a dependency it has never seen: offline
+        // first (no registry read per service), online only then.
         let candidate_text = candidate.to_string();
         if history::pin(&copy)?.source == registry.index_url() {
-            let updated = cargo_step(
-                &["update", "-p", SHARED_LIB, "--precise", &candidate_text],
-                &mut text,
-            )?;
-            if !updated {
-                std::fs::write(&log, &text)?;
-                bail!(
-                    "{name}: the candidate {SHARED_LIB} {candidate} could not be patched in: {} (log: {})",
-                    text.lines()
-                        .find(|l| l.starts_with("error"))
-                        .unwrap_or("cargo update failed"),
-                    log.display()
-                );
+            let update = |offline: bool, text: &mut String| {
+                let mut args = vec!["update", "-p", SHARED_LIB, "--precise", &candidate_text];
+                if offline {
+                    args.insert(1, "--offline");
+                }
+                cargo_step(&args, text)
+            };
+            if !update(true, &mut text)? {
+                let mut online = String::new();
+                let updated = update(false, &mut online)?;
+                text.push_str(&online);
+                if !updated {
+                    std::fs::write(&log, &text)?;
+                    bail!(
+                        "{name}: the candidate {SHARED_LIB} {candidate} could not be patched in: {} (log: {})",
+                        online
+                            .lines()
+                            .find(|l| l.starts_with("error"))
+                            .unwrap_or("cargo update failed"),
+                        log.display()
+                    );
+                }
             }
         }
         let built = cargo_step(&["build", "--all-targets"], &mut text)?;

@@ -2,11 +2,15 @@
 //! everyday commands cost as the fleet grows.
 //!
 //! A throwaway clone of this checkout's HEAD (under
-//! `<target>/fleet-bench/checkout`, building into the shared cache) grows
+//! `<target>/fleet-bench/checkout`) grows
 //! by `cargo xtask new-service svc-NN --calls <the previous service>`,
 //! each service committed, to every size asked. Its services listen on
 //! this checkout's ports plus 10000, so a running fleet stays up; it reads
-//! the fleet's registry on port 8000. At each size, after one untimed run
+//! the fleet's registry on port 8000. Its builds go to a cache of its own,
+//! `<target>/fleet-bench/target`, without debug info
+//! (`CARGO_PROFILE_DEV_DEBUG=0`): twenty services' test binaries with
+//! debug info took about 45 GB (and filled this machine's disk), without
+//! it a few. Both are removed at the end. At each size, after one untimed run
 //! that builds what the new services need, every command runs `runs`
 //! times, timed as a user runs it (`cargo xtask ...` in the clone):
 //!
@@ -102,9 +106,16 @@ impl Clone {
     fn xtask(&self, args: &[&str]) -> Command {
         let mut all = vec!["xtask"];
         all.extend_from_slice(args);
-        let mut cmd = cargo(&self.layout, &self.layout.root, &all);
+        let mut cmd = self.cargo(&self.layout.root, &all);
+        cmd.env_remove("CARGO_MANIFEST_DIR");
+        cmd
+    }
+
+    /// `cargo <args>` in `dir`, building into the clone's cache.
+    fn cargo(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = cargo(&self.layout, dir, args);
         cmd.env("CARGO_TERM_COLOR", "never")
-            .env_remove("CARGO_MANIFEST_DIR");
+            .env("CARGO_PROFILE_DEV_DEBUG", "0");
         cmd
     }
 
@@ -116,13 +127,10 @@ impl Clone {
             .services
             .iter()
             .map(|s| {
-                let mut cmd = cargo(
-                    &self.layout,
-                    self.layout.project(&s.name),
+                self.cargo(
+                    &self.layout.project(&s.name),
                     &["test", "--locked", "--quiet"],
-                );
-                cmd.env("CARGO_TERM_COLOR", "never");
-                cmd
+                )
             })
             .collect())
     }
@@ -184,11 +192,10 @@ fn make_clone(layout: &Layout, registry_port: u16) -> Result<Clone> {
     let root = base.join("checkout");
     if root.exists() {
         // A previous run's services may still run from it.
-        let old = Layout::at(root.clone(), layout.target_dir());
+        let old = Layout::at(root.clone(), base.join("target"));
         crate::fleet::down(&old).ok();
-        std::fs::remove_dir_all(&root)
-            .with_context(|| format!("cannot clear {}", root.display()))?;
     }
+    remove(&base)?;
     std::fs::create_dir_all(&base)?;
     let mut clone = crate::ops::git::git(&base);
     clone
@@ -212,7 +219,7 @@ fn make_clone(layout: &Layout, registry_port: u16) -> Result<Clone> {
     let text = std::fs::read_to_string(&manifest)?;
     std::fs::write(&manifest, shift_ports(&text, PORT_OFFSET)?)?;
     let clone = Clone {
-        layout: Layout::at(root, layout.target_dir()),
+        layout: Layout::at(root, base.join("target")),
         registry_port,
         traces: base.join("traces"),
     };
@@ -240,6 +247,14 @@ pub fn shift_ports(text: &str, offset: u16) -> Result<String> {
     Ok(out)
 }
 
+/// Removes `dir` when it exists.
+fn remove(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 fn commit(root: &Path, message: &str) -> Result<()> {
     for args in [
         &["add", "-A"][..],
@@ -263,13 +278,16 @@ fn commit(root: &Path, message: &str) -> Result<()> {
 }
 
 /// Runs the benchmark over `sizes` (ascending, at least 2) with `runs`
-/// timed runs per command. `progress` gets a line per step.
+/// timed runs per command. `progress` gets a line per step, `measured` the
+/// report so far after each size (so a run stopped at 20 services keeps
+/// what it measured up to 10).
 pub fn run(
     layout: &Layout,
     registry_port: u16,
     sizes: &[usize],
     runs: u32,
     progress: &mut dyn FnMut(String),
+    measured: &mut dyn FnMut(&Report) -> Result<()>,
 ) -> Result<Report> {
     if sizes.is_empty() || sizes.windows(2).any(|w| w[0] >= w[1]) || sizes[0] < 2 {
         bail!("--sizes must rise and start at 2 or more, e.g. 2,5,10,20");
@@ -289,25 +307,27 @@ pub fn run(
         layout.target_dir().join("fleet-bench/checkout").display()
     ));
     let clone = make_clone(layout, registry_port)?;
-    let result = measure_all(&clone, sizes, runs, progress);
-    crate::fleet::down(&clone.layout).ok();
-    let (measures, new_service_seconds) = result?;
-    Ok(Report {
+    let mut report = Report {
         commit: commit_id,
         runs,
-        measures,
-        new_service_seconds,
-    })
+        measures: Vec::new(),
+        new_service_seconds: Vec::new(),
+    };
+    let result = measure_all(&clone, sizes, &mut report, progress, measured);
+    crate::fleet::down(&clone.layout).ok();
+    remove(&layout.target_dir().join("fleet-bench"))?;
+    result?;
+    Ok(report)
 }
 
 fn measure_all(
     clone: &Clone,
     sizes: &[usize],
-    runs: u32,
+    report: &mut Report,
     progress: &mut dyn FnMut(String),
-) -> Result<(Vec<Measure>, Vec<f64>)> {
-    let mut measures = Vec::new();
-    let mut added = Vec::new();
+    measured: &mut dyn FnMut(&Report) -> Result<()>,
+) -> Result<()> {
+    let runs = report.runs;
     let mut changes = 0;
     for &size in sizes {
         let fleet = clone.layout.fleet()?;
@@ -326,7 +346,9 @@ fn measure_all(
             ));
             let started = Instant::now();
             must_succeed(&mut clone.xtask(&["new-service", &name, "--calls", &last]))?;
-            added.push(started.elapsed().as_secs_f64());
+            report
+                .new_service_seconds
+                .push(started.elapsed().as_secs_f64());
             commit(&clone.layout.root, &format!("{name}: new service"))?;
             last = name;
         }
@@ -366,7 +388,9 @@ fn measure_all(
             }
             progress(format!("{size} services: {label} (traced)"));
             let counts = clone.counted(&format!("{size}-{label}"), &mut make()?)?;
-            measures.push(measure(label, size, seconds, Some(counts)));
+            report
+                .measures
+                .push(measure(label, size, seconds, Some(counts)));
         }
 
         let (mut checks, mut alone) = (Vec::new(), Vec::new());
@@ -377,19 +401,20 @@ fn measure_all(
                 "{size} services: {CHECK_CHANGED} (run {run}/{runs})"
             ));
             checks.push(clone.timed(&mut [clone.xtask(&["check-consumers", "--json"])])?);
-            let mut build = cargo(
-                &clone.layout,
-                clone.layout.project(SHARED_LIB),
-                &["build", "--quiet"],
-            );
+            let mut build = clone.cargo(&clone.layout.project(SHARED_LIB), &["build", "--quiet"]);
             changes += 1;
             clone.touch_shared_lib(changes)?;
             alone.push(clone.timed(std::slice::from_mut(&mut build))?);
         }
-        measures.push(measure(CHECK_CHANGED, size, checks, None));
-        measures.push(measure(SHARED_LIB_COMPILE, size, alone, None));
+        report
+            .measures
+            .push(measure(CHECK_CHANGED, size, checks, None));
+        report
+            .measures
+            .push(measure(SHARED_LIB_COMPILE, size, alone, None));
+        measured(report)?;
     }
-    Ok((measures, added))
+    Ok(())
 }
 
 fn measure(label: &str, services: usize, seconds: Vec<f64>, counts: Option<Counts>) -> Measure {

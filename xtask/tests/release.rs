@@ -24,10 +24,41 @@ use xtask::ops::registry::Kellnr;
 use xtask::ops::tools::KELLNR;
 use xtask::paths::Layout;
 
+/// A directory of one test's own under the build cache, named after the
+/// test (libtest names each test's thread after it), emptied first and
+/// removed after. The sandbox's path crates then sit at the same paths
+/// run after run, so `<target>/nested` keeps reusing what their
+/// dependencies built and does not grow with every run (temporary paths
+/// made new crates each time, about 7 GB a run).
+struct SandboxDir(PathBuf);
+
+impl SandboxDir {
+    fn new(real: &Layout) -> SandboxDir {
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("main").replace("::", "-");
+        let dir = real.target_dir().join("sandboxes").join(name);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        SandboxDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for SandboxDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A throwaway registry and a clone of the repository pointed at it.
 struct Sandbox {
     /// Holds the registry data and the clone.
-    _tmp: tempfile::TempDir,
+    _tmp: SandboxDir,
     registry: Kellnr,
     kellnr: Child,
     copy: Layout,
@@ -59,7 +90,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// pinned shared-lib version published to the throwaway registry.
 fn sandbox() -> Sandbox {
     let real = Layout::detect();
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = SandboxDir::new(&real);
     let registry = Kellnr {
         port: free_port().unwrap(),
         data_dir: tmp.path().join("data"),

@@ -4,6 +4,8 @@
 //! `docs/fleet-growth.svg` and the table into the README between its
 //! `fleet-growth` markers.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 
 use crate::growth;
@@ -18,22 +20,40 @@ pub const END: &str = "<!-- fleet-growth: end -->";
 pub fn run(layout: &Layout, sizes: &[usize], runs: u32) -> Result<()> {
     let (registry, _) = super::registry(layout)?;
     super::publish_pinned(layout, &registry)?;
-    let report = growth::run(layout, registry.port, sizes, runs, &mut |line| {
-        eprintln!("{line}")
-    })?;
-    let table = growth::table(&report);
-    print!("{table}");
-
-    let results = layout.root.join("bench-results");
-    std::fs::create_dir_all(&results)?;
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs();
-    let json = results.join(format!("fleet-growth-{stamp}.json"));
-    std::fs::write(&json, serde_json::to_string_pretty(&report)?)?;
+    let json = layout
+        .root
+        .join("bench-results")
+        .join(format!("fleet-growth-{stamp}.json"));
     let plot = layout.root.join("docs/fleet-growth.svg");
-    std::fs::create_dir_all(plot.parent().context("a parent")?)?;
-    std::fs::write(&plot, growth::svg(&report))?;
+    let report = growth::run(
+        layout,
+        registry.port,
+        sizes,
+        runs,
+        &mut |line| eprintln!("{line}"),
+        &mut |report| write(layout, report, &json, &plot),
+    )?;
+    print!("{}", growth::table(&report));
+    println!(
+        "runs: {}; plot: {}; table written into README.md",
+        json.display(),
+        plot.display()
+    );
+    Ok(())
+}
+
+/// Writes what is measured so far: every run as JSON, the plot, the table
+/// into the README.
+fn write(layout: &Layout, report: &growth::Report, json: &Path, plot: &Path) -> Result<()> {
+    for file in [json, plot] {
+        std::fs::create_dir_all(file.parent().context("a parent")?)?;
+    }
+    std::fs::write(json, serde_json::to_string_pretty(report)?)?;
+    std::fs::write(plot, growth::svg(report))?;
+    let table = growth::table(report);
     let readme = layout.root.join("README.md");
     let text = std::fs::read_to_string(&readme)?;
     let updated = replace_between(
@@ -44,11 +64,6 @@ pub fn run(layout: &Layout, sizes: &[usize], runs: u32) -> Result<()> {
         format!("README.md has no `{BEGIN}` ... `{END}` block to write the table into")
     })?;
     std::fs::write(&readme, updated)?;
-    println!(
-        "runs: {}; plot: {}; table written into README.md",
-        json.display(),
-        plot.display()
-    );
     Ok(())
 }
 

@@ -309,16 +309,12 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
             &["build", "--locked", "--quiet"],
         ));
     }
-    // The release tests build throwaway clones at new temporary paths into
-    // `<target>/nested`: artifacts of path crates pile up there (about 7 GB
-    // a run). Start it afresh each run; dependencies rebuild in a few minutes.
-    // (Fixed paths and ports, to reuse the builds, were tried: no faster, and
-    // cargo-semver-checks then compared a stale build of the candidate.)
-    let nested = layout.target_dir().join("nested");
-    if nested.exists() {
-        std::fs::remove_dir_all(&nested)
-            .with_context(|| format!("cannot clear {}", nested.display()))?;
-    }
+    // The release tests build their throwaway clones into `<target>/nested`,
+    // each at a fixed path of its own (`<target>/sandboxes/<test>`), so the
+    // dependencies built there are reused from run to run and the
+    // directory stays the same size; cargo-semver-checks runs one at a
+    // time per build cache (see `release::guard`), so sandboxes never read
+    // each other's rustdoc output.
     // --no-fail-fast: one failing test binary does not hide the others.
     let mut e2e = step(
         layout,
