@@ -80,15 +80,35 @@ pub fn init<W>(format: LogFormat, writer: W) -> Result<(), TelemetryError>
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
+    let colour = use_colour();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter_from_env()?)
-        .with_ansi(use_colour())
+        .with_ansi(colour)
         .with_writer(writer);
     let installed = match format {
+        // Without colour, fields (the request span's id included, made for
+        // every request) are written as plain `name=value`: the default
+        // formatter styles each name even when styles are off.
+        LogFormat::Text if !colour => builder.fmt_fields(plain_fields()).try_init(),
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().with_current_span(true).try_init(),
     };
     installed.map_err(|_| TelemetryError::AlreadyInitialised)
+}
+
+/// Text fields as `name=value`, space-separated, the message bare: what
+/// the default formatter writes without colour, at less cost.
+fn plain_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + 'static {
+    use tracing_subscriber::field::MakeExt;
+    tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        let name = field.name();
+        if name == "message" {
+            write!(w, "{value:?}")
+        } else {
+            write!(w, "{}={value:?}", name.strip_prefix("r#").unwrap_or(name))
+        }
+    })
+    .delimited(" ")
 }
 
 /// How many log lines may wait for the writer thread before a request that
@@ -131,15 +151,15 @@ impl AccessRecord {
     /// The line, in `format`, newline included.
     pub fn line(&self, format: LogFormat) -> String {
         let mut out = String::new();
-        self.write_line(format, &mut out);
+        self.write_line(format, &mut Stamp::default(), &mut out);
         out
     }
 
     /// Appends [`AccessRecord::line`] to `out` (the log thread's batch),
-    /// without a string of its own.
-    fn write_line(&self, format: LogFormat, out: &mut String) {
+    /// without a string of its own, its timestamp through `stamp`.
+    fn write_line(&self, format: LogFormat, stamp: &mut Stamp, out: &mut String) {
         use std::fmt::Write;
-        let at = humantime::format_rfc3339_micros(self.at);
+        let at = stamp.format(self.at);
         // Writing into a String cannot fail.
         let _ = match format {
             LogFormat::Text => {
@@ -160,7 +180,7 @@ impl AccessRecord {
             LogFormat::Json => {
                 let ms = self.latency.as_secs_f64() * 1000.0;
                 let line = serde_json::json!({
-                    "timestamp": at.to_string(),
+                    "timestamp": at,
                     "level": "INFO",
                     "target": ACCESS_TARGET,
                     "fields": {
@@ -175,6 +195,31 @@ impl AccessRecord {
                 writeln!(out, "{line}")
             }
         };
+    }
+}
+
+/// RFC 3339 timestamps with microseconds, as humantime writes them, the
+/// date and time to the second formatted once per second: the access-log
+/// thread stamps every line, mostly within the same second.
+#[derive(Debug, Default)]
+struct Stamp {
+    second: u64,
+    /// `2027-01-15T08:00:00`, for `second`; empty before the first.
+    prefix: String,
+}
+
+impl Stamp {
+    fn format(&mut self, at: std::time::SystemTime) -> String {
+        let since = at
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        if self.prefix.is_empty() || since.as_secs() != self.second {
+            self.second = since.as_secs();
+            let whole = std::time::UNIX_EPOCH + std::time::Duration::from_secs(self.second);
+            let text = humantime::format_rfc3339_seconds(whole).to_string();
+            self.prefix = text.trim_end_matches('Z').to_string();
+        }
+        format!("{}.{:06}Z", self.prefix, since.subsec_micros())
     }
 }
 
@@ -230,6 +275,7 @@ where
         .name("access-log".into())
         .spawn(move || {
             let mut out = String::with_capacity(ACCESS_BATCH_BYTES);
+            let mut stamp = Stamp::default();
             let mut write = |out: &mut String| {
                 let _ = writer.write_all(out.as_bytes());
                 let _ = writer.flush();
@@ -237,13 +283,13 @@ where
             };
             // Idle: wait for the next line.
             while let Ok(first) = records.recv() {
-                first.write_line(format, &mut out);
+                first.write_line(format, &mut stamp, &mut out);
                 // Busy: drain, write, let the queue fill for an interval.
                 loop {
                     let closed = loop {
                         match records.try_recv() {
                             Ok(next) => {
-                                next.write_line(format, &mut out);
+                                next.write_line(format, &mut stamp, &mut out);
                                 if out.len() >= ACCESS_BATCH_BYTES {
                                     write(&mut out);
                                 }
@@ -334,6 +380,65 @@ pub fn init_for_tests() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stamps_are_what_humantime_writes() {
+        let mut stamp = Stamp::default();
+        let base = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        for micros in [0, 1, 999_999, 1_000_000, 1_000_001, 86_400_000_123] {
+            let at = base + std::time::Duration::from_micros(micros);
+            assert_eq!(
+                stamp.format(at),
+                humantime::format_rfc3339_micros(at).to_string()
+            );
+        }
+    }
+
+    #[test]
+    fn plain_fields_write_what_the_default_formatter_writes_without_colour() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Capture(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Capture {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let emit = || {
+            let span = tracing::info_span!("request", request_id = %"r-1");
+            let _in = span.enter();
+            tracing::info!(n = 3, r#type = "x", text = ?"quoted", "hello {}", 7);
+            tracing::warn!(ok = true);
+        };
+        let default = Capture::default();
+        let w = default.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .without_time()
+            .with_writer(move || w.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, emit);
+        let plain = Capture::default();
+        let w = plain.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .without_time()
+            .fmt_fields(plain_fields())
+            .with_writer(move || w.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, emit);
+        let text = |c: &Capture| String::from_utf8(c.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            text(&plain).contains("request{request_id=r-1}: "),
+            "{}",
+            text(&plain)
+        );
+        assert_eq!(text(&plain), text(&default));
+    }
 
     #[test]
     fn log_format_parses_case_insensitively_and_explains_errors() {
