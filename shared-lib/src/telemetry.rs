@@ -151,15 +151,15 @@ impl AccessRecord {
     /// The line, in `format`, newline included.
     pub fn line(&self, format: LogFormat) -> String {
         let mut out = String::new();
-        self.write_line(format, &mut Stamp::default(), &mut out);
+        self.write_line(format, &mut out);
         out
     }
 
     /// Appends [`AccessRecord::line`] to `out` (the log thread's batch),
-    /// without a string of its own, its timestamp through `stamp`.
-    fn write_line(&self, format: LogFormat, stamp: &mut Stamp, out: &mut String) {
+    /// without a string of its own.
+    fn write_line(&self, format: LogFormat, out: &mut String) {
         use std::fmt::Write;
-        let at = stamp.format(self.at);
+        let at = humantime::format_rfc3339_micros(self.at);
         // Writing into a String cannot fail.
         let _ = match format {
             LogFormat::Text => {
@@ -180,7 +180,7 @@ impl AccessRecord {
             LogFormat::Json => {
                 let ms = self.latency.as_secs_f64() * 1000.0;
                 let line = serde_json::json!({
-                    "timestamp": at,
+                    "timestamp": at.to_string(),
                     "level": "INFO",
                     "target": ACCESS_TARGET,
                     "fields": {
@@ -195,31 +195,6 @@ impl AccessRecord {
                 writeln!(out, "{line}")
             }
         };
-    }
-}
-
-/// RFC 3339 timestamps with microseconds, as humantime writes them, the
-/// date and time to the second formatted once per second: the access-log
-/// thread stamps every line, mostly within the same second.
-#[derive(Debug, Default)]
-struct Stamp {
-    second: u64,
-    /// `2027-01-15T08:00:00`, for `second`; empty before the first.
-    prefix: String,
-}
-
-impl Stamp {
-    fn format(&mut self, at: std::time::SystemTime) -> String {
-        let since = at
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        if self.prefix.is_empty() || since.as_secs() != self.second {
-            self.second = since.as_secs();
-            let whole = std::time::UNIX_EPOCH + std::time::Duration::from_secs(self.second);
-            let text = humantime::format_rfc3339_seconds(whole).to_string();
-            self.prefix = text.trim_end_matches('Z').to_string();
-        }
-        format!("{}.{:06}Z", self.prefix, since.subsec_micros())
     }
 }
 
@@ -275,7 +250,6 @@ where
         .name("access-log".into())
         .spawn(move || {
             let mut out = String::with_capacity(ACCESS_BATCH_BYTES);
-            let mut stamp = Stamp::default();
             let mut write = |out: &mut String| {
                 let _ = writer.write_all(out.as_bytes());
                 let _ = writer.flush();
@@ -283,13 +257,13 @@ where
             };
             // Idle: wait for the next line.
             while let Ok(first) = records.recv() {
-                first.write_line(format, &mut stamp, &mut out);
+                first.write_line(format, &mut out);
                 // Busy: drain, write, let the queue fill for an interval.
                 loop {
                     let closed = loop {
                         match records.try_recv() {
                             Ok(next) => {
-                                next.write_line(format, &mut stamp, &mut out);
+                                next.write_line(format, &mut out);
                                 if out.len() >= ACCESS_BATCH_BYTES {
                                     write(&mut out);
                                 }
@@ -380,19 +354,6 @@ pub fn init_for_tests() {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stamps_are_what_humantime_writes() {
-        let mut stamp = Stamp::default();
-        let base = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
-        for micros in [0, 1, 999_999, 1_000_000, 1_000_001, 86_400_000_123] {
-            let at = base + std::time::Duration::from_micros(micros);
-            assert_eq!(
-                stamp.format(at),
-                humantime::format_rfc3339_micros(at).to_string()
-            );
-        }
-    }
 
     #[test]
     fn plain_fields_write_what_the_default_formatter_writes_without_colour() {
