@@ -170,6 +170,9 @@ impl Clone {
     }
 }
 
+/// Makes the commands one measured step runs, afresh for every run.
+type Commands<'a> = Box<dyn Fn() -> Result<Vec<Command>> + 'a>;
+
 /// Runs `cmd`, an error with its output's end when it fails.
 fn must_succeed(cmd: &mut Command) -> Result<()> {
     let (ok, output) = crate::ops::run::transcript(cmd)?;
@@ -367,7 +370,7 @@ fn measure_all(
         clone.timed(&mut [clone.xtask(&["check-consumers", "--json"])])?;
         clone.timed(&mut clone.service_tests()?)?;
 
-        let nothing_changed: Vec<(&str, Box<dyn Fn() -> Result<Vec<Command>>>)> = vec![
+        let nothing_changed: Vec<(&str, Commands)> = vec![
             (STATUS, Box::new(|| Ok(vec![clone.xtask(&["status"])]))),
             (UP, Box::new(|| Ok(vec![clone.xtask(&["up"])]))),
             (

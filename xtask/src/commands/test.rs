@@ -8,7 +8,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::fleet::{self, DataBackend, RegistryStart};
 use crate::history::SHARED_LIB;
