@@ -355,20 +355,22 @@ pub fn init_for_tests() {
 mod tests {
     use super::*;
 
+    /// A writer keeping everything written, shared by its clones.
+    #[derive(Clone, Default)]
+    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Capture {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     #[test]
     fn plain_fields_write_what_the_default_formatter_writes_without_colour() {
-        use std::sync::{Arc, Mutex};
-        #[derive(Clone, Default)]
-        struct Capture(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Capture {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
         let emit = || {
             let span = tracing::info_span!("request", request_id = %"r-1");
             let _in = span.enter();
@@ -476,19 +478,7 @@ mod tests {
 
     #[test]
     fn the_access_thread_writes_every_record_before_its_guard_returns() {
-        use std::sync::{Arc, Mutex};
-        #[derive(Clone, Default)]
-        struct Buf(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Buf {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let out = Buf::default();
+        let out = Capture::default();
         let guard = start_access_log(LogFormat::Text, out.clone());
         let sink = ACCESS_SINK.lock().unwrap().clone().unwrap();
         // A lone line is written within a flush interval or so, without
@@ -530,19 +520,7 @@ mod tests {
 
     #[test]
     fn json_lines_carry_the_span_fields() {
-        use std::sync::{Arc, Mutex};
-        #[derive(Clone, Default)]
-        struct Buf(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Buf {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let buf = Buf::default();
+        let buf = Capture::default();
         let writer = buf.clone();
         let subscriber = tracing_subscriber::fmt()
             .json()

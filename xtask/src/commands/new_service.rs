@@ -299,34 +299,34 @@ mod tests {
     #[test]
     fn a_called_service_is_declared_and_wired_in_compose() {
         let fleet =
-            Fleet::parse("[[service]]\nname = \"user-service\"\nport = 8081\nready = \"/r\"\n")
+            Fleet::parse("[[service]]\nname = \"a-service\"\nport = 8081\nready = \"/r\"\n")
                 .unwrap();
         let calls = [Call {
-            service: "user-service".into(),
-            env: url_variable("user-service"),
+            service: "a-service".into(),
+            env: url_variable("a-service"),
         }];
         let entry = manifest_entry("c", 8091, &calls);
         let text =
-            format!("[[service]]\nname = \"user-service\"\nport = 8081\nready = \"/r\"\n{entry}");
+            format!("[[service]]\nname = \"a-service\"\nport = 8081\nready = \"/r\"\n{entry}");
         let parsed = Fleet::parse(&text).unwrap();
         assert_eq!(parsed.service("c").unwrap().calls, calls);
-        assert_eq!(calls[0].env, "USER_SERVICE_URL");
+        assert_eq!(calls[0].env, "A_SERVICE_URL");
         let compose = compose_entry("c", 8091, &calls, &fleet);
         assert!(
-            compose.contains("      USER_SERVICE_URL: http://user-service:8081\n"),
+            compose.contains("      A_SERVICE_URL: http://a-service:8081\n"),
             "{compose}"
         );
         assert!(
             compose.contains(
-                "    depends_on:\n      user-service:\n        condition: service_healthy\n"
+                "    depends_on:\n      a-service:\n        condition: service_healthy\n"
             ),
             "{compose}"
         );
         let doc: serde_yaml::Value =
             serde_yaml::from_str(&format!("services:\n{compose}")).expect("valid YAML");
         assert_eq!(
-            doc["services"]["c"]["environment"]["USER_SERVICE_URL"].as_str(),
-            Some("http://user-service:8081")
+            doc["services"]["c"]["environment"]["A_SERVICE_URL"].as_str(),
+            Some("http://a-service:8081")
         );
     }
 }
