@@ -148,8 +148,8 @@ pub fn broken_message(broken: &[&Outcome], candidate: &Version) -> String {
 /// version `candidate`. Services are checked by as many workers as the
 /// machine has cores: cargo builds one at a time in the shared cache (its
 /// lock), so one service's tests run while the next one builds. `progress`
-/// gets a line when a service starts and one when it is done; the "done"
-/// lines and the rows come in the fleet's order whatever order they finish in.
+/// gets a line when a service starts and one when it is done; those lines
+/// and the rows follow the fleet's order whatever order the workers run in.
 pub fn check(
     layout: &Layout,
     registry: &Kellnr,
@@ -200,17 +200,28 @@ pub fn check(
             });
         }
         drop(tx);
-        let mut printed = 0;
+        // Lines come in the fleet's order whatever order the workers run
+        // in: a service's start line once every service before it is
+        // done, then its done line.
+        let (mut printed, mut announced) = (0, 0);
+        let mut started = vec![false; total];
         for (i, result) in rx {
-            let name = &fleet.services[i].name;
             match result {
-                None => progress(format!(
-                    "[{}/{total}] {name}: building and testing against {SHARED_LIB} {candidate}",
-                    i + 1
-                )),
+                None => started[i] = true,
                 Some(result) => done[i] = Some(result),
             }
-            while let Some(Some(result)) = done.get(printed) {
+            while printed < total {
+                if announced == printed && started[printed] {
+                    progress(format!(
+                        "[{}/{total}] {}: building and testing against {SHARED_LIB} {candidate}",
+                        printed + 1,
+                        fleet.services[printed].name
+                    ));
+                    announced += 1;
+                }
+                let Some(Some(result)) = done.get(printed) else {
+                    break;
+                };
                 if let Ok(o) = result {
                     progress(format!(
                         "[{}/{total}] {}: {} ({:.0}s)",
