@@ -57,8 +57,6 @@ pub struct Measure {
     pub seconds: Vec<f64>,
     /// Their median and range.
     pub spread: Spread,
-    /// The median.
-    pub median: f64,
     /// The median divided by the number of services.
     pub per_service: f64,
     /// What the traced run did (`None` for the changed-shared-lib check,
@@ -191,7 +189,7 @@ fn must_succeed(cmd: &mut Command) -> Result<()> {
 /// Makes the clone: HEAD of `layout`, the registry's tokens, ports moved by
 /// [`PORT_OFFSET`].
 fn make_clone(layout: &Layout, registry_port: u16) -> Result<Clone> {
-    let base = layout.target_dir().join("fleet-bench");
+    let base = bench_dir(layout);
     let root = base.join("checkout");
     if root.exists() {
         // A previous run's services may still run from it.
@@ -248,6 +246,11 @@ pub fn shift_ports(text: &str, offset: u16) -> Result<String> {
         }
     }
     Ok(out)
+}
+
+/// Where the clone, its build cache and the traces live while it runs.
+fn bench_dir(layout: &Layout) -> PathBuf {
+    layout.target_dir().join("fleet-bench")
 }
 
 /// Removes `dir` when it exists.
@@ -318,7 +321,7 @@ pub fn run(
     };
     let result = measure_all(&clone, sizes, &mut report, progress, measured);
     crate::fleet::down(&clone.layout).ok();
-    remove(&layout.target_dir().join("fleet-bench"))?;
+    remove(&bench_dir(layout))?;
     result?;
     Ok(report)
 }
@@ -426,13 +429,11 @@ fn measure(label: &str, services: usize, seconds: Vec<f64>, counts: Option<Count
         min: f64::NAN,
         max: f64::NAN,
     });
-    let median = spread.median;
     Measure {
         command: label.to_string(),
         services,
+        per_service: spread.median / services as f64,
         spread,
-        median,
-        per_service: median / services as f64,
         seconds,
         counts,
     }
@@ -457,7 +458,7 @@ pub fn table(report: &Report) -> String {
         for size in &sizes {
             match find(report, &label, *size) {
                 Some(m) => {
-                    out.push_str(&format!(" {} |", seconds(m.median)));
+                    out.push_str(&format!(" {} |", seconds(m.spread.median)));
                     last = Some(m);
                 }
                 None => out.push_str(" - |"),
@@ -532,7 +533,7 @@ pub fn svg(report: &Report) -> String {
     let values: Vec<f64> = report
         .measures
         .iter()
-        .map(|m| m.median)
+        .map(|m| m.spread.median)
         .filter(|v| *v > 0.0)
         .collect();
     let lo = values
@@ -583,7 +584,7 @@ pub fn svg(report: &Report) -> String {
         let points: Vec<String> = sizes
             .iter()
             .filter_map(|s| find(report, label, *s))
-            .map(|m| format!("{:.1},{:.1}", x(m.services as f64), y(m.median)))
+            .map(|m| format!("{:.1},{:.1}", x(m.services as f64), y(m.spread.median)))
             .collect();
         out.push_str(&format!(
             "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>\n",
@@ -619,7 +620,6 @@ mod tests {
             services,
             seconds: vec![median],
             spread: Spread::of(&[median]).unwrap(),
-            median,
             per_service: median / services as f64,
             counts: Some(Counts {
                 processes: 3,
