@@ -16,6 +16,11 @@ use std::str::FromStr;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format;
+
+pub mod request;
+
+pub use request::{RequestScoped, current_request_id};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -85,13 +90,24 @@ where
         .with_env_filter(filter_from_env()?)
         .with_ansi(colour)
         .with_writer(writer);
+    // Lines logged while a request is served carry its id as a `request`
+    // span would ([`request`]).
+    let text = || RequestScoped::new(format::Format::default(), false);
     let installed = match format {
-        // Without colour, fields (the request span's id included, made for
-        // every request) are written as plain `name=value`: the default
-        // formatter styles each name even when styles are off.
-        LogFormat::Text if !colour => builder.fmt_fields(plain_fields()).try_init(),
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().with_current_span(true).try_init(),
+        // Without colour, fields are written as plain `name=value`: the
+        // default formatter styles each name even when styles are off.
+        LogFormat::Text if !colour => builder
+            .fmt_fields(plain_fields())
+            .event_format(text())
+            .try_init(),
+        LogFormat::Text => builder.event_format(text()).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .event_format(RequestScoped::new(
+                format::Format::default().json().with_current_span(true),
+                true,
+            ))
+            .try_init(),
     };
     installed.map_err(|_| TelemetryError::AlreadyInitialised)
 }
@@ -159,25 +175,31 @@ impl AccessRecord {
     /// without a string of its own.
     fn write_line(&self, format: LogFormat, out: &mut String) {
         use std::fmt::Write;
-        let at = humantime::format_rfc3339_micros(self.at);
         // Writing into a String cannot fail.
         let _ = match format {
             LogFormat::Text => {
-                // Milliseconds with 3 decimals, from integer microseconds
-                // (cheaper than formatting a float).
-                let us = self.latency.as_micros();
-                writeln!(
-                    out,
-                    "{at}  INFO access: {} {} {} {}.{:03} ms request_id={}",
-                    self.method,
-                    self.path,
-                    self.status,
-                    us / 1000,
-                    us % 1000,
-                    self.request_id
-                )
+                // Pieces pushed one by one: `std::fmt` machinery for seven
+                // arguments cost more than the rest of the line.
+                write_rfc3339_micros(out, self.at);
+                out.push_str("  INFO access: ");
+                out.push_str(&self.method);
+                out.push(' ');
+                out.push_str(&self.path);
+                out.push(' ');
+                push_digits(out, u64::from(self.status), 1);
+                out.push(' ');
+                // Milliseconds with 3 decimals, from integer microseconds.
+                let us = u64::try_from(self.latency.as_micros()).unwrap_or(u64::MAX);
+                push_digits(out, us / 1000, 1);
+                out.push('.');
+                push_digits(out, us % 1000, 3);
+                out.push_str(" ms request_id=");
+                out.push_str(&self.request_id);
+                out.push('\n');
+                Ok(())
             }
             LogFormat::Json => {
+                let at = humantime::format_rfc3339_micros(self.at);
                 let ms = self.latency.as_secs_f64() * 1000.0;
                 let line = serde_json::json!({
                     "timestamp": at.to_string(),
@@ -196,6 +218,63 @@ impl AccessRecord {
             }
         };
     }
+}
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits.
+fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut start = buf.len();
+    while n > 0 || buf.len() - start < width.max(1) {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[start..]).unwrap_or_default());
+}
+
+/// Appends `at` as humantime's `format_rfc3339_micros` writes it
+/// (`2027-01-15T08:00:00.000000Z`), from integer arithmetic into a fixed
+/// buffer: the date by Howard Hinnant's `civil_from_days`. Outside years
+/// 1970-9999 it leaves the job to humantime.
+fn write_rfc3339_micros(out: &mut String, at: std::time::SystemTime) {
+    let Ok(since) = at.duration_since(std::time::UNIX_EPOCH) else {
+        out.push_str(&humantime::format_rfc3339_micros(at).to_string());
+        return;
+    };
+    let secs = since.as_secs();
+    let days = secs / 86_400;
+    let of_day = secs % 86_400;
+    // civil_from_days, for days since 1970-01-01 (never negative here).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    if year > 9_999 {
+        out.push_str(&humantime::format_rfc3339_micros(at).to_string());
+        return;
+    }
+    let mut buf = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |end: usize, mut n: u64, digits: usize| {
+        for i in 0..digits {
+            buf[end - i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(3, year, 4);
+    put(6, month, 2);
+    put(9, day, 2);
+    put(12, of_day / 3_600, 2);
+    put(15, of_day / 60 % 60, 2);
+    put(18, of_day % 60, 2);
+    put(25, u64::from(since.subsec_micros()), 6);
+    // Only ASCII was written.
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
 }
 
 /// The target access lines are filtered by: `RUST_LOG=shared_lib::access=warn`
@@ -345,6 +424,7 @@ pub fn init_for_tests() {
         if std::env::var_os("TEST_LOG").is_some() {
             let _ = tracing_subscriber::fmt()
                 .with_env_filter(filter_from_env().unwrap_or_else(|_| EnvFilter::new("info")))
+                .event_format(RequestScoped::new(format::Format::default(), false))
                 .with_test_writer()
                 .try_init();
         }
@@ -474,6 +554,34 @@ mod tests {
         assert_eq!(json["fields"]["latency_ms"], 1.5);
         assert_eq!(json["fields"]["request_id"], "r-9");
         assert_eq!(json["target"], ACCESS_TARGET);
+    }
+
+    #[test]
+    fn access_timestamps_and_numbers_read_as_humantime_and_format_write_them() {
+        // Every third day or so from 1970 to 9999 at a varying time of
+        // day, leap days and centuries included.
+        let mut at = 0u64;
+        let mut checked = 0;
+        while at < 253_402_300_800 {
+            let t = std::time::UNIX_EPOCH
+                + std::time::Duration::new(
+                    at + (at / 86_400 % 86_400),
+                    (at % 1_000_000) as u32 * 997,
+                );
+            let mut ours = String::new();
+            write_rfc3339_micros(&mut ours, t);
+            assert_eq!(ours, humantime::format_rfc3339_micros(t).to_string());
+            at += 3 * 86_400 + 3_607;
+            checked += 1;
+        }
+        assert!(checked > 900_000);
+        for n in [0u64, 7, 42, 999, 1_000, 65_535, u64::MAX] {
+            for width in [1, 3, 6] {
+                let mut ours = String::new();
+                push_digits(&mut ours, n, width);
+                assert_eq!(ours, format!("{n:0width$}"));
+            }
+        }
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //!
 //! Around the service's filter it puts one small service that
 //! - takes the caller's `x-request-id` or generates a UUID v4,
-//! - runs the request in a tracing span carrying that id (handlers' own
-//!   log lines carry it),
+//! - runs the request in a scope carrying that id: handlers' own log lines
+//!   show it as a `request` span would ([`crate::telemetry::request`]),
 //! - answers 408 when the request takes longer than its timeout,
 //! - logs one access line when the answer leaves (method, path, status,
 //!   latency, request id), formatted and written off the request path by
@@ -103,7 +103,6 @@ where
         let mut inner = filtered.clone();
         async move {
             use tower::Service;
-            use tracing::Instrument;
             let started = std::time::Instant::now();
             let request_id = match req.headers().get(REQUEST_ID_HEADER) {
                 Some(given) => given.clone(),
@@ -114,15 +113,17 @@ where
                     generated
                 }
             };
-            let id = request_id.to_str().unwrap_or("-").to_string();
-            // Handlers' own lines carry the id through this span; method,
+            // Handlers' own lines carry the id through the scope; method,
             // path and status are in the access line.
-            let span = tracing::info_span!("request", request_id = %id);
+            let id = request_id.to_str().unwrap_or("-").to_string();
             let method = req.method().to_string();
             let path = req.uri().path().to_string();
-            let answer = tokio::time::timeout(limit, inner.call(req))
-                .instrument(span)
-                .await;
+            let mut scoped = std::pin::pin!(crate::telemetry::request::scope(
+                id,
+                tokio::time::timeout(limit, inner.call(req)),
+            ));
+            let answer = scoped.as_mut().await;
+            let id = scoped.take_value().unwrap_or_default();
             let mut response = match answer {
                 Ok(Ok(response)) => response,
                 Ok(Err(never)) => match never {},
