@@ -53,15 +53,23 @@ pub fn projects(layout: &Layout) -> Result<Vec<String>> {
 /// Runs `test`.
 pub fn run(layout: &Layout) -> Result<()> {
     let started = Instant::now();
+    // On a first run the downloads (PyPI, npm: about a minute, mostly
+    // waiting on the network) go on while cargo compiles its tools.
+    let downloads = std::thread::spawn(|| -> Result<()> {
+        // The contract tests fuzz each service from its OpenAPI document.
+        SCHEMATHESIS.ensure()?;
+        // The Renovate test runs `cargo xtask renovate`'s code.
+        RENOVATE.ensure()?;
+        // The Kubernetes test validates the rendered manifests offline.
+        KUBERNETES_VALIDATE.ensure()?;
+        Ok(())
+    });
     // The end-to-end tests release and compare APIs with these.
     CARGO_RELEASE.ensure()?;
     SEMVER_CHECKS.ensure()?;
-    // The contract tests fuzz each service from its OpenAPI document.
-    SCHEMATHESIS.ensure()?;
-    // The Renovate test runs `cargo xtask renovate`'s code.
-    RENOVATE.ensure()?;
-    // The Kubernetes test validates the rendered manifests offline.
-    KUBERNETES_VALIDATE.ensure()?;
+    downloads
+        .join()
+        .map_err(|_| anyhow::anyhow!("installing the PyPI and npm tools panicked"))??;
     let (registry, start) = super::registry(layout)?;
     let outcome = super::publish_pinned(layout, &registry).and_then(|_| {
         let pg = ThrowawayPostgres::start()?;

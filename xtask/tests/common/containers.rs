@@ -4,8 +4,6 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
 
 use docker_compose_types::{
     BuildStep, Compose, DependsOnOptions, Environment, HealthcheckTest, Ports, Service,
@@ -375,97 +373,5 @@ pub fn check_dockerfiles_with(layout: &Layout, lock_index: bool) {
             "{}: a `**/` pattern in .dockerignore strips files out of vendor/",
             svc.name
         );
-    }
-}
-
-/// Runs `line` as the Dockerfile would (`sh -c`), in `dir`, with `env`
-/// and an empty cargo home, as in the image: only vendor/ can serve it.
-fn sh(line: &str, dir: &Path, env: &BTreeMap<String, String>, path: &str, target: &Path) {
-    // A fixed path, emptied: the build cache stays valid between runs.
-    let home = target.join("empty-cargo-home");
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).unwrap();
-    let status = Command::new("sh")
-        .args(["-c", line])
-        .current_dir(dir)
-        .envs(env)
-        .env("PATH", path)
-        .env("CARGO_HOME", &home)
-        .env_remove("CARGO_REGISTRIES_LOCAL_TOKEN")
-        .env("CARGO_TARGET_DIR", target)
-        .status()
-        .unwrap();
-    assert!(status.success(), "`{line}` failed in {}", dir.display());
-}
-
-/// Each Dockerfile's cargo build runs natively, with the Dockerfile's
-/// environment, on a copy of the service with its dependencies vendored as
-/// `up --docker` does: the offline build works from vendor/ alone.
-pub fn check_native_builds(layout: &Layout) {
-    let registry = xtask::fleet::fleet_registry(layout);
-    // Release builds like the images', in a cache of their own.
-    let target = layout.target_dir().join("docker-native");
-    let path = std::env::var("PATH").unwrap_or_default();
-    for svc in &layout.fleet().unwrap().services {
-        let file = dockerfile(layout, &svc.name);
-        let all: Vec<&Instruction> = file.instructions.iter().collect();
-        let env = env_vars(&all);
-        // A fixed place, emptied but for vendor/ (kept while Cargo.lock is
-        // unchanged): stable paths and mtimes keep the build cache valid.
-        let copy = target.join("src").join(&svc.name);
-        std::fs::create_dir_all(&copy).unwrap();
-        for entry in std::fs::read_dir(&copy).unwrap().flatten() {
-            if entry.file_name() != "vendor" {
-                let p = entry.path();
-                if p.is_dir() {
-                    std::fs::remove_dir_all(p).unwrap();
-                } else {
-                    std::fs::remove_file(p).unwrap();
-                }
-            }
-        }
-        copy_tree(&layout.project(&svc.name), &copy);
-        xtask::fleet::vendor(layout, &registry, &copy).unwrap();
-        let mut ran = 0;
-        for line in run_lines(&all) {
-            // `RUN --mount=... cargo build ... && cp ...`: the cargo part.
-            let command: Vec<&str> = line
-                .split_whitespace()
-                .filter(|w| !w.starts_with("--mount="))
-                .collect();
-            let command = command.join(" ");
-            for part in command.split("&&").map(str::trim) {
-                if part.starts_with("cargo ") {
-                    sh(part, &copy, &env, &path, &target.join(&svc.name));
-                    ran += 1;
-                }
-            }
-        }
-        assert!(ran > 0, "{}: no cargo command ran", svc.name);
-        let binary = target.join(&svc.name).join("release").join(&svc.name);
-        assert!(
-            binary.is_file(),
-            "{}: no binary at {}",
-            svc.name,
-            binary.display()
-        );
-    }
-}
-
-/// `COPY . .` with the .dockerignore's effect on what matters: no target/.
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "target" || name == "vendor" {
-            continue;
-        }
-        let dest = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy_tree(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
     }
 }
