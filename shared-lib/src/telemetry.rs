@@ -435,9 +435,10 @@ pub fn init_for_tests() {
 mod tests {
     use super::*;
 
-    /// A writer keeping everything written, shared by its clones.
+    /// A writer keeping everything written, shared by its clones (also
+    /// the request scope's tests' writer).
     #[derive(Clone, Default)]
-    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    pub(super) struct Capture(pub(super) std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
     impl std::io::Write for Capture {
         fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
@@ -446,6 +447,13 @@ mod tests {
         }
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
+        }
+    }
+
+    impl Capture {
+        /// Everything written so far.
+        pub(super) fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
         }
     }
 
@@ -474,7 +482,7 @@ mod tests {
             .with_writer(move || w.clone())
             .finish();
         tracing::subscriber::with_default(subscriber, emit);
-        let text = |c: &Capture| String::from_utf8(c.0.lock().unwrap().clone()).unwrap();
+        let text = Capture::text;
         assert!(
             text(&plain).contains("request{request_id=r-1}: "),
             "{}",
@@ -614,7 +622,7 @@ mod tests {
         }
         drop(sink);
         drop(guard);
-        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let text = out.text();
         let ours: Vec<&str> = text
             .lines()
             .filter(|l| l.contains("request_id=id-"))
@@ -640,7 +648,7 @@ mod tests {
             let _g = span.enter();
             tracing::info!("hello");
         });
-        let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let out = buf.text();
         let line: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
         assert_eq!(line["fields"]["message"], "hello");
         assert_eq!(line["span"]["request_id"], "r-1");

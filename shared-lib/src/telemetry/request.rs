@@ -162,6 +162,7 @@ fn json_with_request(line: &str, id: &str, other_spans: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::Capture;
     use super::*;
     use tracing_subscriber::fmt::format::{self, FmtSpan};
     use tracing_subscriber::fmt::time::FormatTime;
@@ -173,25 +174,6 @@ mod tests {
     impl FormatTime for Fixed {
         fn format_time(&self, w: &mut Writer<'_>) -> std::fmt::Result {
             w.write_str("2026-12-03T04:00:00.000000Z")
-        }
-    }
-
-    #[derive(Clone, Default)]
-    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Capture {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Capture {
-        fn text(&self) -> String {
-            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
         }
     }
 
@@ -208,6 +190,22 @@ mod tests {
 
     const ID: &str = r#"r-1"\x"#;
 
+    /// `handler_lines` under a real `request` span.
+    fn under_span(subscriber: impl Subscriber + Send + Sync + 'static) {
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("request", request_id = %ID);
+            let _in = span.enter();
+            handler_lines();
+        });
+    }
+
+    /// `handler_lines` inside `scope`.
+    fn in_scope(subscriber: impl Subscriber + Send + Sync + 'static) {
+        tracing::subscriber::with_default(subscriber, || {
+            REQUEST_ID.sync_scope(ID.to_string(), handler_lines);
+        });
+    }
+
     /// The lines of `handler_lines` under a real `request` span, then
     /// inside `scope` with `RequestScoped`, through the same settings.
     fn both(json: bool, ansi: bool) -> (String, String) {
@@ -215,48 +213,40 @@ mod tests {
         let scoped_out = Capture::default();
         let (w1, w2) = (span_out.clone(), scoped_out.clone());
         if json {
-            let with_span = tracing_subscriber::fmt()
-                .json()
-                .with_current_span(true)
-                .with_timer(Fixed)
-                .with_writer(move || w1.clone())
-                .finish();
-            tracing::subscriber::with_default(with_span, || {
-                let span = tracing::info_span!("request", request_id = %ID);
-                let _in = span.enter();
-                handler_lines();
-            });
-            let scoped = tracing_subscriber::fmt()
-                .json()
-                .event_format(RequestScoped::new(
-                    format().json().with_current_span(true).with_timer(Fixed),
-                    true,
-                ))
-                .with_writer(move || w2.clone())
-                .finish();
-            tracing::subscriber::with_default(scoped, || {
-                REQUEST_ID.sync_scope(ID.to_string(), handler_lines);
-            });
+            under_span(
+                tracing_subscriber::fmt()
+                    .json()
+                    .with_current_span(true)
+                    .with_timer(Fixed)
+                    .with_writer(move || w1.clone())
+                    .finish(),
+            );
+            in_scope(
+                tracing_subscriber::fmt()
+                    .json()
+                    .event_format(RequestScoped::new(
+                        format().json().with_current_span(true).with_timer(Fixed),
+                        true,
+                    ))
+                    .with_writer(move || w2.clone())
+                    .finish(),
+            );
         } else {
-            let with_span = tracing_subscriber::fmt()
-                .with_ansi(ansi)
-                .with_timer(Fixed)
-                .with_span_events(FmtSpan::NONE)
-                .with_writer(move || w1.clone())
-                .finish();
-            tracing::subscriber::with_default(with_span, || {
-                let span = tracing::info_span!("request", request_id = %ID);
-                let _in = span.enter();
-                handler_lines();
-            });
-            let scoped = tracing_subscriber::fmt()
-                .with_ansi(ansi)
-                .event_format(RequestScoped::new(format().with_timer(Fixed), false))
-                .with_writer(move || w2.clone())
-                .finish();
-            tracing::subscriber::with_default(scoped, || {
-                REQUEST_ID.sync_scope(ID.to_string(), handler_lines);
-            });
+            under_span(
+                tracing_subscriber::fmt()
+                    .with_ansi(ansi)
+                    .with_timer(Fixed)
+                    .with_span_events(FmtSpan::NONE)
+                    .with_writer(move || w1.clone())
+                    .finish(),
+            );
+            in_scope(
+                tracing_subscriber::fmt()
+                    .with_ansi(ansi)
+                    .event_format(RequestScoped::new(format().with_timer(Fixed), false))
+                    .with_writer(move || w2.clone())
+                    .finish(),
+            );
         }
         (span_out.text(), scoped_out.text())
     }
