@@ -2,7 +2,8 @@
 //!
 //! A map of the crate:
 //!
-//! - [`telemetry`]: tracing setup (`RUST_LOG`, text or JSON lines).
+//! - [`telemetry`]: tracing setup (`RUST_LOG`, text or JSON lines), the
+//!   access log and the request id in every line logged while serving.
 //! - [`config`]: reading settings from the environment with clear errors.
 //! - [`money`]: amounts in integer cents, overflow-checked, JSON-safe.
 //! - [`discount`]: the fleet's discount rule, with an injectable RNG.
