@@ -1,7 +1,7 @@
 //! The request id in every line logged while a request is served, without
 //! a tracing span per request.
 //!
-//! [`crate::server::serve`] runs each request inside [`scope`]: the id sits
+//! [`crate::server::serve`] runs each request inside `scope`: the id sits
 //! in a task-local, which costs a pointer swap per poll. A span would cost
 //! about 4k instructions a request (created in the subscriber's registry,
 //! its field formatted, entered and left at every poll, closed), most
