@@ -356,28 +356,34 @@ fn ensure_debian_packages(packages: &[&str]) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
+    if !apt_get_install(&missing) {
+        bail!(
+            "apt-get could not install {}; install them (as root) and run the command again",
+            missing.join(" ")
+        );
+    }
+    Ok(())
+}
+
+/// `apt-get install` of `packages`, said first; when it fails, `apt-get
+/// update` (stale package lists) and once more. Whether it succeeded.
+fn apt_get_install(packages: &[&str]) -> bool {
     eprintln!(
-        "==> installing {} from Debian's packages (apt-get install)",
-        missing.join(" ")
+        "==> installing {} from Debian's packages (apt-get install {0})",
+        packages.join(" ")
     );
     let install = || {
         Command::new("apt-get")
             .args(["install", "-y", "-q"])
-            .args(&missing)
+            .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
             .is_ok_and(|s| s.success())
     };
-    if !install() {
+    install() || {
         let _ = Command::new("apt-get").args(["update", "-q"]).status();
-        if !install() {
-            bail!(
-                "apt-get could not install {}; install them (as root) and run the command again",
-                missing.join(" ")
-            );
-        }
+        install()
     }
-    Ok(())
 }
 
 /// The program `bin` from Debian's package `package`, installed with
@@ -387,17 +393,7 @@ pub fn ensure_debian(bin: &str, package: &str) -> Result<PathBuf> {
     if let Some(path) = on_path(bin) {
         return Ok(path);
     }
-    eprintln!("==> installing {package} from Debian's packages (apt-get install {package})");
-    let install = || {
-        Command::new("apt-get")
-            .args(["install", "-y", "-q", package])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-    };
-    if !install().map(|s| s.success()).unwrap_or(false) {
-        let _ = Command::new("apt-get").args(["update", "-q"]).status();
-        let _ = install();
-    }
+    apt_get_install(&[package]);
     on_path(bin).with_context(|| {
         format!(
             "{bin} is not installed and apt-get could not install it; install it \
