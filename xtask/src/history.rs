@@ -181,6 +181,7 @@ fn cargo_publish(
     verify: Verify,
 ) -> Result<()> {
     let mut publish = cargo_in(
+        layout,
         layout.target_dir().join("publish"),
         worktree.join(SHARED_LIB),
         &["publish", "--locked", "--registry", "local"],
@@ -219,6 +220,7 @@ pub fn publish_docs(layout: &Layout, registry: &Kellnr, release: &Release) -> Re
             std::fs::remove_dir_all(&doc)?;
         }
         let mut cmd = cargo_in(
+            layout,
             target.clone(),
             worktree.join(SHARED_LIB),
             &["doc", "--no-deps", "--locked", "--quiet"],

@@ -23,6 +23,9 @@ pub struct Layout {
     /// The build cache to use instead of the usual one (tests point a copy
     /// of the repository at a cache of its own).
     pub target: Option<PathBuf>,
+    /// Where its builds keep their intermediate artifacts instead of the
+    /// usual place (see [`Layout::build_dir`]).
+    pub build: Option<PathBuf>,
 }
 
 impl Layout {
@@ -47,7 +50,11 @@ impl Layout {
                     cwd.display()
                 )
             })?;
-        Ok(Layout { root, target: None })
+        Ok(Layout {
+            root,
+            target: None,
+            build: None,
+        })
     }
 
     /// [`Layout::find`] for tests, which always run inside the checkout.
@@ -63,6 +70,16 @@ impl Layout {
         Layout {
             root,
             target: Some(target),
+            build: None,
+        }
+    }
+
+    /// This layout with its builds' intermediate artifacts in `build`
+    /// (a copy of the repository reusing what the real one compiled).
+    pub fn building_in(self, build: PathBuf) -> Layout {
+        Layout {
+            build: Some(build),
+            ..self
         }
     }
 
@@ -77,6 +94,24 @@ impl Layout {
             Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
             Some(dir) => std::env::current_dir().unwrap_or_default().join(dir),
             None => self.root.join("target"),
+        }
+    }
+
+    /// Cargo's `build-dir` for every build this checkout runs: where the
+    /// compiled dependencies, build scripts' output and test binaries go
+    /// (the final binaries and docs go to the target dir of the build).
+    /// The override, else `CARGO_BUILD_BUILD_DIR` when set, else the
+    /// target dir. The builds that need a target dir of their own (the
+    /// consumer check, the semver guard, publishing, docs) thus compile
+    /// each dependency once, here, not once per directory.
+    pub fn build_dir(&self) -> PathBuf {
+        if let Some(build) = &self.build {
+            return build.clone();
+        }
+        match std::env::var_os("CARGO_BUILD_BUILD_DIR") {
+            Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
+            Some(dir) => std::env::current_dir().unwrap_or_default().join(dir),
+            None => self.target_dir(),
         }
     }
 

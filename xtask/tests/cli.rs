@@ -26,7 +26,11 @@ fn repo() -> Layout {
         .parent()
         .expect("xtask has a parent")
         .to_path_buf();
-    Layout { root, target: None }
+    Layout {
+        root,
+        target: None,
+        build: None,
+    }
 }
 
 /// The fleet's registry, which every test here reads.

@@ -18,7 +18,7 @@ use xtask::commands::{new_service, test};
 use xtask::consumers::{self as check_consumers, Verdict};
 use xtask::history::{self, Release, SHARED_LIB, Verify};
 use xtask::level::Level;
-use xtask::ops::cargo::{cargo, reading};
+use xtask::ops::cargo::{build_into, cargo, reading};
 use xtask::ops::procs::free_port;
 use xtask::ops::registry::Kellnr;
 use xtask::ops::tools::KELLNR;
@@ -30,22 +30,38 @@ use xtask::paths::Layout;
 /// run after run, so `<target>/nested` keeps reusing what their
 /// dependencies built and does not grow with every run (temporary paths
 /// made new crates each time, about 7 GB a run).
-struct SandboxDir(PathBuf);
+struct SandboxDir(PathBuf, String);
 
 impl SandboxDir {
     fn new(real: &Layout) -> SandboxDir {
         let thread = std::thread::current();
         let name = thread.name().unwrap_or("main").replace("::", "-");
-        let dir = real.target_dir().join("sandboxes").join(name);
+        let dir = real.target_dir().join("sandboxes").join(&name);
         if dir.exists() {
             std::fs::remove_dir_all(&dir).unwrap();
         }
         std::fs::create_dir_all(&dir).unwrap();
-        SandboxDir(dir)
+        SandboxDir(dir, name)
     }
 
     fn path(&self) -> &Path {
         &self.0
+    }
+
+    /// The port for the sandbox's registry: one derived from the test's
+    /// name when it is free, so the registry's index URL, part of the
+    /// identity of every crate from it in cargo's build cache, is the same
+    /// run after run, and the shared build-dir reuses what the last run
+    /// compiled for this sandbox instead of adding another copy; else any
+    /// free port. Below Linux's ephemeral range, so bind-0 ports never
+    /// take it.
+    fn registry_port(&self) -> u16 {
+        let port = 20_000 + (xtask::paths::stable_hash(&self.1) % 10_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            port
+        } else {
+            free_port().unwrap()
+        }
     }
 }
 
@@ -92,7 +108,7 @@ fn sandbox() -> Sandbox {
     let real = Layout::detect();
     let tmp = SandboxDir::new(&real);
     let registry = Kellnr {
-        port: free_port().unwrap(),
+        port: tmp.registry_port(),
         data_dir: tmp.path().join("data"),
         config: real.kellnr_config(),
         log: tmp.path().join("kellnr.log"),
@@ -109,9 +125,11 @@ fn sandbox() -> Sandbox {
     git(&root, &["remote", "remove", "origin"]);
     git(&root, &["config", "user.name", "Release Test"]);
     git(&root, &["config", "user.email", "release-test@example.com"]);
-    // Nested cargo runs get a cache of their own: the outer `cargo test`
-    // may hold the lock of the usual one.
-    let copy = Layout::at(root, real.target_dir().join("nested"));
+    // The clone's builds put their binaries in a target dir of their own
+    // (the real ones, which the end-to-end tests run, stay as they are)
+    // and compile into the real build-dir: the dependencies the real
+    // checkout compiled are reused, not compiled again.
+    let copy = Layout::at(root, real.target_dir().join("nested")).building_in(real.build_dir());
     xtask::fleet::publish_pinned(&copy, &registry, xtask::fleet::Docs::Skip).unwrap();
     Sandbox {
         _tmp: tmp,
@@ -142,10 +160,11 @@ fn publish_throwaway_version(sb: &Sandbox, version: &Version) {
         manifest.display()
     );
     std::fs::write(&manifest, edited).unwrap();
-    let status = Command::new("cargo")
+    let mut update = Command::new("cargo");
+    build_into(&mut update, &sb.copy, sb.copy.target_dir());
+    let status = update
         .args(["update", "--workspace", "--quiet"])
         .current_dir(sb.copy.project(SHARED_LIB))
-        .env("CARGO_TARGET_DIR", sb.copy.target_dir())
         .status()
         .unwrap();
     assert!(status.success());
@@ -618,10 +637,10 @@ fn plain_cargo_output(
     token: &str,
     args: &[&str],
 ) -> std::process::Output {
-    Command::new("cargo")
-        .args(args)
+    let mut cmd = Command::new("cargo");
+    build_into(&mut cmd, &sb.copy, sb.copy.target_dir());
+    cmd.args(args)
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", sb.copy.target_dir())
         .env("CARGO_REGISTRIES_LOCAL_INDEX", sb.registry.index_url())
         .env("CARGO_REGISTRIES_LOCAL_TOKEN", token)
         .output()

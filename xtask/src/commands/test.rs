@@ -317,12 +317,14 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
             &["build", "--locked", "--quiet"],
         ));
     }
-    // The release tests build their throwaway clones into `<target>/nested`,
-    // each at a fixed path of its own (`<target>/sandboxes/<test>`), so the
-    // dependencies built there are reused from run to run and the
-    // directory stays the same size; cargo-semver-checks runs one at a
-    // time per build cache (see `release::guard`), so sandboxes never read
-    // each other's rustdoc output.
+    // The release tests' throwaway clones put their binaries in
+    // `<target>/nested` and compile into the shared build-dir, each clone
+    // at a fixed path of its own (`<target>/sandboxes/<test>`) with its
+    // registry on a port derived from the test's name, so what they
+    // compile is reused from run to run and the cache stays the same size;
+    // cargo-semver-checks runs one at a time per build cache (see
+    // `release::guard`), so sandboxes never read each other's rustdoc
+    // output.
     // --no-fail-fast: one failing test binary does not hide the others.
     let mut e2e = step(
         layout,

@@ -143,6 +143,7 @@ impl Tool {
             .arg(format!("{}@{}", self.krate, self.version))
             // The checkout's target dir and config do not apply to installs.
             .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_BUILD_BUILD_DIR")
             .current_dir(tools_dir_existing()?);
         self.build.apply(&mut cmd);
         let status = cmd
