@@ -17,7 +17,7 @@ use crate::ops::docker::{self, Engine};
 use crate::ops::postgres::{self, Postgres};
 use crate::ops::procs;
 use crate::ops::tools::{
-    CARGO_RELEASE, KUBERNETES_VALIDATE, RENOVATE, SCHEMATHESIS, SEMVER_CHECKS,
+    CARGO_RELEASE, KELLNR, KUBERNETES_VALIDATE, RENOVATE, SCHEMATHESIS, SEMVER_CHECKS,
 };
 use crate::paths::{self, Layout};
 
@@ -53,23 +53,7 @@ pub fn projects(layout: &Layout) -> Result<Vec<String>> {
 /// Runs `test`.
 pub fn run(layout: &Layout) -> Result<()> {
     let started = Instant::now();
-    // On a first run the downloads (PyPI, npm: about a minute, mostly
-    // waiting on the network) go on while cargo compiles its tools.
-    let downloads = std::thread::spawn(|| -> Result<()> {
-        // The contract tests fuzz each service from its OpenAPI document.
-        SCHEMATHESIS.ensure()?;
-        // The Renovate test runs `cargo xtask renovate`'s code.
-        RENOVATE.ensure()?;
-        // The Kubernetes test validates the rendered manifests offline.
-        KUBERNETES_VALIDATE.ensure()?;
-        Ok(())
-    });
-    // The end-to-end tests release and compare APIs with these.
-    CARGO_RELEASE.ensure()?;
-    SEMVER_CHECKS.ensure()?;
-    downloads
-        .join()
-        .map_err(|_| anyhow::anyhow!("installing the PyPI and npm tools panicked"))??;
+    install_tools()?;
     let (registry, start) = super::registry(layout)?;
     let outcome = super::publish_pinned(layout, &registry).and_then(|_| {
         let pg = ThrowawayPostgres::start()?;
@@ -78,7 +62,10 @@ pub fn run(layout: &Layout) -> Result<()> {
             pg.0.port,
             pg.0.data.display()
         );
-        Ok(run_steps(steps(layout, &pg.0.superuser_url("postgres")?)?))
+        let steps = steps(layout, &pg.0.superuser_url("postgres")?)?;
+        // The container engine and base images get ready meanwhile.
+        let engine = EnginePrep::start();
+        Ok((run_steps(steps), engine))
     });
     // The rest needs port 8000 free and the registry stopped. A fleet this
     // checkout's `up` started makes room (stopped now, started again at the
@@ -98,7 +85,7 @@ pub fn run(layout: &Layout) -> Result<()> {
         }
         RegistryStart::Foreign => None,
     };
-    let (mut total, mut failed) = outcome?;
+    let ((mut total, mut failed), engine) = outcome?;
     if start == RegistryStart::Foreign {
         println!(
             "FAILED: the registry-stopped and container checks: a Kellnr this checkout did not start holds port 8000; stop it (`cargo xtask down` in its checkout) and run the command again"
@@ -122,7 +109,7 @@ pub fn run(layout: &Layout) -> Result<()> {
         failed.extend(f);
         // The same fleet as containers, on a real engine: port 8000 must be
         // free for the registry container.
-        let (n, f) = container_flow(layout);
+        let (n, f) = container_flow(layout, engine);
         total += n;
         failed.extend(f);
     }
@@ -147,18 +134,111 @@ pub fn run(layout: &Layout) -> Result<()> {
     Ok(())
 }
 
-/// The container flow: the engine (installed and started when missing,
-/// stopped afterwards by pid when this run started it), stand-in base
-/// images where pulls are impossible, then the live container tests
-/// (`up --docker`, HTTP through the containers, a stopped container,
-/// `down --docker` and `up --docker` again).
-fn container_flow(layout: &Layout) -> (usize, Vec<String>) {
+/// Installs what the suite needs and this machine lacks. On a first run
+/// they install side by side: Kellnr compiles while cargo-release and then
+/// cargo-semver-checks do (each build ends in a few large crates that
+/// leave a core idle, which the other fills; their output interleaves,
+/// each line naming its crate), and the PyPI and npm downloads, mostly
+/// waiting on the network, go on meanwhile. Every install has finished
+/// when this returns, failed or not.
+fn install_tools() -> Result<()> {
+    std::thread::scope(|scope| {
+        let downloads = scope.spawn(|| -> Result<()> {
+            // The contract tests fuzz each service from its OpenAPI document.
+            SCHEMATHESIS.ensure()?;
+            // The Renovate test runs `cargo xtask renovate`'s code.
+            RENOVATE.ensure()?;
+            // The Kubernetes test validates the rendered manifests offline.
+            KUBERNETES_VALIDATE.ensure()?;
+            Ok(())
+        });
+        // The registry.
+        let kellnr = scope.spawn(|| KELLNR.ensure().map(drop));
+        // The end-to-end tests release and compare APIs with these.
+        let cargo_tools = CARGO_RELEASE
+            .ensure()
+            .and_then(|_| SEMVER_CHECKS.ensure())
+            .map(drop);
+        let joined = |handle: std::thread::ScopedJoinHandle<'_, Result<()>>, what: &str| {
+            handle
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("installing {what} panicked")))
+        };
+        let kellnr = joined(kellnr, "Kellnr");
+        let downloads = joined(downloads, "the PyPI and npm tools");
+        // Each failure said; the first one ends the command.
+        let mut errors = [cargo_tools, kellnr, downloads]
+            .into_iter()
+            .filter_map(Result::err);
+        let first = errors.next();
+        for other in errors {
+            eprintln!("error: {other:#}");
+        }
+        first.map_or(Ok(()), Err)
+    })
+}
+
+/// An engine ready for the container flow, whether this run started it,
+/// the stand-in images it built, and how long that took.
+type Ready = (Engine, bool, docker::StandIns, f64);
+
+/// The container engine (installed and started when missing) and the
+/// stand-in base images where pulls are impossible, made ready on a thread
+/// of their own while the native steps run: on a first run that is
+/// apt-get and two debootstraps, mostly network and disk, which would
+/// otherwise wait for the compiles. Dropped unused (the container flow did
+/// not run), it waits for the thread and stops an engine it started.
+struct EnginePrep(Option<std::thread::JoinHandle<Result<Ready>>>);
+
+impl EnginePrep {
+    fn start() -> EnginePrep {
+        EnginePrep(Some(std::thread::spawn(|| {
+            let started = Instant::now();
+            let (engine, owned) = Engine::ensure()?;
+            match docker::ensure_base_images(&engine) {
+                Ok(stand_ins) => Ok((engine, owned, stand_ins, started.elapsed().as_secs_f64())),
+                Err(err) => {
+                    if owned {
+                        let _ = Engine::stop_own();
+                    }
+                    Err(err)
+                }
+            }
+        })))
+    }
+
+    /// The ready engine, once the thread is done.
+    fn wait(mut self) -> Result<Ready> {
+        let handle = self.0.take().expect("waited for once");
+        handle
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("preparing the engine panicked")))
+    }
+}
+
+impl Drop for EnginePrep {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take()
+            && let Ok(Ok((_, true, ..))) = handle.join()
+        {
+            let _ = Engine::stop_own();
+        }
+    }
+}
+
+/// The container flow: the engine [`EnginePrep`] readied (stopped
+/// afterwards by pid when this run started it), then the live container
+/// tests (`up --docker`, HTTP through the containers, a stopped
+/// container, `down --docker` and `up --docker` again).
+fn container_flow(layout: &Layout, engine: EnginePrep) -> (usize, Vec<String>) {
     println!("==> containers: engine and base images");
-    let started = Instant::now();
-    let engine = match Engine::ensure().and_then(|(engine, started)| {
-        docker::ensure_base_images(&engine).map(|s| (engine, started, s))
-    }) {
-        Ok((engine, owned, stand_ins)) => {
+    let waited = Instant::now();
+    let engine = match engine.wait() {
+        Ok((engine, owned, stand_ins, took)) => {
+            println!(
+                "(engine and base images ready: {took:.0}s beside the native steps, {:.0}s waited for here)",
+                waited.elapsed().as_secs_f64()
+            );
             if owned {
                 println!("docker: started the project's engine at {}", engine.host);
             }
@@ -172,10 +252,6 @@ fn container_flow(layout: &Layout) -> (usize, Vec<String>) {
             return (1, vec!["containers: engine and base images".into()]);
         }
     };
-    println!(
-        "(engine and base images ready in {:.0}s)",
-        started.elapsed().as_secs_f64()
-    );
     let (engine, owned) = engine;
     let mut live = step(
         layout,

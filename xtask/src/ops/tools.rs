@@ -375,14 +375,18 @@ fn apt_get_install(packages: &[&str]) -> bool {
     );
     let install = || {
         Command::new("apt-get")
-            .args(["install", "-y", "-q"])
+            // Another apt-get at work (the suite installs on two threads)
+            // is waited for, not failed on.
+            .args(["install", "-y", "-q", "-o", "DPkg::Lock::Timeout=300"])
             .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
             .is_ok_and(|s| s.success())
     };
     install() || {
-        let _ = Command::new("apt-get").args(["update", "-q"]).status();
+        let _ = Command::new("apt-get")
+            .args(["update", "-q", "-o", "DPkg::Lock::Timeout=300"])
+            .status();
         install()
     }
 }
