@@ -102,8 +102,9 @@ impl Layout {
     /// (the final binaries and docs go to the target dir of the build).
     /// The override, else `CARGO_BUILD_BUILD_DIR` when set, else the
     /// target dir. The builds that need a target dir of their own (the
-    /// consumer check, the semver guard, publishing, docs) thus compile
-    /// each dependency once, here, not once per directory.
+    /// consumer check, the semver guard, the release tests' clones) thus
+    /// compile each dependency once, here, not once per directory
+    /// (publishing and docs keep theirs apart: `ops::cargo::cargo_apart`).
     pub fn build_dir(&self) -> PathBuf {
         if let Some(build) = &self.build {
             return build.clone();

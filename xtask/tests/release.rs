@@ -18,7 +18,7 @@ use xtask::commands::{new_service, test};
 use xtask::consumers::{self as check_consumers, Verdict};
 use xtask::history::{self, Release, SHARED_LIB, Verify};
 use xtask::level::Level;
-use xtask::ops::cargo::{build_into, cargo, reading};
+use xtask::ops::cargo::{build_apart, build_into, cargo, reading};
 use xtask::ops::procs::free_port;
 use xtask::ops::registry::Kellnr;
 use xtask::ops::tools::KELLNR;
@@ -638,7 +638,13 @@ fn plain_cargo_output(
     args: &[&str],
 ) -> std::process::Output {
     let mut cmd = Command::new("cargo");
-    build_into(&mut cmd, &sb.copy, sb.copy.target_dir());
+    if dir == sb.copy.project(SHARED_LIB) {
+        // `cargo publish` verifies a packaged copy of shared-lib: a build
+        // of its own (see `ops::cargo::cargo_apart`).
+        build_apart(&mut cmd, sb.copy.target_dir().join("publish"));
+    } else {
+        build_into(&mut cmd, &sb.copy, sb.copy.target_dir());
+    }
     cmd.args(args)
         .current_dir(dir)
         .env("CARGO_REGISTRIES_LOCAL_INDEX", sb.registry.index_url())

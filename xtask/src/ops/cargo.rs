@@ -43,6 +43,27 @@ pub fn build_into(cmd: &mut Command, layout: &Layout, target: PathBuf) {
         .env("CARGO_BUILD_BUILD_DIR", layout.build_dir());
 }
 
+/// `cargo <args>` in `dir`, everything it builds in `target` alone (its
+/// build-dir too). For shared-lib built as the root of its own workspace
+/// from another directory (a worktree at a release's commit, the copy
+/// `cargo publish` verifies): cargo names that build exactly like the
+/// checkout's own shared-lib at the same version and tells the two apart
+/// only by their files' modification times, so in the shared build-dir
+/// one could be taken for the other.
+pub fn cargo_apart(target: PathBuf, dir: impl AsRef<Path>, args: &[&str]) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.args(args).current_dir(dir.as_ref());
+    build_apart(&mut cmd, target);
+    cmd
+}
+
+/// Points the cargo that `cmd` runs at `target` for everything (see
+/// [`cargo_apart`]).
+pub fn build_apart(cmd: &mut Command, target: PathBuf) {
+    cmd.env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_BUILD_BUILD_DIR", target);
+}
+
 /// Points `cmd`'s registry `local` at `registry` (tests use throwaway
 /// instances on other ports) with the read-only token.
 pub fn reading(cmd: &mut Command, registry: &Kellnr) -> Result<()> {
