@@ -57,10 +57,43 @@ impl SandboxDir {
     /// take it.
     fn registry_port(&self) -> u16 {
         let port = 20_000 + (xtask::paths::stable_hash(&self.1) % 10_000) as u16;
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        let port = if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
             port
         } else {
             free_port().unwrap()
+        };
+        forget_cached_registry(port);
+        port
+    }
+}
+
+/// Removes what cargo cached from an earlier registry at
+/// `http://127.0.0.1:<port>` (its index, `.crate` files and unpacked
+/// sources): cargo keys them by the registry's URL and takes a version it
+/// has for immutable, but the next sandbox on this port publishes the same
+/// versions with other contents. Cargo names each registry's directories
+/// after a hash of it; the sparse index's `config.json`, which cargo keeps
+/// there, says which registry a directory is for.
+fn forget_cached_registry(port: u16) {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
+    let registry = home.join("registry");
+    let Ok(entries) = std::fs::read_dir(registry.join("index")) else {
+        return;
+    };
+    let api = format!("http://127.0.0.1:{port}");
+    for entry in entries.flatten() {
+        let config = std::fs::read_to_string(entry.path().join("config.json")).unwrap_or_default();
+        let same = serde_json::from_str::<serde_json::Value>(&config)
+            .is_ok_and(|c| c["api"].as_str() == Some(api.as_str()));
+        if same {
+            for part in ["index", "cache", "src"] {
+                let dir = registry.join(part).join(entry.file_name());
+                if dir.exists() {
+                    std::fs::remove_dir_all(&dir).unwrap();
+                }
+            }
         }
     }
 }
