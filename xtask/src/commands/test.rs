@@ -17,7 +17,7 @@ use crate::ops::docker::{self, Engine};
 use crate::ops::postgres::{self, Postgres};
 use crate::ops::procs;
 use crate::ops::tools::{
-    CARGO_RELEASE, KELLNR, KUBERNETES_VALIDATE, RENOVATE, SCHEMATHESIS, SEMVER_CHECKS,
+    CARGO_RELEASE, KUBERNETES_VALIDATE, RENOVATE, SCHEMATHESIS, SEMVER_CHECKS,
 };
 use crate::paths::{self, Layout};
 
@@ -62,10 +62,7 @@ pub fn run(layout: &Layout) -> Result<()> {
             pg.0.port,
             pg.0.data.display()
         );
-        let steps = steps(layout, &pg.0.superuser_url("postgres")?)?;
-        // The container engine and base images get ready meanwhile.
-        let engine = EnginePrep::start();
-        Ok((run_steps(steps), engine))
+        Ok(run_steps(steps(layout, &pg.0.superuser_url("postgres")?)?))
     });
     // The rest needs port 8000 free and the registry stopped. A fleet this
     // checkout's `up` started makes room (stopped now, started again at the
@@ -85,7 +82,7 @@ pub fn run(layout: &Layout) -> Result<()> {
         }
         RegistryStart::Foreign => None,
     };
-    let ((mut total, mut failed), engine) = outcome?;
+    let (mut total, mut failed) = outcome?;
     if start == RegistryStart::Foreign {
         println!(
             "FAILED: the registry-stopped and container checks: a Kellnr this checkout did not start holds port 8000; stop it (`cargo xtask down` in its checkout) and run the command again"
@@ -109,7 +106,7 @@ pub fn run(layout: &Layout) -> Result<()> {
         failed.extend(f);
         // The same fleet as containers, on a real engine: port 8000 must be
         // free for the registry container.
-        let (n, f) = container_flow(layout, engine);
+        let (n, f) = container_flow(layout);
         total += n;
         failed.extend(f);
     }
@@ -134,13 +131,13 @@ pub fn run(layout: &Layout) -> Result<()> {
     Ok(())
 }
 
-/// Installs what the suite needs and this machine lacks. On a first run
-/// they install side by side: Kellnr compiles while cargo-release and then
-/// cargo-semver-checks do (each build ends in a few large crates that
-/// leave a core idle, which the other fills; their output interleaves,
-/// each line naming its crate), and the PyPI and npm downloads, mostly
-/// waiting on the network, go on meanwhile. Every install has finished
-/// when this returns, failed or not.
+/// Installs the tools the suite needs and this machine lacks (Kellnr comes
+/// with the registry, next). The cargo tools compile one after the other:
+/// compiled side by side with Kellnr on 2 cores, the three took 709 s in
+/// a cold CI run, where one after the other took 660 s in the one before.
+/// The PyPI and npm downloads, mostly waiting on the network, go on
+/// meanwhile. Every install has finished when this returns, failed or
+/// not.
 fn install_tools() -> Result<()> {
     std::thread::scope(|scope| {
         let downloads = scope.spawn(|| -> Result<()> {
@@ -152,8 +149,6 @@ fn install_tools() -> Result<()> {
             KUBERNETES_VALIDATE.ensure()?;
             Ok(())
         });
-        // The registry.
-        let kellnr = scope.spawn(|| KELLNR.ensure().map(drop));
         // The end-to-end tests release and compare APIs with these.
         let cargo_tools = CARGO_RELEASE
             .ensure()
@@ -164,12 +159,9 @@ fn install_tools() -> Result<()> {
                 .join()
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("installing {what} panicked")))
         };
-        let kellnr = joined(kellnr, "Kellnr");
         let downloads = joined(downloads, "the PyPI and npm tools");
         // Each failure said; the first one ends the command.
-        let mut errors = [cargo_tools, kellnr, downloads]
-            .into_iter()
-            .filter_map(Result::err);
+        let mut errors = [cargo_tools, downloads].into_iter().filter_map(Result::err);
         let first = errors.next();
         for other in errors {
             eprintln!("error: {other:#}");
@@ -178,25 +170,18 @@ fn install_tools() -> Result<()> {
     })
 }
 
-/// An engine ready for the container flow, whether this run started it,
-/// the stand-in images it built, and how long that took.
-type Ready = (Engine, bool, docker::StandIns, f64);
-
-/// The container engine (installed and started when missing) and the
-/// stand-in base images where pulls are impossible, made ready on a thread
-/// of their own while the native steps run: on a first run that is
-/// apt-get and two debootstraps, mostly network and disk, which would
-/// otherwise wait for the compiles. Dropped unused (the container flow did
-/// not run), it waits for the thread and stops an engine it started.
-struct EnginePrep(Option<std::thread::JoinHandle<Result<Ready>>>);
-
-impl EnginePrep {
-    fn start() -> EnginePrep {
-        EnginePrep(Some(std::thread::spawn(|| {
-            let started = Instant::now();
-            let (engine, owned) = Engine::ensure()?;
+/// The container flow: the engine (installed and started when missing,
+/// stopped afterwards by pid when this run started it, also when the base
+/// images fail), stand-in base images where pulls are impossible, then the
+/// live container tests (`up --docker`, HTTP through the containers, a
+/// stopped container, `down --docker` and `up --docker` again).
+fn container_flow(layout: &Layout) -> (usize, Vec<String>) {
+    println!("==> containers: engine and base images");
+    let started = Instant::now();
+    let engine =
+        match Engine::ensure().and_then(|(engine, owned)| {
             match docker::ensure_base_images(&engine) {
-                Ok(stand_ins) => Ok((engine, owned, stand_ins, started.elapsed().as_secs_f64())),
+                Ok(stand_ins) => Ok((engine, owned, stand_ins)),
                 Err(err) => {
                     if owned {
                         let _ = Engine::stop_own();
@@ -204,54 +189,25 @@ impl EnginePrep {
                     Err(err)
                 }
             }
-        })))
-    }
-
-    /// The ready engine, once the thread is done.
-    fn wait(mut self) -> Result<Ready> {
-        let handle = self.0.take().expect("waited for once");
-        handle
-            .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("preparing the engine panicked")))
-    }
-}
-
-impl Drop for EnginePrep {
-    fn drop(&mut self) {
-        if let Some(handle) = self.0.take()
-            && let Ok(Ok((_, true, ..))) = handle.join()
-        {
-            let _ = Engine::stop_own();
-        }
-    }
-}
-
-/// The container flow: the engine [`EnginePrep`] readied (stopped
-/// afterwards by pid when this run started it), then the live container
-/// tests (`up --docker`, HTTP through the containers, a stopped
-/// container, `down --docker` and `up --docker` again).
-fn container_flow(layout: &Layout, engine: EnginePrep) -> (usize, Vec<String>) {
-    println!("==> containers: engine and base images");
-    let waited = Instant::now();
-    let engine = match engine.wait() {
-        Ok((engine, owned, stand_ins, took)) => {
-            println!(
-                "(engine and base images ready: {took:.0}s beside the native steps, {:.0}s waited for here)",
-                waited.elapsed().as_secs_f64()
-            );
-            if owned {
-                println!("docker: started the project's engine at {}", engine.host);
+        }) {
+            Ok((engine, owned, stand_ins)) => {
+                if owned {
+                    println!("docker: started the project's engine at {}", engine.host);
+                }
+                for name in &stand_ins.built {
+                    println!("docker: built the local stand-in {name}");
+                }
+                (engine, owned)
             }
-            for name in &stand_ins.built {
-                println!("docker: built the local stand-in {name}");
+            Err(err) => {
+                println!("FAILED: containers: engine and base images: {err:#}");
+                return (1, vec!["containers: engine and base images".into()]);
             }
-            (engine, owned)
-        }
-        Err(err) => {
-            println!("FAILED: containers: engine and base images: {err:#}");
-            return (1, vec!["containers: engine and base images".into()]);
-        }
-    };
+        };
+    println!(
+        "(engine and base images ready in {:.0}s)",
+        started.elapsed().as_secs_f64()
+    );
     let (engine, owned) = engine;
     let mut live = step(
         layout,

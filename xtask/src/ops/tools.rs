@@ -375,8 +375,7 @@ fn apt_get_install(packages: &[&str]) -> bool {
     );
     let install = || {
         Command::new("apt-get")
-            // Another apt-get at work (the suite installs on two threads)
-            // is waited for, not failed on.
+            // Another apt-get at work is waited for, not failed on.
             .args(["install", "-y", "-q", "-o", "DPkg::Lock::Timeout=300"])
             .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive")
