@@ -23,9 +23,6 @@ pub struct Layout {
     /// The build cache to use instead of the usual one (tests point a copy
     /// of the repository at a cache of its own).
     pub target: Option<PathBuf>,
-    /// Where its builds keep their intermediate artifacts instead of the
-    /// usual place (see [`Layout::build_dir`]).
-    pub build: Option<PathBuf>,
 }
 
 impl Layout {
@@ -50,11 +47,7 @@ impl Layout {
                     cwd.display()
                 )
             })?;
-        Ok(Layout {
-            root,
-            target: None,
-            build: None,
-        })
+        Ok(Layout { root, target: None })
     }
 
     /// [`Layout::find`] for tests, which always run inside the checkout.
@@ -70,16 +63,6 @@ impl Layout {
         Layout {
             root,
             target: Some(target),
-            build: None,
-        }
-    }
-
-    /// This layout with its builds' intermediate artifacts in `build`
-    /// (a copy of the repository reusing what the real one compiled).
-    pub fn building_in(self, build: PathBuf) -> Layout {
-        Layout {
-            build: Some(build),
-            ..self
         }
     }
 
@@ -100,14 +83,15 @@ impl Layout {
     /// Cargo's `build-dir` for every build this checkout runs: where the
     /// compiled dependencies, build scripts' output and test binaries go
     /// (the final binaries and docs go to the target dir of the build).
-    /// The override, else `CARGO_BUILD_BUILD_DIR` when set, else the
-    /// target dir. The builds that need a target dir of their own (the
-    /// consumer check, the semver guard, the release tests' clones) thus
-    /// compile each dependency once, here, not once per directory
-    /// (publishing and docs keep theirs apart: `ops::cargo::cargo_apart`).
+    /// A layout with a cache of its own (a test's copy of the repository)
+    /// builds everything there; else `CARGO_BUILD_BUILD_DIR` when set,
+    /// else the target dir. The builds that need a target dir of their own
+    /// (the consumer check, the semver guard) thus compile each dependency
+    /// once, here, not once per directory (publishing and docs keep theirs
+    /// apart: `ops::cargo::cargo_apart`).
     pub fn build_dir(&self) -> PathBuf {
-        if let Some(build) = &self.build {
-            return build.clone();
+        if let Some(target) = &self.target {
+            return target.clone();
         }
         match std::env::var_os("CARGO_BUILD_BUILD_DIR") {
             Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),

@@ -26,11 +26,7 @@ fn repo() -> Layout {
         .parent()
         .expect("xtask has a parent")
         .to_path_buf();
-    Layout {
-        root,
-        target: None,
-        build: None,
-    }
+    Layout { root, target: None }
 }
 
 /// The fleet's registry, which every test here reads.

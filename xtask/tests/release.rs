@@ -18,7 +18,7 @@ use xtask::commands::{new_service, test};
 use xtask::consumers::{self as check_consumers, Verdict};
 use xtask::history::{self, Release, SHARED_LIB, Verify};
 use xtask::level::Level;
-use xtask::ops::cargo::{build_apart, build_into, cargo, reading};
+use xtask::ops::cargo::{build_into, cargo, reading};
 use xtask::ops::procs::free_port;
 use xtask::ops::registry::Kellnr;
 use xtask::ops::tools::KELLNR;
@@ -30,77 +30,22 @@ use xtask::paths::Layout;
 /// run after run, so `<target>/nested` keeps reusing what their
 /// dependencies built and does not grow with every run (temporary paths
 /// made new crates each time, about 7 GB a run).
-struct SandboxDir(PathBuf, String);
+struct SandboxDir(PathBuf);
 
 impl SandboxDir {
     fn new(real: &Layout) -> SandboxDir {
         let thread = std::thread::current();
         let name = thread.name().unwrap_or("main").replace("::", "-");
-        let dir = real.target_dir().join("sandboxes").join(&name);
+        let dir = real.target_dir().join("sandboxes").join(name);
         if dir.exists() {
             std::fs::remove_dir_all(&dir).unwrap();
         }
         std::fs::create_dir_all(&dir).unwrap();
-        SandboxDir(dir, name)
+        SandboxDir(dir)
     }
 
     fn path(&self) -> &Path {
         &self.0
-    }
-
-    /// The port for the sandbox's registry: one derived from the test's
-    /// name when it is free, so the registry's index URL, part of the
-    /// identity of every crate from it in cargo's build cache, is the same
-    /// run after run, and the shared build-dir reuses what the last run
-    /// compiled for this sandbox instead of adding another copy; else any
-    /// free port. Below Linux's ephemeral range, so bind-0 ports never
-    /// take it.
-    fn registry_port(&self) -> u16 {
-        let port = 20_000 + (xtask::paths::stable_hash(&self.1) % 10_000) as u16;
-        let port = if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            port
-        } else {
-            free_port().unwrap()
-        };
-        forget_cached_registry(port);
-        port
-    }
-}
-
-/// Removes what cargo cached from an earlier registry at
-/// `http://127.0.0.1:<port>` (its index, `.crate` files and unpacked
-/// sources): cargo keys them by the registry's URL and takes a version it
-/// has for immutable, but the next sandbox on this port publishes the same
-/// versions with other contents. Cargo names each registry's directories
-/// after a hash of it; the sparse index's `config.json`, which cargo keeps
-/// there, says which registry a directory is for.
-fn forget_cached_registry(port: u16) {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
-    let registry = home.join("registry");
-    let Ok(entries) = std::fs::read_dir(registry.join("index")) else {
-        return;
-    };
-    let api = format!("http://127.0.0.1:{port}");
-    for entry in entries.flatten() {
-        let config = std::fs::read_to_string(entry.path().join("config.json")).unwrap_or_default();
-        let same = serde_json::from_str::<serde_json::Value>(&config)
-            .is_ok_and(|c| c["api"].as_str() == Some(api.as_str()));
-        if same {
-            for part in ["index", "cache", "src"] {
-                let dir = registry.join(part).join(entry.file_name());
-                if dir.exists() {
-                    std::fs::remove_dir_all(&dir).unwrap();
-                }
-            }
-        }
-    }
-}
-
-impl Drop for SandboxDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -141,7 +86,7 @@ fn sandbox() -> Sandbox {
     let real = Layout::detect();
     let tmp = SandboxDir::new(&real);
     let registry = Kellnr {
-        port: tmp.registry_port(),
+        port: free_port().unwrap(),
         data_dir: tmp.path().join("data"),
         config: real.kellnr_config(),
         log: tmp.path().join("kellnr.log"),
@@ -158,11 +103,13 @@ fn sandbox() -> Sandbox {
     git(&root, &["remote", "remove", "origin"]);
     git(&root, &["config", "user.name", "Release Test"]);
     git(&root, &["config", "user.email", "release-test@example.com"]);
-    // The clone's builds put their binaries in a target dir of their own
-    // (the real ones, which the end-to-end tests run, stay as they are)
-    // and compile into the real build-dir: the dependencies the real
-    // checkout compiled are reused, not compiled again.
-    let copy = Layout::at(root, real.target_dir().join("nested")).building_in(real.build_dir());
+    // Nested cargo runs get a cache of their own (target and build-dir):
+    // the binaries the end-to-end tests run stay as they are, and each
+    // run's throwaway registry (a new URL, so that cargo, which takes a
+    // registry's version for immutable, never reuses another run's) makes
+    // new builds of everything that depends on shared-lib, which stay out
+    // of the real cache.
+    let copy = Layout::at(root, real.target_dir().join("nested"));
     xtask::fleet::publish_pinned(&copy, &registry, xtask::fleet::Docs::Skip).unwrap();
     Sandbox {
         _tmp: tmp,
@@ -671,13 +618,7 @@ fn plain_cargo_output(
     args: &[&str],
 ) -> std::process::Output {
     let mut cmd = Command::new("cargo");
-    if dir == sb.copy.project(SHARED_LIB) {
-        // `cargo publish` verifies a packaged copy of shared-lib: a build
-        // of its own (see `ops::cargo::cargo_apart`).
-        build_apart(&mut cmd, sb.copy.target_dir().join("publish"));
-    } else {
-        build_into(&mut cmd, &sb.copy, sb.copy.target_dir());
-    }
+    build_into(&mut cmd, &sb.copy, sb.copy.target_dir());
     cmd.args(args)
         .current_dir(dir)
         .env("CARGO_REGISTRIES_LOCAL_INDEX", sb.registry.index_url())

@@ -349,11 +349,9 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
             &["build", "--locked", "--quiet"],
         ));
     }
-    // The release tests' throwaway clones put their binaries in
-    // `<target>/nested` and compile into the shared build-dir, each clone
-    // at a fixed path of its own (`<target>/sandboxes/<test>`) with its
-    // registry on a port derived from the test's name, so what they
-    // compile is reused from run to run and the cache stays the same size;
+    // The release tests build their throwaway clones into `<target>/nested`,
+    // each at a fixed path of its own (`<target>/sandboxes/<test>`), so the
+    // crates.io dependencies built there are reused from run to run;
     // cargo-semver-checks runs one at a time per build cache (see
     // `release::guard`), so sandboxes never read each other's rustdoc
     // output.

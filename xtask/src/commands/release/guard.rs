@@ -101,14 +101,8 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
     // time.
     let target = layout.target_dir().join("semver-checks");
     let _one_at_a_time = crate::ops::fs::lock(&target)?;
-    // The baseline's source at a fixed path, so that what the build-dir
-    // holds for it is reused by the next guard, not added again.
-    let unpacked = target.join("baseline");
-    if unpacked.exists() {
-        std::fs::remove_dir_all(&unpacked)
-            .with_context(|| format!("cannot clear {}", unpacked.display()))?;
-    }
-    let baseline_root = fetch_published_source(registry, SHARED_LIB, &baseline, &unpacked)?;
+    let tmp = tempfile::tempdir()?;
+    let baseline_root = fetch_published_source(registry, SHARED_LIB, &baseline, tmp.path())?;
     println!(
         "semver guard: comparing the working tree with published {SHARED_LIB} {baseline} for a {} release ({current} -> {next})",
         level.as_str()
