@@ -73,11 +73,7 @@ impl Layout {
         if let Some(target) = &self.target {
             return target.clone();
         }
-        match std::env::var_os("CARGO_TARGET_DIR") {
-            Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
-            Some(dir) => std::env::current_dir().unwrap_or_default().join(dir),
-            None => self.root.join("target"),
-        }
+        env_dir("CARGO_TARGET_DIR").unwrap_or_else(|| self.root.join("target"))
     }
 
     /// Cargo's `build-dir` for every build this checkout runs: where the
@@ -93,11 +89,7 @@ impl Layout {
         if let Some(target) = &self.target {
             return target.clone();
         }
-        match std::env::var_os("CARGO_BUILD_BUILD_DIR") {
-            Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
-            Some(dir) => std::env::current_dir().unwrap_or_default().join(dir),
-            None => self.target_dir(),
-        }
+        env_dir("CARGO_BUILD_BUILD_DIR").unwrap_or_else(|| self.target_dir())
     }
 
     /// Pid records and logs of what `up` started (git-ignored).
@@ -124,6 +116,17 @@ impl Layout {
     pub fn project(&self, name: &str) -> PathBuf {
         self.root.join(name)
     }
+}
+
+/// The directory the environment variable `var` names, as cargo reads it
+/// (a relative one from the working directory).
+fn env_dir(var: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os(var)?;
+    Some(if Path::new(&dir).is_absolute() {
+        PathBuf::from(dir)
+    } else {
+        std::env::current_dir().unwrap_or_default().join(dir)
+    })
 }
 
 /// Tools the project installs for itself (Kellnr, cargo-release ...), each
