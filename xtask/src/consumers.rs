@@ -280,12 +280,7 @@ impl Job<'_> {
         let log = self.work.join(format!("{name}.log"));
         let mut text = String::new();
         let cargo_step = |args: &[&str], text: &mut String| -> Result<bool> {
-            let mut cmd = cargo_in(
-                self.layout,
-                self.target.clone(),
-                &copy,
-                &["--config", self.patch],
-            );
+            let mut cmd = cargo_in(self.target.clone(), &copy, &["--config", self.patch]);
             cmd.args(args).env("CARGO_TERM_COLOR", "never");
             reading(&mut cmd, registry)?;
             let (ok, output) = crate::ops::run::transcript(&mut cmd)?;

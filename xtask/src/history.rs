@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use semver::Version;
 
-use crate::ops::cargo::{cargo_apart, publishing};
+use crate::ops::cargo::{cargo_in, publishing};
 use crate::ops::git::git;
 use crate::ops::registry::Kellnr;
 use crate::ops::run::{capture, run};
@@ -180,7 +180,7 @@ fn cargo_publish(
     worktree: &Path,
     verify: Verify,
 ) -> Result<()> {
-    let mut publish = cargo_apart(
+    let mut publish = cargo_in(
         layout.target_dir().join("publish"),
         worktree.join(SHARED_LIB),
         &["publish", "--locked", "--registry", "local"],
@@ -218,7 +218,7 @@ pub fn publish_docs(layout: &Layout, registry: &Kellnr, release: &Release) -> Re
         if doc.exists() {
             std::fs::remove_dir_all(&doc)?;
         }
-        let mut cmd = cargo_apart(
+        let mut cmd = cargo_in(
             target.clone(),
             worktree.join(SHARED_LIB),
             &["doc", "--no-deps", "--locked", "--quiet"],

@@ -73,23 +73,11 @@ impl Layout {
         if let Some(target) = &self.target {
             return target.clone();
         }
-        env_dir("CARGO_TARGET_DIR").unwrap_or_else(|| self.root.join("target"))
-    }
-
-    /// Cargo's `build-dir` for every build this checkout runs: where the
-    /// compiled dependencies, build scripts' output and test binaries go
-    /// (the final binaries and docs go to the target dir of the build).
-    /// A layout with a cache of its own (a test's copy of the repository)
-    /// builds everything there; else `CARGO_BUILD_BUILD_DIR` when set,
-    /// else the target dir. The builds that need a target dir of their own
-    /// (the consumer check, the semver guard) thus compile each dependency
-    /// once, here, not once per directory (publishing and docs keep theirs
-    /// apart: `ops::cargo::cargo_apart`).
-    pub fn build_dir(&self) -> PathBuf {
-        if let Some(target) = &self.target {
-            return target.clone();
+        match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
+            Some(dir) => std::env::current_dir().unwrap_or_default().join(dir),
+            None => self.root.join("target"),
         }
-        env_dir("CARGO_BUILD_BUILD_DIR").unwrap_or_else(|| self.target_dir())
     }
 
     /// Pid records and logs of what `up` started (git-ignored).
@@ -116,17 +104,6 @@ impl Layout {
     pub fn project(&self, name: &str) -> PathBuf {
         self.root.join(name)
     }
-}
-
-/// The directory the environment variable `var` names, as cargo reads it
-/// (a relative one from the working directory).
-fn env_dir(var: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os(var)?;
-    Some(if Path::new(&dir).is_absolute() {
-        PathBuf::from(dir)
-    } else {
-        std::env::current_dir().unwrap_or_default().join(dir)
-    })
 }
 
 /// Tools the project installs for itself (Kellnr, cargo-release ...), each

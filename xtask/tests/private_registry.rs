@@ -39,13 +39,8 @@ fn each_service_alone_in_an_empty_folder_builds_and_tests_with_only_cargo_login(
     let layout = Layout::detect();
     let registry = fleet_registry(&layout);
     let read_token = registry.read_token().unwrap();
-    // A fixed path, emptied each run: nothing cached, no credentials. Its
-    // builds keep a cache of their own next to it (target and build-dir),
-    // valid between runs. Not the fleet's build-dir: cargo names a
-    // registry crate's artifacts without its cargo home but fingerprints
-    // them with its source path, which lies in the home, so builds from
-    // this home and from the usual one would rebuild each other's
-    // dependencies in place.
+    // A fixed path, emptied each run: nothing cached, no credentials, and
+    // the build cache next to it stays valid between runs.
     let home = layout.target_dir().join("empty-cargo-home");
     let target = layout.target_dir().join("empty-cargo-home-target");
     let cargo = |dir: &std::path::Path, args: &[&str], stdin: Option<&str>| {
@@ -54,7 +49,6 @@ fn each_service_alone_in_an_empty_folder_builds_and_tests_with_only_cargo_login(
             .current_dir(dir)
             .env("CARGO_HOME", &home)
             .env("CARGO_TARGET_DIR", &target)
-            .env("CARGO_BUILD_BUILD_DIR", &target)
             .env_remove("CARGO_REGISTRIES_LOCAL_TOKEN")
             .env_remove("FLEET_PUBLISH_TOKEN")
             .stdin(std::process::Stdio::piped())

@@ -18,7 +18,7 @@ use xtask::commands::{new_service, test};
 use xtask::consumers::{self as check_consumers, Verdict};
 use xtask::history::{self, Release, SHARED_LIB, Verify};
 use xtask::level::Level;
-use xtask::ops::cargo::{build_into, cargo, reading};
+use xtask::ops::cargo::{cargo, reading};
 use xtask::ops::procs::free_port;
 use xtask::ops::registry::Kellnr;
 use xtask::ops::tools::KELLNR;
@@ -46,6 +46,12 @@ impl SandboxDir {
 
     fn path(&self) -> &Path {
         &self.0
+    }
+}
+
+impl Drop for SandboxDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -103,12 +109,8 @@ fn sandbox() -> Sandbox {
     git(&root, &["remote", "remove", "origin"]);
     git(&root, &["config", "user.name", "Release Test"]);
     git(&root, &["config", "user.email", "release-test@example.com"]);
-    // Nested cargo runs get a cache of their own (target and build-dir):
-    // the binaries the end-to-end tests run stay as they are, and each
-    // run's throwaway registry (a new URL, so that cargo, which takes a
-    // registry's version for immutable, never reuses another run's) makes
-    // new builds of everything that depends on shared-lib, which stay out
-    // of the real cache.
+    // Nested cargo runs get a cache of their own: the outer `cargo test`
+    // may hold the lock of the usual one.
     let copy = Layout::at(root, real.target_dir().join("nested"));
     xtask::fleet::publish_pinned(&copy, &registry, xtask::fleet::Docs::Skip).unwrap();
     Sandbox {
@@ -140,11 +142,10 @@ fn publish_throwaway_version(sb: &Sandbox, version: &Version) {
         manifest.display()
     );
     std::fs::write(&manifest, edited).unwrap();
-    let mut update = Command::new("cargo");
-    build_into(&mut update, &sb.copy, sb.copy.target_dir());
-    let status = update
+    let status = Command::new("cargo")
         .args(["update", "--workspace", "--quiet"])
         .current_dir(sb.copy.project(SHARED_LIB))
+        .env("CARGO_TARGET_DIR", sb.copy.target_dir())
         .status()
         .unwrap();
     assert!(status.success());
@@ -617,10 +618,10 @@ fn plain_cargo_output(
     token: &str,
     args: &[&str],
 ) -> std::process::Output {
-    let mut cmd = Command::new("cargo");
-    build_into(&mut cmd, &sb.copy, sb.copy.target_dir());
-    cmd.args(args)
+    Command::new("cargo")
+        .args(args)
         .current_dir(dir)
+        .env("CARGO_TARGET_DIR", sb.copy.target_dir())
         .env("CARGO_REGISTRIES_LOCAL_INDEX", sb.registry.index_url())
         .env("CARGO_REGISTRIES_LOCAL_TOKEN", token)
         .output()

@@ -15,7 +15,7 @@ use crate::paths::Layout;
 /// checkout's registry has one; cargo's `cargo:token` provider takes it from
 /// `CARGO_REGISTRIES_LOCAL_TOKEN`; otherwise the caller's own setting).
 pub fn cargo(layout: &Layout, dir: impl AsRef<Path>, args: &[&str]) -> Command {
-    let mut cmd = cargo_in(layout, layout.target_dir(), dir, args);
+    let mut cmd = cargo_in(layout.target_dir(), dir, args);
     // The token file of this checkout's registry, as the registry layer
     // names it (ops/ reads no fleet configuration).
     let file = Kellnr::read_token_file_in(&layout.registry_data());
@@ -25,43 +25,13 @@ pub fn cargo(layout: &Layout, dir: impl AsRef<Path>, args: &[&str]) -> Command {
     cmd
 }
 
-/// `cargo <args>` in `dir`, its final artifacts in `target` (see
-/// [`build_into`]).
-pub fn cargo_in(layout: &Layout, target: PathBuf, dir: impl AsRef<Path>, args: &[&str]) -> Command {
+/// `cargo <args>` in `dir`, building into `target`.
+pub fn cargo_in(target: PathBuf, dir: impl AsRef<Path>, args: &[&str]) -> Command {
     let mut cmd = Command::new("cargo");
-    cmd.args(args).current_dir(dir.as_ref());
-    build_into(&mut cmd, layout, target);
+    cmd.args(args)
+        .current_dir(dir.as_ref())
+        .env("CARGO_TARGET_DIR", target);
     cmd
-}
-
-/// Points the cargo that `cmd` runs (cargo itself, or a tool that runs it)
-/// at `target` for its final artifacts and at the layout's one build-dir
-/// for everything else: every build compiles a dependency once, whichever
-/// target dir it needs (cargo locks the build-dir while it compiles).
-pub fn build_into(cmd: &mut Command, layout: &Layout, target: PathBuf) {
-    cmd.env("CARGO_TARGET_DIR", target)
-        .env("CARGO_BUILD_BUILD_DIR", layout.build_dir());
-}
-
-/// `cargo <args>` in `dir`, everything it builds in `target` alone (its
-/// build-dir too). For shared-lib built as the root of its own workspace
-/// from another directory (a worktree at a release's commit, the copy
-/// `cargo publish` verifies): cargo names that build exactly like the
-/// checkout's own shared-lib at the same version and tells the two apart
-/// only by their files' modification times, so in the shared build-dir
-/// one could be taken for the other.
-pub fn cargo_apart(target: PathBuf, dir: impl AsRef<Path>, args: &[&str]) -> Command {
-    let mut cmd = Command::new("cargo");
-    cmd.args(args).current_dir(dir.as_ref());
-    build_apart(&mut cmd, target);
-    cmd
-}
-
-/// Points the cargo that `cmd` runs at `target` for everything (see
-/// [`cargo_apart`]).
-pub fn build_apart(cmd: &mut Command, target: PathBuf) {
-    cmd.env("CARGO_TARGET_DIR", &target)
-        .env("CARGO_BUILD_BUILD_DIR", target);
 }
 
 /// Points `cmd`'s registry `local` at `registry` (tests use throwaway

@@ -94,6 +94,12 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
         println!("semver guard: nothing published on this line yet, no API to compare with");
         return Ok(next);
     };
+    let tmp = tempfile::tempdir()?;
+    let baseline_root = fetch_published_source(registry, SHARED_LIB, &baseline, tmp.path())?;
+    println!(
+        "semver guard: comparing the working tree with published {SHARED_LIB} {baseline} for a {} release ({current} -> {next})",
+        level.as_str()
+    );
     // cargo-semver-checks writes the rustdoc JSON of both versions to fixed
     // paths in its target dir (`doc/shared_lib.json`), whatever checkout
     // the crate comes from: two guards at once over one build cache (two
@@ -101,16 +107,9 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
     // time.
     let target = layout.target_dir().join("semver-checks");
     let _one_at_a_time = crate::ops::fs::lock(&target)?;
-    let tmp = tempfile::tempdir()?;
-    let baseline_root = fetch_published_source(registry, SHARED_LIB, &baseline, tmp.path())?;
-    println!(
-        "semver guard: comparing the working tree with published {SHARED_LIB} {baseline} for a {} release ({current} -> {next})",
-        level.as_str()
-    );
-    let mut guard = SEMVER_CHECKS.command()?;
-    crate::ops::cargo::build_into(&mut guard, layout, target.clone());
     let passes = crate::ops::run::succeeds(
-        guard
+        SEMVER_CHECKS
+            .command()?
             .args(["semver-checks", "check-release", "--manifest-path"])
             .arg(&manifest)
             .arg("--baseline-root")
@@ -118,7 +117,8 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
             .args([
                 "--release-type",
                 semver_checks_release_type(&baseline, &next, level),
-            ]),
+            ])
+            .env("CARGO_TARGET_DIR", &target),
     )?;
     if !passes {
         let needed = if next.major == 0 {

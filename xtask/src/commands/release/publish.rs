@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::history::SHARED_LIB;
 use crate::level::Level;
-use crate::ops::cargo::{build_apart, publishing};
+use crate::ops::cargo::publishing;
 use crate::ops::registry::Kellnr;
 use crate::ops::run::run as exec;
 use crate::ops::tools::CARGO_RELEASE;
@@ -19,10 +19,8 @@ pub fn cargo_release(
 ) -> Result<()> {
     let mut cmd = CARGO_RELEASE.command()?;
     cmd.args(["release", level.as_str()])
-        .current_dir(layout.project(SHARED_LIB));
-    // It verifies the packaged copy: a build of its own (see
-    // `ops::cargo::cargo_apart`).
-    build_apart(&mut cmd, layout.target_dir().join("publish"));
+        .current_dir(layout.project(SHARED_LIB))
+        .env("CARGO_TARGET_DIR", layout.target_dir().join("publish"));
     publishing(&mut cmd, registry)?;
     if execute {
         cmd.args(["--execute", "--no-confirm"]);
