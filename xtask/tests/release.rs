@@ -27,9 +27,10 @@ use xtask::paths::Layout;
 /// A directory of one test's own under the build cache, named after the
 /// test (libtest names each test's thread after it), emptied first and
 /// removed after. The sandbox's path crates then sit at the same paths
-/// run after run, so `<target>/nested` keeps reusing what their
-/// dependencies built and does not grow with every run (temporary paths
-/// made new crates each time, about 7 GB a run).
+/// run after run, so `<target>/nested` keeps reusing what their crates.io
+/// dependencies built (temporary paths made new crates of those each
+/// time, about 7 GB a run); what is built on the run's own registry is
+/// removed by [`forget_earlier_sandbox_builds`].
 struct SandboxDir(PathBuf);
 
 impl SandboxDir {
@@ -53,6 +54,147 @@ impl Drop for SandboxDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Removes from the build caches under `nested` what earlier runs' sandboxes
+/// built and no later run can reuse; returns the bytes freed. Each run's
+/// registry has a new URL (see [`sandbox`]), so shared-lib and every crate
+/// built on it (the clone's services, their test targets, a service a test
+/// creates) compile anew under new names each run, and `nested` grew by
+/// 3-4 GB a run. What the crates.io dependencies built keeps its names run
+/// after run and stays.
+///
+/// In each cache (`nested/debug` and the ones of the consumer check,
+/// publishing, docs and the semver guard beside it) the run-bound crates
+/// are shared-lib and the crates with a directory in `incremental/`: cargo
+/// compiles only the local crates incrementally, never a registry's. Their
+/// files in `deps/` go with their `.fingerprint/` entries, and so does
+/// `incremental/`, which holds nothing else.
+fn forget_earlier_sandbox_builds(nested: &Path) -> u64 {
+    let artifact = regex::Regex::new(r"^(?:lib)?([A-Za-z0-9_]+)-([0-9a-f]{16})(?:\..*)?$").unwrap();
+    let names_in = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut freed = 0;
+    let mut remove = |path: &Path| {
+        freed += du(path);
+        let _ = if path.is_dir() {
+            std::fs::remove_dir_all(path)
+        } else {
+            std::fs::remove_file(path)
+        };
+    };
+    // A cache is a directory holding `deps/`: `nested/debug`, `nested/consumers/debug` ...
+    let mut caches = vec![];
+    let mut look = vec![(nested.to_path_buf(), 0)];
+    while let Some((dir, depth)) = look.pop() {
+        if dir.join("deps").is_dir() {
+            caches.push(dir);
+        } else if depth < 3 {
+            for name in names_in(&dir) {
+                look.push((dir.join(name), depth + 1));
+            }
+        }
+    }
+    for cache in caches {
+        let incremental = cache.join("incremental");
+        let mut crates: Vec<String> = names_in(&incremental)
+            .iter()
+            .filter_map(|n| n.rsplit_once('-').map(|(name, _)| name.to_string()))
+            .collect();
+        crates.push(SHARED_LIB.replace('-', "_"));
+        let mut hashes = std::collections::HashSet::new();
+        for file in names_in(&cache.join("deps")) {
+            if let Some(m) = artifact.captures(&file)
+                && crates.iter().any(|c| c == &m[1])
+            {
+                hashes.insert(m[2].to_string());
+                remove(&cache.join("deps").join(&file));
+            }
+        }
+        let fingerprints = cache.join(".fingerprint");
+        let packages: std::collections::HashSet<String> = names_in(&fingerprints)
+            .iter()
+            .filter_map(|n| n.rsplit_once('-'))
+            .filter(|(_, hash)| hashes.contains(*hash))
+            .map(|(package, _)| package.to_string())
+            .collect();
+        for entry in names_in(&fingerprints) {
+            if entry
+                .rsplit_once('-')
+                .is_some_and(|(package, _)| packages.contains(package))
+            {
+                remove(&fingerprints.join(entry));
+            }
+        }
+        remove(&incremental);
+    }
+    freed
+}
+
+/// Bytes under `path` (a file or a directory).
+fn du(path: &Path) -> u64 {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    if !meta.is_dir() {
+        return meta.len();
+    }
+    std::fs::read_dir(path)
+        .map(|entries| entries.filter_map(|e| e.ok()).map(|e| du(&e.path())).sum())
+        .unwrap_or(0)
+}
+
+#[test]
+fn forgetting_earlier_sandbox_builds_keeps_what_crates_io_crates_built() {
+    let nested = std::env::temp_dir().join(format!("forget-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&nested);
+    let file = |path: &str| {
+        let path = nested.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, b"12345").unwrap();
+    };
+    let kept = [
+        "debug/deps/libserde-0123456789abcdef.rlib",
+        "debug/deps/serde-0123456789abcdef.d",
+        "debug/.fingerprint/serde-0123456789abcdef/lib-serde",
+        "debug/build/serde-1123456789abcdef/out",
+        "debug/order-service",
+        "consumers/debug/deps/libtokio-2123456789abcdef.rlib",
+    ];
+    let gone = [
+        // A service, one of its test targets and shared-lib from the registry.
+        "debug/deps/order_service-3123456789abcdef",
+        "debug/deps/order_service-3123456789abcdef.d",
+        "debug/deps/server-4123456789abcdef",
+        "debug/deps/libshared_lib-5123456789abcdef.rlib",
+        "debug/.fingerprint/order-service-3123456789abcdef/test-bin-order-service",
+        "debug/.fingerprint/order-service-4123456789abcdef/test-integration-test-server",
+        "debug/.fingerprint/order-service-6123456789abcdef/invoked.timestamp",
+        "debug/.fingerprint/shared-lib-5123456789abcdef/lib-shared_lib",
+        "debug/incremental/order_service-05g7h3a143gvw/s-1/dep-graph.bin",
+        "debug/incremental/server-0htq03g8rpled/s-1/dep-graph.bin",
+        "consumers/debug/deps/libshared_lib-7123456789abcdef.rlib",
+    ];
+    for path in kept.iter().chain(&gone) {
+        file(path);
+    }
+    assert_eq!(forget_earlier_sandbox_builds(&nested), 5 * gone.len() as u64);
+    for path in kept {
+        assert!(nested.join(path).exists(), "{path} was removed");
+    }
+    for path in gone {
+        assert!(!nested.join(path).exists(), "{path} is still there");
+    }
+    assert!(!nested.join("debug/incremental").exists());
+    std::fs::remove_dir_all(&nested).unwrap();
 }
 
 /// A throwaway registry and a clone of the repository pointed at it.
@@ -88,8 +230,22 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 /// Registry up, repository cloned (no remote, a committer set), every
 /// pinned shared-lib version published to the throwaway registry.
+///
+/// The registry listens on a new port each run, so its URL is new: cargo
+/// takes a version of a registry for immutable (it keys what it downloads
+/// and builds by the registry's URL, and the sources it unpacks carry a
+/// fixed 2006 modification time), while each run publishes the same
+/// versions with the contents of the commit under test.
 fn sandbox() -> Sandbox {
     let real = Layout::detect();
+    static FORGET: std::sync::Once = std::sync::Once::new();
+    FORGET.call_once(|| {
+        let freed = forget_earlier_sandbox_builds(&real.target_dir().join("nested"));
+        eprintln!(
+            "release tests: {:.1} GB of earlier runs' sandbox builds removed from <target>/nested",
+            freed as f64 / 1e9
+        );
+    });
     let tmp = SandboxDir::new(&real);
     let registry = Kellnr {
         port: free_port().unwrap(),
