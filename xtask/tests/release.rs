@@ -3,6 +3,7 @@
 //! `cargo add`, `cargo update`, `cargo yank`, cargo-release and
 //! cargo-semver-checks. `cargo xtask test` installs the tools first.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
@@ -186,7 +187,10 @@ fn forgetting_earlier_sandbox_builds_keeps_what_crates_io_crates_built() {
     for path in kept.iter().chain(&gone) {
         file(path);
     }
-    assert_eq!(forget_earlier_sandbox_builds(&nested), 5 * gone.len() as u64);
+    assert_eq!(
+        forget_earlier_sandbox_builds(&nested),
+        5 * gone.len() as u64
+    );
     for path in kept {
         assert!(nested.join(path).exists(), "{path} was removed");
     }
@@ -241,9 +245,12 @@ fn sandbox() -> Sandbox {
     static FORGET: std::sync::Once = std::sync::Once::new();
     FORGET.call_once(|| {
         let freed = forget_earlier_sandbox_builds(&real.target_dir().join("nested"));
-        eprintln!(
-            "release tests: {:.1} GB of earlier runs' sandbox builds removed from <target>/nested",
-            freed as f64 / 1e9
+        // Straight to stderr: libtest captures `eprintln!` of a passing test.
+        let _ = writeln!(
+            std::io::stderr(),
+            "release tests: {:.1} GB of earlier runs' sandbox builds removed from {}",
+            freed as f64 / 1e9,
+            real.target_dir().join("nested").display()
         );
     });
     let tmp = SandboxDir::new(&real);
