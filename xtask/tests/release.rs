@@ -93,17 +93,13 @@ fn forget_earlier_sandbox_builds(nested: &Path) -> u64 {
         };
     };
     // A cache is a directory holding `deps/`: `nested/debug`, `nested/consumers/debug` ...
-    let mut caches = vec![];
-    let mut look = vec![(nested.to_path_buf(), 0)];
-    while let Some((dir, depth)) = look.pop() {
-        if dir.join("deps").is_dir() {
-            caches.push(dir);
-        } else if depth < 3 {
-            for name in names_in(&dir) {
-                look.push((dir.join(name), depth + 1));
-            }
-        }
-    }
+    let caches: Vec<PathBuf> = walkdir::WalkDir::new(nested)
+        .max_depth(4)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_dir() && e.file_name() == "deps")
+        .filter_map(|e| e.path().parent().map(Path::to_path_buf))
+        .collect();
     for cache in caches {
         let incremental = cache.join("incremental");
         let mut crates: Vec<String> = names_in(&incremental)
@@ -140,17 +136,15 @@ fn forget_earlier_sandbox_builds(nested: &Path) -> u64 {
     freed
 }
 
-/// Bytes under `path` (a file or a directory).
+/// Bytes in the files under `path` (a file or a directory).
 fn du(path: &Path) -> u64 {
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
-        return 0;
-    };
-    if !meta.is_dir() {
-        return meta.len();
-    }
-    std::fs::read_dir(path)
-        .map(|entries| entries.filter_map(|e| e.ok()).map(|e| du(&e.path())).sum())
-        .unwrap_or(0)
+    walkdir::WalkDir::new(path)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
 }
 
 #[test]
