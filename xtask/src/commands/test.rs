@@ -178,37 +178,35 @@ fn install_tools() -> Result<()> {
 fn container_flow(layout: &Layout) -> (usize, Vec<String>) {
     println!("==> containers: engine and base images");
     let started = Instant::now();
-    let engine =
-        match Engine::ensure().and_then(|(engine, owned)| {
-            match docker::ensure_base_images(&engine) {
-                Ok(stand_ins) => Ok((engine, owned, stand_ins)),
-                Err(err) => {
-                    if owned {
-                        let _ = Engine::stop_own();
-                    }
-                    Err(err)
-                }
-            }
-        }) {
-            Ok((engine, owned, stand_ins)) => {
-                if owned {
-                    println!("docker: started the project's engine at {}", engine.host);
-                }
-                for name in &stand_ins.built {
-                    println!("docker: built the local stand-in {name}");
-                }
-                (engine, owned)
-            }
+    let (engine, owned) = match Engine::ensure().and_then(|(engine, owned)| {
+        match docker::ensure_base_images(&engine) {
+            Ok(stand_ins) => Ok((engine, owned, stand_ins)),
             Err(err) => {
-                println!("FAILED: containers: engine and base images: {err:#}");
-                return (1, vec!["containers: engine and base images".into()]);
+                if owned {
+                    let _ = Engine::stop_own();
+                }
+                Err(err)
             }
-        };
+        }
+    }) {
+        Ok((engine, owned, stand_ins)) => {
+            if owned {
+                println!("docker: started the project's engine at {}", engine.host);
+            }
+            for name in &stand_ins.built {
+                println!("docker: built the local stand-in {name}");
+            }
+            (engine, owned)
+        }
+        Err(err) => {
+            println!("FAILED: containers: engine and base images: {err:#}");
+            return (1, vec!["containers: engine and base images".into()]);
+        }
+    };
     println!(
         "(engine and base images ready in {:.0}s)",
         started.elapsed().as_secs_f64()
     );
-    let (engine, owned) = engine;
     let mut live = step(
         layout,
         "test containers (live, docker compose)".into(),
