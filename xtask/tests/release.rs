@@ -117,13 +117,14 @@ fn forget_earlier_sandbox_builds(nested: &Path) -> u64 {
             }
         }
         let fingerprints = cache.join(".fingerprint");
-        let packages: std::collections::HashSet<String> = names_in(&fingerprints)
+        let entries = names_in(&fingerprints);
+        let packages: std::collections::HashSet<&str> = entries
             .iter()
             .filter_map(|n| n.rsplit_once('-'))
             .filter(|(_, hash)| hashes.contains(*hash))
-            .map(|(package, _)| package.to_string())
+            .map(|(package, _)| package)
             .collect();
-        for entry in names_in(&fingerprints) {
+        for entry in &entries {
             if entry
                 .rsplit_once('-')
                 .is_some_and(|(package, _)| packages.contains(package))
