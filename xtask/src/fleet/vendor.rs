@@ -8,7 +8,7 @@ use crate::paths::Layout;
 
 /// Vendors the dependencies of the project in `dir` (a service),
 /// shared-lib from `registry` included, into `<dir>/vendor/` with
-/// `cargo vendor --locked`, and writes the source replacement cargo prints
+/// `cargo vendor --locked --versioned-dirs`, and writes the source replacement cargo prints
 /// to `vendor/config.toml`: the image build compiles from it offline
 /// (`--config vendor/config.toml`).
 pub fn vendor(layout: &Layout, registry: &Kellnr, dir: &std::path::Path) -> Result<()> {
@@ -26,7 +26,20 @@ pub fn vendor(layout: &Layout, registry: &Kellnr, dir: &std::path::Path) -> Resu
             .with_context(|| format!("cannot clear {}", vendor.display()))?;
     }
     // Not --quiet: that also drops the config cargo prints on stdout.
-    let mut cmd = cargo(layout, dir, &["vendor", "--locked", "vendor"]);
+    // --versioned-dirs: every crate in `vendor/<name>-<version>/`. cargo
+    // vendor keeps the fixed mtime cargo packages with, so shared-lib 0.2.4
+    // in the directory 0.2.3 had used, with a file of the same size, looked
+    // unchanged to BuildKit's incremental context transfer and the image
+    // built 0.2.3. A new version is a new path instead, and the unchanged
+    // crates keep their old mtimes: their build scripts' rerun-if-changed
+    // stays quiet and the build cache mount is reused (restamping every
+    // file with the vendoring time recompiled all 78 crates of user-service
+    // after each fresh clone).
+    let mut cmd = cargo(
+        layout,
+        dir,
+        &["vendor", "--locked", "--versioned-dirs", "vendor"],
+    );
     crate::ops::cargo::reading(&mut cmd, registry)?;
     let config = crate::ops::run::capture(&mut cmd)
         .with_context(|| format!("vendoring the dependencies of {}", dir.display()))?;
@@ -42,11 +55,6 @@ pub fn vendor(layout: &Layout, registry: &Kellnr, dir: &std::path::Path) -> Resu
             "# Written by `cargo xtask up --docker` (cargo vendor): build offline from vendor/.\n{config}"
         ),
     )?;
-    // cargo vendor keeps the fixed mtime cargo packages with, so a new
-    // version's file of the same size looks unchanged to BuildKit's
-    // incremental context transfer and to cargo's fingerprints in the build
-    // cache mount: the image would build the previous version. Stamp them.
-    crate::ops::fs::touch_tree(&vendor, std::time::SystemTime::now())?;
     std::fs::write(&stamp, lock)?;
     Ok(())
 }

@@ -1,6 +1,5 @@
 //! Walking, copying and stamping directory trees (walkdir), for the
-//! commands that copy a project, render the template, zip docs or stamp a
-//! vendored tree.
+//! commands that copy a project, render the template or zip docs.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -73,19 +72,6 @@ pub fn mirror_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<()> {
                     .set_modified(at)
             })
             .with_context(|| format!("cannot copy {} to {}", src.display(), dst.display()))?;
-    }
-    Ok(())
-}
-
-/// Sets the modification time of every file under `dir` to `at`.
-pub fn touch_tree(dir: &Path, at: SystemTime) -> Result<()> {
-    for rel in files(dir, &[])? {
-        let path = dir.join(rel);
-        std::fs::File::options()
-            .write(true)
-            .open(&path)
-            .and_then(|f| f.set_modified(at))
-            .with_context(|| format!("cannot stamp {}", path.display()))?;
     }
     Ok(())
 }
