@@ -9,7 +9,9 @@
 //! its tests run. A service whose requirement does not accept the
 //! candidate (a new line) is checked "as if bumped": the copy's
 //! requirement is rewritten first, and the row says what that bump costs.
-//! Builds go to `<target>/consumers`, inside the shared build cache; the
+//! Builds go to `<target>/consumers`, inside the shared build cache (the
+//! first one starts from what the shared cache compiled of the registries'
+//! crates, [`crate::ops::cargo::seed_target`]); the
 //! copies keep their files' modification times, so a second run rebuilds
 //! only what changed, and the real binaries are never overwritten. Services
 //! are checked two (or as many as there are cores) at a time.
@@ -170,13 +172,15 @@ pub fn check(
         "patch.local.{SHARED_LIB}.path={}",
         toml::Value::String(lib.display().to_string())
     );
+    let target = layout.target_dir().join("consumers");
+    crate::ops::cargo::seed_target(&layout.target_dir(), &target, &[SHARED_LIB])?;
     let job = Job {
         layout,
         registry,
         candidate,
         work: &work,
         patch: &patch,
-        target: layout.target_dir().join("consumers"),
+        target,
     };
     let total = fleet.services.len();
     let workers = std::thread::available_parallelism()

@@ -180,8 +180,13 @@ fn cargo_publish(
     worktree: &Path,
     verify: Verify,
 ) -> Result<()> {
+    let target = layout.target_dir().join("publish");
+    if verify == Verify::Build {
+        // The verification build starts from what the shared cache compiled.
+        crate::ops::cargo::seed_target(&layout.target_dir(), &target, &[SHARED_LIB])?;
+    }
     let mut publish = cargo_in(
-        layout.target_dir().join("publish"),
+        target,
         worktree.join(SHARED_LIB),
         &["publish", "--locked", "--registry", "local"],
     );

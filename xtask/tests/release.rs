@@ -239,13 +239,19 @@ fn sandbox() -> Sandbox {
     let real = Layout::detect();
     static FORGET: std::sync::Once = std::sync::Once::new();
     FORGET.call_once(|| {
-        let freed = forget_earlier_sandbox_builds(&real.target_dir().join("nested"));
+        let nested = real.target_dir().join("nested");
+        let freed = forget_earlier_sandbox_builds(&nested);
+        // A first run's nested cache starts from what the suite's own
+        // steps compiled of crates.io's crates.
+        let seeded = xtask::ops::cargo::seed_target(&real.target_dir(), &nested, &[SHARED_LIB])
+            .unwrap();
         // Straight to stderr: libtest captures `eprintln!` of a passing test.
         let _ = writeln!(
             std::io::stderr(),
-            "release tests: {:.1} GB of earlier runs' sandbox builds removed from {}",
+            "release tests: {:.1} GB of earlier runs' sandbox builds removed from {}, {:.1} GB of crates.io builds copied in from the shared cache",
             freed as f64 / 1e9,
-            real.target_dir().join("nested").display()
+            nested.display(),
+            seeded as f64 / 1e9
         );
     });
     let tmp = SandboxDir::new(&real);
@@ -267,8 +273,9 @@ fn sandbox() -> Sandbox {
     git(&root, &["remote", "remove", "origin"]);
     git(&root, &["config", "user.name", "Release Test"]);
     git(&root, &["config", "user.email", "release-test@example.com"]);
-    // Nested cargo runs get a cache of their own: the outer `cargo test`
-    // may hold the lock of the usual one.
+    // Nested cargo runs get a cache of their own: what they build on the
+    // throwaway registry is named anew each run, and the prune removes it
+    // there without touching the suite's own builds.
     let copy = Layout::at(root, real.target_dir().join("nested"));
     xtask::fleet::publish_pinned(&copy, &registry, xtask::fleet::Docs::Skip).unwrap();
     Sandbox {

@@ -1,8 +1,7 @@
-//! Walking, copying and stamping directory trees (walkdir), for the
+//! Walking and copying directory trees (walkdir), for the
 //! commands that copy a project, render the template or zip docs.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use walkdir::WalkDir;
@@ -58,22 +57,41 @@ pub fn copy_tree(
 /// unchanged file in a fresh copy as unchanged and does not rebuild it.
 pub fn mirror_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<()> {
     for rel in files(from, skip)? {
-        let (src, dst) = (from.join(&rel), to.join(&rel));
-        if let Some(parent) = dst.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::copy(&src, &dst)
-            .and_then(|_| std::fs::metadata(&src)?.modified())
-            .and_then(|at| {
-                std::fs::File::options()
-                    .write(true)
-                    .open(&dst)?
-                    .set_modified(at)
-            })
-            .with_context(|| format!("cannot copy {} to {}", src.display(), dst.display()))?;
+        mirror_file(&from.join(&rel), &to.join(&rel))?;
     }
     Ok(())
+}
+
+/// [`mirror_tree`] of the file or directory `from` as `to`, nothing left
+/// out; the bytes copied.
+pub fn mirror(from: &Path, to: &Path) -> Result<u64> {
+    if !from.is_dir() {
+        return mirror_file(from, to);
+    }
+    let mut bytes = 0;
+    for rel in files(from, &[])? {
+        bytes += mirror_file(&from.join(&rel), &to.join(&rel))?;
+    }
+    Ok(bytes)
+}
+
+/// Copies the file `src` to `dst` (its directory made when missing),
+/// keeping the modification time; the bytes copied.
+fn mirror_file(src: &Path, dst: &Path) -> Result<u64> {
+    if let Some(parent) = dst.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::copy(src, dst)
+        .and_then(|bytes| {
+            let at = std::fs::metadata(src)?.modified()?;
+            std::fs::File::options()
+                .write(true)
+                .open(dst)?
+                .set_modified(at)?;
+            Ok(bytes)
+        })
+        .with_context(|| format!("cannot copy {} to {}", src.display(), dst.display()))
 }
 
 /// Writes `text` to `path` (its directory made when missing) unless the

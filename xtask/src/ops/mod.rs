@@ -9,9 +9,10 @@
 //!
 //! - [`callgrind`]: instructions a running process executes for some work.
 //! - [`cargo`]: a cargo command set up once for this checkout (the shared
-//!   target dir, the registry and its token).
+//!   target dir, the registry and its token); a target dir of its own
+//!   seeded from the shared one.
 //! - [`docker`]: the Docker engine and `docker compose`.
-//! - [`fs`]: walking, copying and stamping directory trees.
+//! - [`fs`]: walking and copying directory trees.
 //! - [`git`]: `git -C <root>`.
 //! - [`http`]: the blocking HTTP client for the registry and health checks.
 //! - [`run`]: running a command with errors that name it.
