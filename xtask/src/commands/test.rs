@@ -53,6 +53,10 @@ pub fn projects(layout: &Layout) -> Result<Vec<String>> {
 /// Runs `test`.
 pub fn run(layout: &Layout) -> Result<()> {
     let started = Instant::now();
+    // On a machine that never ran the project's engine: its packages and
+    // the stand-in images' root file systems (network and disk, about 2
+    // minutes), made while cargo compiles; the container flow waits for it.
+    let first_engine = std::thread::spawn(docker::prepare_first_engine);
     install_tools()?;
     let (registry, start) = super::registry(layout)?;
     let outcome = super::publish_pinned(layout, &registry).and_then(|_| {
@@ -106,7 +110,7 @@ pub fn run(layout: &Layout) -> Result<()> {
         failed.extend(f);
         // The same fleet as containers, on a real engine: port 8000 must be
         // free for the registry container.
-        let (n, f) = container_flow(layout);
+        let (n, f) = container_flow(layout, first_engine);
         total += n;
         failed.extend(f);
     }
@@ -175,9 +179,18 @@ fn install_tools() -> Result<()> {
 /// images fail), stand-in base images where pulls are impossible, then the
 /// live container tests (`up --docker`, HTTP through the containers, a
 /// stopped container, `down --docker` and `up --docker` again).
-fn container_flow(layout: &Layout) -> (usize, Vec<String>) {
+fn container_flow(
+    layout: &Layout,
+    first_engine: std::thread::JoinHandle<Result<()>>,
+) -> (usize, Vec<String>) {
     println!("==> containers: engine and base images");
     let started = Instant::now();
+    // What failed ahead is tried again below, where its error counts.
+    match first_engine.join() {
+        Ok(Err(err)) => println!("(preparing the engine ahead failed: {err:#})"),
+        Err(_) => println!("(preparing the engine ahead panicked)"),
+        Ok(Ok(())) => {}
+    }
     let (engine, owned) = match Engine::ensure().and_then(|(engine, owned)| {
         match docker::ensure_base_images(&engine) {
             Ok(stand_ins) => Ok((engine, owned, stand_ins)),

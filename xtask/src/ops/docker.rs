@@ -8,6 +8,8 @@
 //! - The 20.10 client from `docker.io` (`/usr/bin/docker`) has BuildKit
 //!   built in; a newer client without the buildx plugin does not, so
 //!   builds use that one and compose finds it first on PATH.
+//! - [`prepare_first_engine`]: on a machine that never ran the project's
+//!   engine, its packages and the stand-ins' root file systems, made ahead.
 //! - [`ensure_base_images`]: where no image can be pulled, the names the
 //!   Dockerfiles and compose use are built locally, only when the engine
 //!   lacks them: Debian bookworm from debootstrap, the Rust image as
@@ -269,18 +271,14 @@ pub struct StandIns {
 /// Builds the stand-ins of the base images the engine lacks.
 pub fn ensure_base_images(engine: &Engine) -> Result<StandIns> {
     let mut built = Vec::new();
-    let work = tools_dir().join("docker").join("rootfs");
     if !engine.has_image(DEBIAN_IMAGE) {
-        let rootfs = debootstrap(&work.join("bookworm-minbase"), &[])?;
+        let rootfs = ROOTFS_MINBASE.ensure()?;
         import(engine, &rootfs, DEBIAN_IMAGE, &["CMD [\"bash\"]"], &[])?;
         built.push(DEBIAN_IMAGE.to_string());
     }
     let needs_build_rootfs = !engine.has_image(RUST_IMAGE) || !engine.has_image(KELLNR_IMAGE);
     if needs_build_rootfs {
-        let rootfs = debootstrap(
-            &work.join("bookworm-build"),
-            &["ca-certificates", "curl", "gcc", "libc6-dev"],
-        )?;
+        let rootfs = ROOTFS_BUILD.ensure()?;
         // Trust the host's CA bundle, as a TLS-intercepting proxy needs.
         let bundle = Path::new("/etc/ssl/certs/ca-certificates.crt");
         if bundle.is_file() {
@@ -367,13 +365,7 @@ pub fn ensure_swarm_images(engine: &Engine) -> Result<Vec<String>> {
     if missing.is_empty() {
         return Ok(Vec::new());
     }
-    let rootfs = debootstrap(
-        &tools_dir()
-            .join("docker")
-            .join("rootfs")
-            .join("bookworm-swarm"),
-        &["postgresql-15", "haproxy"],
-    )?;
+    let rootfs = ROOTFS_SWARM.ensure()?;
     for name in &missing {
         let changes: &[&str] = if *name == POSTGRES_IMAGE {
             &[
@@ -387,6 +379,59 @@ pub fn ensure_swarm_images(engine: &Engine) -> Result<Vec<String>> {
         import(engine, &rootfs, name, changes, &[])?;
     }
     Ok(missing.into_iter().map(String::from).collect())
+}
+
+/// A Debian bookworm root file system the stand-in images are made of.
+struct Rootfs {
+    /// Its directory under `<tools>/docker/rootfs/`.
+    name: &'static str,
+    /// The packages debootstrap adds to minbase.
+    include: &'static [&'static str],
+}
+
+/// Of the Debian image.
+const ROOTFS_MINBASE: Rootfs = Rootfs {
+    name: "bookworm-minbase",
+    include: &[],
+};
+
+/// Of the Rust and Kellnr images.
+const ROOTFS_BUILD: Rootfs = Rootfs {
+    name: "bookworm-build",
+    include: &["ca-certificates", "curl", "gcc", "libc6-dev"],
+};
+
+/// Of the swarm's PostgreSQL and front proxy images.
+const ROOTFS_SWARM: Rootfs = Rootfs {
+    name: "bookworm-swarm",
+    include: &["postgresql-15", "haproxy"],
+};
+
+impl Rootfs {
+    /// Its directory, made by debootstrap when not made yet.
+    fn ensure(&self) -> Result<PathBuf> {
+        debootstrap(&engine_dir().join("rootfs").join(self.name), self.include)
+    }
+}
+
+/// On a machine where the project's engine has never run (no data root)
+/// and no other engine answers: installs Debian's `docker.io` and
+/// `docker-compose` and makes the stand-in root file systems, the slow
+/// half of a first container flow and nearly all of it network and disk,
+/// so `test` runs it while cargo compiles. Elsewhere nothing: an engine
+/// that has run keeps its images, and a foreign one may have the real
+/// ones. [`Engine::ensure`] and the `ensure_*_images` functions find what
+/// this made and skip it.
+pub fn prepare_first_engine() -> Result<()> {
+    if engine_dir().join("data").exists() || engine().is_ok() {
+        return Ok(());
+    }
+    tools::ensure_debian("dockerd", "docker.io")?;
+    tools::ensure_debian("docker-compose", "docker-compose")?;
+    for rootfs in [ROOTFS_MINBASE, ROOTFS_BUILD, ROOTFS_SWARM] {
+        rootfs.ensure()?;
+    }
+    Ok(())
 }
 
 /// A Debian bookworm root file system made by debootstrap (minbase plus
