@@ -141,10 +141,8 @@ impl Tool {
             .arg(root)
             .args(self.args)
             .arg(format!("{}@{}", self.krate, self.version))
-            // Not the checkout's build cache: one of the installs' own,
-            // shared, so a dependency Kellnr and cargo-release both lock
-            // (222 of cargo-release's 352 crates) compiles once.
-            .env("CARGO_TARGET_DIR", install_target())
+            // The checkout's target dir and config do not apply to installs.
+            .env_remove("CARGO_TARGET_DIR")
             .env_remove("CARGO_BUILD_BUILD_DIR")
             .current_dir(tools_dir_existing()?);
         self.build.apply(&mut cmd);
@@ -158,14 +156,6 @@ impl Tool {
                 self.krate,
                 self.version
             );
-        }
-        // Once every tool is in, the installs' cache has nothing left to
-        // serve (a few GB).
-        if [KELLNR, CARGO_RELEASE, SEMVER_CHECKS]
-            .iter()
-            .all(|tool| tool.path().is_file())
-        {
-            let _ = std::fs::remove_dir_all(install_target());
         }
         Ok(bin)
     }
@@ -421,11 +411,6 @@ pub fn on_path(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|dir| dir.join(name))
         .find(|p| p.is_file())
-}
-
-/// The build cache the cargo tool installs share.
-fn install_target() -> PathBuf {
-    tools_dir().join("install-target")
 }
 
 fn tools_dir_existing() -> Result<PathBuf> {
