@@ -59,11 +59,13 @@ pub fn publishing(cmd: &mut Command, registry: &Kellnr) -> Result<()> {
 /// `from` lacks, where it would otherwise compile every dependency again.
 ///
 /// Copied: the entries of `deps/`, `build/` and `.fingerprint/` of every
-/// crate but the local ones (the crates `from` compiled incrementally, which
-/// cargo does only for local crates, and `also_local`: shared-lib, whose
-/// versions differ between registries), each file keeping its modification time, as cargo
-/// compares those. Into `debug.seeding/` first, renamed to `debug/` when
-/// complete: an interrupted copy leaves no half cache cargo would trust.
+/// crate but the local ones (the crates `from` compiled incrementally,
+/// which cargo does only for local crates, and `also_local`: shared-lib,
+/// whose versions differ between registries), each file keeping its
+/// modification time, as cargo compares those. Into a temporary directory
+/// beside `debug/` first, renamed to it when complete: an interrupted copy
+/// leaves no half cache cargo would trust, and of two seeds at once (two
+/// consumer checks) the first to finish is kept.
 pub fn seed_target(from: &Path, to: &Path, also_local: &[&str]) -> Result<u64> {
     let (source, dest) = (from.join("debug"), to.join("debug"));
     if dest.exists() || !source.join("deps").is_dir() {
@@ -84,11 +86,11 @@ pub fn seed_target(from: &Path, to: &Path, also_local: &[&str]) -> Result<u64> {
         .filter_map(|n| n.rsplit_once('-').map(|(name, _)| name.to_string()))
         .collect();
     local.extend(also_local.iter().map(|name| name.replace('-', "_")));
-    let partial = to.join("debug.seeding");
-    if partial.exists() {
-        std::fs::remove_dir_all(&partial)
-            .with_context(|| format!("cannot clear {}", partial.display()))?;
-    }
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    let partial = tempfile::Builder::new()
+        .prefix("debug.seeding")
+        .tempdir_in(to)
+        .with_context(|| format!("cannot create a directory in {}", to.display()))?;
     let mut copied = 0;
     for dir in ["deps", "build", ".fingerprint"] {
         for name in names(&source.join(dir)) {
@@ -101,13 +103,22 @@ pub fn seed_target(from: &Path, to: &Path, also_local: &[&str]) -> Result<u64> {
             }
             copied += crate::ops::fs::mirror(
                 &source.join(dir).join(&name),
-                &partial.join(dir).join(&name),
+                &partial.path().join(dir).join(&name),
             )?;
         }
     }
-    std::fs::rename(&partial, &dest)
-        .with_context(|| format!("cannot rename {} to {}", partial.display(), dest.display()))?;
-    Ok(copied)
+    match std::fs::rename(partial.path(), &dest) {
+        Ok(()) => Ok(copied),
+        // Another seed finished first; this copy goes with `partial`.
+        Err(_) if dest.is_dir() => Ok(0),
+        Err(err) => Err(err).with_context(|| {
+            format!(
+                "cannot rename {} to {}",
+                partial.path().display(),
+                dest.display()
+            )
+        }),
+    }
 }
 
 /// The crate a build-cache entry belongs to, as the names it may have:
@@ -198,6 +209,23 @@ mod tests {
             .modified()
             .unwrap();
         assert_eq!(mtime, old, "a copy keeps its modification time");
+        // Two seeds at once: one copies, the other finds it done or loses
+        // the rename; no half copy is left beside `debug/`.
+        let twice = tmp.path().join("twice");
+        let bytes = std::thread::scope(|scope| {
+            let one = scope.spawn(|| seed_target(&from, &twice, &["shared-lib"]).unwrap());
+            let other = scope.spawn(|| seed_target(&from, &twice, &["shared-lib"]).unwrap());
+            [one.join().unwrap(), other.join().unwrap()]
+        });
+        assert_eq!(bytes.iter().sum::<u64>(), 4, "{bytes:?}");
+        let beside: Vec<_> = std::fs::read_dir(&twice)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(beside, ["debug"]);
+        let mut again = crate::ops::fs::files(&twice, &[]).unwrap();
+        again.sort();
+        assert_eq!(again, seeded);
         // A cache that has a debug build is left alone.
         std::fs::remove_file(to.join(&expected[2])).unwrap();
         assert_eq!(seed_target(&from, &to, &["shared-lib"]).unwrap(), 0);
