@@ -446,8 +446,11 @@ fn debootstrap(dir: &Path, include: &[&str]) -> Result<PathBuf> {
         std::fs::remove_dir_all(dir)?;
     }
     std::fs::create_dir_all(dir)?;
-    let mut cmd = Command::new("debootstrap");
-    cmd.arg("--variant=minbase");
+    // At the lowest CPU priority (its dpkg and decompressors inherit it):
+    // on a first `test` it runs beside cargo's compiles, and cargo-release
+    // compiled in 177 s instead of 113 s beside it at the same priority.
+    let mut cmd = Command::new("nice");
+    cmd.args(["-n", "19", "debootstrap", "--variant=minbase"]);
     if !include.is_empty() {
         cmd.arg(format!("--include={}", include.join(",")));
     }
