@@ -73,16 +73,7 @@ impl Drop for SandboxDir {
 /// `incremental/`, which holds nothing else.
 fn forget_earlier_sandbox_builds(nested: &Path) -> u64 {
     let artifact = regex::Regex::new(r"^(?:lib)?([A-Za-z0-9_]+)-([0-9a-f]{16})(?:\..*)?$").unwrap();
-    let names_in = |dir: &Path| -> Vec<String> {
-        std::fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let names_in = xtask::ops::fs::entry_names;
     let mut freed = 0;
     let mut remove = |path: &Path| {
         freed += du(path);
@@ -101,12 +92,7 @@ fn forget_earlier_sandbox_builds(nested: &Path) -> u64 {
         .filter_map(|e| e.path().parent().map(Path::to_path_buf))
         .collect();
     for cache in caches {
-        let incremental = cache.join("incremental");
-        let mut crates: Vec<String> = names_in(&incremental)
-            .iter()
-            .filter_map(|n| n.rsplit_once('-').map(|(name, _)| name.to_string()))
-            .collect();
-        crates.push(SHARED_LIB.replace('-', "_"));
+        let crates = xtask::ops::cargo::local_crates(&cache, &[SHARED_LIB]);
         let mut hashes = std::collections::HashSet::new();
         for file in names_in(&cache.join("deps")) {
             if let Some(m) = artifact.captures(&file)
@@ -132,7 +118,7 @@ fn forget_earlier_sandbox_builds(nested: &Path) -> u64 {
                 remove(&fingerprints.join(entry));
             }
         }
-        remove(&incremental);
+        remove(&cache.join("incremental"));
     }
     freed
 }

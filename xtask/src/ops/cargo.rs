@@ -71,21 +71,7 @@ pub fn seed_target(from: &Path, to: &Path, also_local: &[&str]) -> Result<u64> {
     if dest.exists() || !source.join("deps").is_dir() {
         return Ok(0);
     }
-    let names = |dir: &Path| -> Vec<String> {
-        std::fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut local: Vec<String> = names(&source.join("incremental"))
-        .iter()
-        .filter_map(|n| n.rsplit_once('-').map(|(name, _)| name.to_string()))
-        .collect();
-    local.extend(also_local.iter().map(|name| name.replace('-', "_")));
+    let local = local_crates(&source, also_local);
     std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
     let partial = tempfile::Builder::new()
         .prefix("debug.seeding")
@@ -93,7 +79,7 @@ pub fn seed_target(from: &Path, to: &Path, also_local: &[&str]) -> Result<u64> {
         .with_context(|| format!("cannot create a directory in {}", to.display()))?;
     let mut copied = 0;
     for dir in ["deps", "build", ".fingerprint"] {
-        for name in names(&source.join(dir)) {
+        for name in crate::ops::fs::entry_names(&source.join(dir)) {
             if built_crate(&name).is_none_or(|candidates| {
                 candidates
                     .iter()
@@ -119,6 +105,18 @@ pub fn seed_target(from: &Path, to: &Path, also_local: &[&str]) -> Result<u64> {
             )
         }),
     }
+}
+
+/// The crates of the build cache `cache` (`<target>/debug`) that belong to
+/// the project rather than a registry, as crate names (`_` for `-`): the
+/// ones with a directory in `incremental/` (cargo compiles only local
+/// crates incrementally) and `also_local`.
+pub fn local_crates(cache: &Path, also_local: &[&str]) -> Vec<String> {
+    crate::ops::fs::entry_names(&cache.join("incremental"))
+        .iter()
+        .filter_map(|n| n.rsplit_once('-').map(|(name, _)| name.to_string()))
+        .chain(also_local.iter().map(|name| name.replace('-', "_")))
+        .collect()
 }
 
 /// The crate a build-cache entry belongs to, as the names it may have:
@@ -149,8 +147,8 @@ mod tests {
         );
         assert_eq!(built_crate("serde-0123456789abcdef.d"), Some(vec!["serde"]));
         assert_eq!(
-            built_crate("user-service-0123456789abcdef"),
-            Some(vec!["user-service"])
+            built_crate("web-app-0123456789abcdef"),
+            Some(vec!["web-app"])
         );
         assert_eq!(
             built_crate("libc-0123456789abcdef.d"),
@@ -168,15 +166,15 @@ mod tests {
         let files = [
             format!("debug/deps/libserde-{hash}.rlib"),
             format!("debug/deps/serde-{hash}.d"),
-            format!("debug/deps/libuser_service-{hash}.rlib"),
+            format!("debug/deps/libweb_app-{hash}.rlib"),
             format!("debug/deps/libshared_lib-{hash}.rmeta"),
             format!("debug/deps/e2e-{hash}"),
             format!("debug/build/serde-{hash}/output"),
             format!("debug/.fingerprint/serde-{hash}/lib-serde"),
-            format!("debug/.fingerprint/user-service-{hash}/lib-user_service"),
-            format!("debug/incremental/user_service-{hash}/s-1/dep-graph.bin"),
+            format!("debug/.fingerprint/web-app-{hash}/lib-web_app"),
+            format!("debug/incremental/web_app-{hash}/s-1/dep-graph.bin"),
             format!("debug/incremental/e2e-{hash}/s-1/dep-graph.bin"),
-            "debug/user-service".to_string(),
+            "debug/web-app".to_string(),
         ];
         let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
         for file in &files {

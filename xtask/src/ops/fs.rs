@@ -25,6 +25,19 @@ pub fn files(dir: &Path, skip: &[&str]) -> Result<Vec<PathBuf>> {
     Ok(all)
 }
 
+/// The names of the entries of `dir`, in no particular order (none when it
+/// cannot be read).
+pub fn entry_names(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Copies the files under `from` to `to` (directories in `skip` left out),
 /// each passed through `fill` when given (it must then be text).
 pub fn copy_tree(
