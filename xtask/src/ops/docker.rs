@@ -87,8 +87,7 @@ impl Engine {
         }
         let host = own_host();
         let record = own_record();
-        tools::ensure_debian("dockerd", "docker.io")?;
-        tools::ensure_debian("docker-compose", "docker-compose")?;
+        ensure_engine_packages()?;
         let dockerd = tools::on_path("dockerd").context("dockerd is not on PATH")?;
         let dir = engine_dir();
         std::fs::create_dir_all(&dir)?;
@@ -381,6 +380,13 @@ pub fn ensure_swarm_images(engine: &Engine) -> Result<Vec<String>> {
     Ok(missing.into_iter().map(String::from).collect())
 }
 
+/// Debian's `docker.io` and `docker-compose`, installed when missing.
+fn ensure_engine_packages() -> Result<()> {
+    tools::ensure_debian("dockerd", "docker.io")?;
+    tools::ensure_debian("docker-compose", "docker-compose")?;
+    Ok(())
+}
+
 /// A Debian bookworm root file system the stand-in images are made of.
 struct Rootfs {
     /// Its directory under `<tools>/docker/rootfs/`.
@@ -426,8 +432,7 @@ pub fn prepare_first_engine() -> Result<()> {
     if engine_dir().join("data").exists() || engine().is_ok() {
         return Ok(());
     }
-    tools::ensure_debian("dockerd", "docker.io")?;
-    tools::ensure_debian("docker-compose", "docker-compose")?;
+    ensure_engine_packages()?;
     for rootfs in [ROOTFS_MINBASE, ROOTFS_BUILD, ROOTFS_SWARM] {
         rootfs.ensure()?;
     }
