@@ -268,7 +268,8 @@ impl ThrowawayServer {
         let server = ThrowawayServer(Postgres::new(
             postgres::base_dir().join(name),
             free_port().unwrap(),
-        ));
+        )
+        .scratch());
         server.0.ensure_running().unwrap();
         server
     }

@@ -284,7 +284,8 @@ impl ThrowawayPostgres {
         let pg = Postgres::new(
             postgres::base_dir().join(format!("test-{}", std::process::id())),
             crate::ops::procs::free_port()?,
-        );
+        )
+        .scratch();
         // Guard first: a failed start still removes what it made.
         let pg = ThrowawayPostgres(pg);
         pg.0.ensure_running()?;
