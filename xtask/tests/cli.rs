@@ -97,10 +97,7 @@ impl Checkout {
             let project = root.join(name);
             write(
                 &project.join("Cargo.toml"),
-                &format!(
-                    "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
-                     [dependencies]\nshared-lib = {{ version = \"{requirement}\", registry = \"local\" }}\n"
-                ),
+                &like_user_service(&repo, name, requirement),
             );
             write(&project.join("Cargo.lock"), lock);
             write(&project.join("src/lib.rs"), test);
@@ -170,6 +167,23 @@ impl Checkout {
             .action_env("SNAPSHOTS")
             .redact_with(redactions)
     }
+}
+
+/// user-service's manifest for a fixture service `name` that requires
+/// shared-lib `requirement`: the same dependencies, features and profile,
+/// so that with user-service's lockfile its builds are units the suite
+/// already compiled (a manifest of shared-lib alone unified other
+/// features and compiled about 150 crates anew on a first run).
+fn like_user_service(repo: &Layout, name: &str, requirement: &str) -> String {
+    let manifest = std::fs::read_to_string(repo.project("user-service").join("Cargo.toml"))
+        .expect("user-service's manifest");
+    let pin = regex::Regex::new(r#"(?m)^shared-lib = \{ version = "[^"]*""#).expect("regex");
+    assert!(pin.is_match(&manifest), "user-service's shared-lib line moved");
+    let manifest = pin.replace(
+        &manifest,
+        format!(r#"shared-lib = {{ version = "{requirement}""#).as_str(),
+    );
+    manifest.replacen("name = \"user-service\"", &format!("name = \"{name}\""), 1)
 }
 
 /// A minimal Cargo.lock of `name` pinning shared-lib `version` from the

@@ -8,20 +8,40 @@ use crate::history::SHARED_LIB;
 use crate::ops::registry::Kellnr;
 use crate::paths::Layout;
 
+/// Checks `--allow-break` before any build: each name is a service of
+/// the fleet, and the CHANGELOG's Unreleased section names it (a line
+/// such as `- ... (breaks order-service: ...)`). A release that breaks a
+/// service on purpose says so where its users read.
+pub fn declared_breaks(layout: &Layout, allow_break: &[String]) -> Result<()> {
+    if allow_break.is_empty() {
+        return Ok(());
+    }
+    let fleet = layout.fleet()?;
+    for name in allow_break {
+        fleet.service(name)?;
+    }
+    let changelog = std::fs::read_to_string(layout.project(SHARED_LIB).join("CHANGELOG.md"))
+        .context("cannot read shared-lib/CHANGELOG.md")?;
+    let unreleased = unreleased_section(&changelog);
+    for name in allow_break {
+        if !unreleased.contains(name.as_str()) {
+            bail!(
+                "--allow-break {name}: the CHANGELOG's Unreleased section must say that this release breaks {name} (a line such as `- ... (breaks {name}: ...)`); add it, commit, and run the release again"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Builds and tests every service against the candidate `next`. Refuses
 /// when a service whose requirement accepts it fails, unless that service
-/// is named in `allow_break` and the CHANGELOG's Unreleased section says
-/// it breaks.
+/// is named in `allow_break` (checked by [`declared_breaks`] first).
 pub fn consumer_gate(
     layout: &Layout,
     registry: &Kellnr,
     next: &Version,
     allow_break: &[String],
 ) -> Result<()> {
-    let fleet = layout.fleet()?;
-    for name in allow_break {
-        fleet.service(name)?;
-    }
     println!("consumer check: every service against {SHARED_LIB} {next}");
     let report = check_consumers::check(layout, registry, next, &mut |line| println!("  {line}"))?;
     print!("{}", check_consumers::render(&report));
@@ -39,17 +59,6 @@ pub fn consumer_gate(
         );
     }
     if !broken.is_empty() {
-        let changelog = std::fs::read_to_string(layout.project(SHARED_LIB).join("CHANGELOG.md"))
-            .context("cannot read shared-lib/CHANGELOG.md")?;
-        let unreleased = unreleased_section(&changelog);
-        for o in &broken {
-            if !unreleased.contains(&o.service) {
-                bail!(
-                    "--allow-break {0}: the CHANGELOG's Unreleased section must say that this release breaks {0} (a line such as `- ... (breaks {0}: ...)`); add it, commit, and run the release again",
-                    o.service
-                );
-            }
-        }
         println!(
             "consumer check: releasing although it breaks {} (--allow-break, named in the CHANGELOG)",
             broken

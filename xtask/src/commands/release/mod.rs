@@ -7,7 +7,8 @@
 //!    an API change larger than `level` allows.
 //! 2. [`gate`]: the consumer check. Every service is built and tested
 //!    against the candidate; a failure refuses the release unless
-//!    `--allow-break` names the service and the CHANGELOG says so.
+//!    `--allow-break` names the service and the CHANGELOG says so (that
+//!    is checked before step 1, before any build).
 //! 3. [`publish`]: cargo-release (a dry run unless `--execute`: then it
 //!    commits, tags and publishes), and the new version's docs uploaded.
 //!
@@ -76,6 +77,8 @@ pub fn release(
     execute: bool,
     allow_break: &[String],
 ) -> Result<Version> {
+    // What the arguments promise is checked before minutes of builds.
+    gate::declared_breaks(layout, allow_break)?;
     let next = guard::semver_guard(layout, registry, level)?;
     gate::consumer_gate(layout, registry, &next, allow_break)?;
     publish::cargo_release(layout, registry, level, execute)?;
