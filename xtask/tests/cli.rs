@@ -178,7 +178,10 @@ fn like_user_service(repo: &Layout, name: &str, requirement: &str) -> String {
     let manifest = std::fs::read_to_string(repo.project("user-service").join("Cargo.toml"))
         .expect("user-service's manifest");
     let pin = regex::Regex::new(r#"(?m)^shared-lib = \{ version = "[^"]*""#).expect("regex");
-    assert!(pin.is_match(&manifest), "user-service's shared-lib line moved");
+    assert!(
+        pin.is_match(&manifest),
+        "user-service's shared-lib line moved"
+    );
     let manifest = pin.replace(
         &manifest,
         format!(r#"shared-lib = {{ version = "{requirement}""#).as_str(),

@@ -265,11 +265,9 @@ struct ThrowawayServer(Postgres);
 impl ThrowawayServer {
     fn start() -> ThrowawayServer {
         let name = format!("e2e-{}-{}", std::process::id(), rand::random::<u32>());
-        let server = ThrowawayServer(Postgres::new(
-            postgres::base_dir().join(name),
-            free_port().unwrap(),
-        )
-        .scratch());
+        let server = ThrowawayServer(
+            Postgres::new(postgres::base_dir().join(name), free_port().unwrap()).scratch(),
+        );
         server.0.ensure_running().unwrap();
         server
     }
