@@ -3,12 +3,13 @@
 //! server, runs fmt, clippy and the tests of every project (the
 //! database-backed ones on SQLite and again on PostgreSQL) and the
 //! end-to-end tests; then, if it started the registry, stops it and runs
-//! the services' tests again from Cargo's cache.
+//! the services' tests again from Cargo's cache and the container checks,
+//! while the release tests (registries of their own) run beside them.
 
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::fleet::{self, DataBackend, RegistryStart};
 use crate::history::SHARED_LIB;
@@ -87,30 +88,31 @@ pub fn run(layout: &Layout) -> Result<()> {
         RegistryStart::Foreign => None,
     };
     let (mut total, mut failed) = outcome?;
-    if start == RegistryStart::Foreign {
-        println!(
-            "FAILED: the registry-stopped and container checks: a Kellnr this checkout did not start holds port 8000; stop it (`cargo xtask down` in its checkout) and run the command again"
-        );
-        total += 1;
-        failed.push("registry-stopped and container checks (port 8000 held)".into());
-    } else {
-        // Once the lockfiles are complete and the crates cached, a service
-        // builds and tests without the registry: check it with Kellnr stopped.
-        let offline = layout
-            .fleet()?
-            .services
-            .iter()
-            .map(|s| {
-                let name = format!("test {} with the registry stopped", s.name);
-                step(layout, name, &s.name, &["test", "--locked", "--quiet"])
-            })
-            .collect();
-        let (n, f) = run_steps(offline);
-        total += n;
-        failed.extend(f);
-        // The same fleet as containers, on a real engine: port 8000 must be
-        // free for the registry container.
-        let (n, f) = container_flow(layout, first_engine);
+    // The release tests need no port 8000 (each starts a registry of its
+    // own) and mostly compile, where the container checks mostly wait on
+    // containers: they run side by side, the release tests' output kept in
+    // a log and printed when they end.
+    let releases = release_tests(layout);
+    let log = layout.state_dir().join("release-tests.log");
+    let (beside, here) = std::thread::scope(|scope| {
+        let beside = scope.spawn(|| run_logged(releases, &log));
+        let here = if start == RegistryStart::Foreign {
+            println!(
+                "FAILED: the registry-stopped and container checks: a Kellnr this checkout did not start holds port 8000; stop it (`cargo xtask down` in its checkout) and run the command again"
+            );
+            (
+                1,
+                vec!["registry-stopped and container checks (port 8000 held)".into()],
+            )
+        } else {
+            registry_stopped_and_containers(layout, first_engine)
+        };
+        let beside = beside
+            .join()
+            .unwrap_or_else(|_| (1, vec!["test xtask (releases): the runner panicked".into()]));
+        (beside, here)
+    });
+    for (n, f) in [here, beside] {
         total += n;
         failed.extend(f);
     }
@@ -133,6 +135,36 @@ pub fn run(layout: &Layout) -> Result<()> {
         bail!("{} step(s) failed: {}", failed.len(), failed.join(", "));
     }
     Ok(())
+}
+
+/// With the registry stopped: each service's tests from Cargo's cache,
+/// then the container flow (port 8000 must be free for the registry
+/// container).
+fn registry_stopped_and_containers(
+    layout: &Layout,
+    first_engine: std::thread::JoinHandle<Result<()>>,
+) -> (usize, Vec<String>) {
+    // Once the lockfiles are complete and the crates cached, a service
+    // builds and tests without the registry: check it with Kellnr stopped.
+    let offline = match layout.fleet() {
+        Ok(fleet) => fleet
+            .services
+            .iter()
+            .map(|s| {
+                let name = format!("test {} with the registry stopped", s.name);
+                step(layout, name, &s.name, &["test", "--locked", "--quiet"])
+            })
+            .collect(),
+        Err(err) => {
+            println!("FAILED: reading fleet.toml: {err:#}");
+            return (1, vec!["reading fleet.toml".into()]);
+        }
+    };
+    let (mut total, mut failed) = run_steps(offline);
+    let (n, f) = container_flow(layout, first_engine);
+    total += n;
+    failed.extend(f);
+    (total, failed)
 }
 
 /// Installs the tools the suite needs and this machine lacks (Kellnr comes
@@ -361,24 +393,111 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
             &["build", "--locked", "--quiet"],
         ));
     }
-    // The release tests build their throwaway clones into `<target>/nested`,
-    // each at a fixed path of its own (`<target>/sandboxes/<test>`), so the
-    // crates.io dependencies built there are reused from run to run;
-    // cargo-semver-checks runs one at a time per build cache (see
-    // `release::guard`), so sandboxes never read each other's rustdoc
-    // output.
-    // --no-fail-fast: one failing test binary does not hide the others.
-    let mut e2e = step(
-        layout,
-        "test xtask (end to end)".into(),
-        "xtask",
-        &["test", "--locked", "--no-fail-fast"],
-    );
+    // xtask's end-to-end tests, but for the release tests (see
+    // `release_tests`). --no-fail-fast: one failing test binary does not
+    // hide the others.
+    let mut e2e_args = vec!["test", "--locked", "--no-fail-fast", "--lib", "--bins"];
+    let targets = xtask_test_targets(layout)?;
+    for target in targets.iter().filter(|t| *t != RELEASE_TESTS) {
+        e2e_args.extend(["--test", target.as_str()]);
+    }
+    let mut e2e = step(layout, "test xtask (end to end)".into(), "xtask", &e2e_args);
     e2e.cmd
         .env("FLEET_BIN_DIR", layout.target_dir().join("debug"))
         .env(TEST_POSTGRES_VAR, pg_url);
     steps.push(e2e);
+    // Selecting targets leaves the doc tests out: a step of their own.
+    steps.push(step(
+        layout,
+        "test xtask (doc tests)".into(),
+        "xtask",
+        &["test", "--locked", "--doc"],
+    ));
     Ok(steps)
+}
+
+/// The release tests' target (`xtask/tests/release.rs`).
+const RELEASE_TESTS: &str = "release";
+
+/// xtask's integration test targets, as cargo finds them: each
+/// `tests/*.rs`, and each `tests/<dir>/main.rs` (`tests/common/` is a
+/// module the others share).
+fn xtask_test_targets(layout: &Layout) -> Result<Vec<String>> {
+    let dir = layout.project("xtask").join("tests");
+    let mut targets = Vec::new();
+    for entry in
+        std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?
+    {
+        let path = entry?.path();
+        let name = path.file_stem().map(|n| n.to_string_lossy().into_owned());
+        let is_target = if path.is_dir() {
+            path.join("main.rs").is_file()
+        } else {
+            path.extension().is_some_and(|e| e == "rs")
+        };
+        if let (true, Some(name)) = (is_target, name) {
+            targets.push(name);
+        }
+    }
+    targets.sort();
+    Ok(targets)
+}
+
+/// The release tests: throwaway clones of the repository, each on a
+/// registry of its own on a free port, built into `<target>/nested` at a
+/// fixed path per test (`<target>/sandboxes/<test>`), so the crates.io
+/// dependencies built there are reused from run to run;
+/// cargo-semver-checks runs one at a time per build cache (see
+/// `release::guard`), so sandboxes never read each other's rustdoc
+/// output.
+fn release_tests(layout: &Layout) -> Step {
+    step(
+        layout,
+        "test xtask (releases)".into(),
+        "xtask",
+        &[
+            "test",
+            "--locked",
+            "--no-fail-fast",
+            "--test",
+            RELEASE_TESTS,
+        ],
+    )
+}
+
+/// Runs `step` with its output in `log` (emptied first), then prints the
+/// log; its count and failure as [`run_steps`] gives them.
+fn run_logged(mut step: Step, log: &std::path::Path) -> (usize, Vec<String>) {
+    let ok = log
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|_| std::fs::File::create(log))
+        .and_then(|file| Ok((file.try_clone()?, file)))
+        .map_err(anyhow::Error::from)
+        .and_then(|(out, err)| {
+            step.cmd.stdout(out).stderr(err);
+            crate::ops::run::succeeds(&mut step.cmd)
+        });
+    println!(
+        "==> {} (ran beside the checks above; its output, kept in {}:)",
+        step.name,
+        log.display()
+    );
+    match std::fs::read_to_string(log) {
+        Ok(text) => print!("{text}"),
+        Err(err) => println!("(cannot read {}: {err})", log.display()),
+    }
+    match ok {
+        Ok(true) => (1, Vec::new()),
+        Ok(false) => {
+            println!("FAILED: {}", step.name);
+            (1, vec![step.name])
+        }
+        Err(err) => {
+            println!("FAILED: {}: {err:#}", step.name);
+            (1, vec![step.name])
+        }
+    }
 }
 
 /// Runs every step, even after a failure; returns how many ran and the
