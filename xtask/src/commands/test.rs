@@ -58,8 +58,8 @@ pub fn run(layout: &Layout) -> Result<()> {
     // the stand-in images' root file systems (network and disk, about 2
     // minutes), made while cargo compiles; the container flow waits for it.
     let first_engine = std::thread::spawn(docker::prepare_first_engine);
-    install_tools()?;
-    let (registry, start) = super::registry(layout)?;
+    let release_tools = install_release_tools(layout);
+    let (registry, start) = with_downloads(|| super::registry(layout))?;
     let outcome = super::publish_pinned(layout, &registry).and_then(|_| {
         let pg = ThrowawayPostgres::start()?;
         println!(
@@ -95,7 +95,17 @@ pub fn run(layout: &Layout) -> Result<()> {
     let releases = release_tests(layout);
     let log = layout.state_dir().join("release-tests.log");
     let (beside, here) = std::thread::scope(|scope| {
-        let beside = scope.spawn(|| run_logged(releases, &log));
+        let beside = scope.spawn(|| match release_tools.join() {
+            Ok(Ok(())) => run_logged(releases, &log),
+            Ok(Err(err)) => {
+                println!("FAILED: {}: {err:#}", releases.name);
+                (1, vec![releases.name])
+            }
+            Err(_) => {
+                println!("FAILED: {}: installing its tools panicked", releases.name);
+                (1, vec![releases.name])
+            }
+        });
         let here = if start == RegistryStart::Foreign {
             println!(
                 "FAILED: the registry-stopped and container checks: a Kellnr this checkout did not start holds port 8000; stop it (`cargo xtask down` in its checkout) and run the command again"
@@ -168,13 +178,10 @@ fn registry_stopped_and_containers(
 }
 
 /// Installs the tools the suite needs and this machine lacks (Kellnr comes
-/// with the registry, next). The cargo tools compile one after the other:
-/// compiled side by side with Kellnr on 2 cores, the three took 709 s in
-/// a cold CI run, where one after the other took 660 s in the one before.
-/// The PyPI and npm downloads, mostly waiting on the network, go on
-/// meanwhile. Every install has finished when this returns, failed or
-/// not.
-fn install_tools() -> Result<()> {
+/// with the registry), the PyPI and npm ones (mostly waiting on the
+/// network) in a thread beside `registry`, which it runs meanwhile; both
+/// have finished when this returns, and the first error ends the command.
+fn with_downloads<T>(registry: impl FnOnce() -> Result<T>) -> Result<T> {
     std::thread::scope(|scope| {
         let downloads = scope.spawn(|| -> Result<()> {
             // The contract tests fuzz each service from its OpenAPI document.
@@ -185,24 +192,38 @@ fn install_tools() -> Result<()> {
             KUBERNETES_VALIDATE.ensure()?;
             Ok(())
         });
-        // The end-to-end tests release and compare APIs with these.
-        let cargo_tools = CARGO_RELEASE
-            .ensure()
-            .and_then(|_| SEMVER_CHECKS.ensure())
-            .map(drop);
-        let joined = |handle: std::thread::ScopedJoinHandle<'_, Result<()>>, what: &str| {
-            handle
-                .join()
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("installing {what} panicked")))
-        };
-        let downloads = joined(downloads, "the PyPI and npm tools");
-        // Each failure said; the first one ends the command.
-        let mut errors = [cargo_tools, downloads].into_iter().filter_map(Result::err);
-        let first = errors.next();
-        for other in errors {
-            eprintln!("error: {other:#}");
+        let registry = registry();
+        let downloads = downloads.join().unwrap_or_else(|_| {
+            Err(anyhow::anyhow!(
+                "installing the PyPI and npm tools panicked"
+            ))
+        });
+        match (registry, downloads) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Ok(_), Err(err)) => Err(err),
+            (Err(err), downloads) => {
+                if let Err(also) = downloads {
+                    eprintln!("error: {also:#}");
+                }
+                Err(err)
+            }
         }
-        first.map_or(Ok(()), Err)
+    })
+}
+
+/// The cargo tools only the release tests use, installed beside the rest
+/// of the run (see [`crate::ops::tools::Tool::ensure_beside`]): they compile from the start
+/// at the lowest priority, one after the other, taking the CPU the
+/// foreground leaves (network waits, servers starting, a compile's
+/// single-threaded tail), and the release tests, which run last, wait for
+/// them. Cargo's progress goes to `.fleet/install-<tool>.log`.
+fn install_release_tools(layout: &Layout) -> std::thread::JoinHandle<Result<()>> {
+    let logs = layout.state_dir();
+    std::thread::spawn(move || {
+        for tool in [CARGO_RELEASE, SEMVER_CHECKS] {
+            tool.ensure_beside(&logs.join(format!("install-{}.log", tool.krate)))?;
+        }
+        Ok(())
     })
 }
 

@@ -2,7 +2,7 @@
 //! tools with `cargo install --locked`, Python tools from PyPI into a
 //! virtual environment of their own, Debian packages with apt-get.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -120,6 +120,17 @@ impl Tool {
     /// The binary, installed first when missing. Cargo's own progress lines
     /// show while it compiles.
     pub fn ensure(&self) -> Result<PathBuf> {
+        self.ensure_with(None)
+    }
+
+    /// [`Tool::ensure`] for an install beside other work: cargo runs at the
+    /// lowest priority (`nice -n 19`, so it takes the CPU the rest leaves)
+    /// and writes its progress to `log` instead of the terminal.
+    pub fn ensure_beside(&self, log: &Path) -> Result<PathBuf> {
+        self.ensure_with(Some(log))
+    }
+
+    fn ensure_with(&self, beside: Option<&Path>) -> Result<PathBuf> {
         let bin = self.path();
         if bin.is_file() {
             return Ok(bin);
@@ -128,15 +139,35 @@ impl Tool {
             .parent()
             .and_then(|p| p.parent())
             .context("tool path has no root")?;
+        let progress = match beside {
+            None => "Cargo's progress follows.".to_string(),
+            Some(log) => format!(
+                "In the background at the lowest priority, cargo's progress in {}.",
+                log.display()
+            ),
+        };
         eprintln!(
-            "==> installing {} {} into {} ({}; later runs reuse it). Cargo's progress follows.",
+            "==> installing {} {} into {} ({}; later runs reuse it). {progress}",
             self.krate,
             self.version,
             root.display(),
             self.cost
         );
         ensure_debian_packages(self.debian)?;
-        let mut cmd = Command::new("cargo");
+        let mut cmd = match beside {
+            None => Command::new("cargo"),
+            Some(log) => {
+                let mut cmd = Command::new("nice");
+                cmd.args(["-n", "19", "cargo"]);
+                if let Some(dir) = log.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let file = std::fs::File::create(log)
+                    .with_context(|| format!("cannot write {}", log.display()))?;
+                cmd.stdout(file.try_clone()?).stderr(file);
+                cmd
+            }
+        };
         cmd.args(["install", "--locked", "--root"])
             .arg(root)
             .args(self.args)
@@ -150,11 +181,18 @@ impl Tool {
             .status()
             .with_context(|| format!("cannot run cargo to install {}", self.krate))?;
         if !status.success() || !bin.is_file() {
+            let errors = beside.map_or("above".to_string(), |log| format!("in {}", log.display()));
             bail!(
-                "installing {} {} failed ({status}); read cargo's error above, fix it (often a missing \
+                "installing {} {} failed ({status}); read cargo's error {errors}, fix it (often a missing \
                  Debian package) and run the command again",
                 self.krate,
                 self.version
+            );
+        }
+        if beside.is_some() {
+            eprintln!(
+                "(installed {} {} in the background)",
+                self.krate, self.version
             );
         }
         Ok(bin)
