@@ -228,6 +228,11 @@ pub fn publish_docs(layout: &Layout, registry: &Kellnr, release: &Release) -> Re
             worktree.join(SHARED_LIB),
             &["doc", "--no-deps", "--locked", "--quiet"],
         );
+        // Only `doc/` is this build's own: what it compiles (the
+        // dependencies' check builds) goes to the shared cache, where
+        // clippy's are. On a first run this saved 44 s of 57 (190 units
+        // compiled, then 12 once clippy had run).
+        cmd.env("CARGO_BUILD_BUILD_DIR", layout.target_dir());
         crate::ops::cargo::reading(&mut cmd, registry)?;
         capture(&mut cmd)?;
         let archive = zip_dir(&doc, "doc")?;

@@ -177,10 +177,10 @@ fn registry_stopped_and_containers(
     (total, failed)
 }
 
-/// Installs the tools the suite needs and this machine lacks (Kellnr comes
-/// with the registry), the PyPI and npm ones (mostly waiting on the
-/// network) in a thread beside `registry`, which it runs meanwhile; both
-/// have finished when this returns, and the first error ends the command.
+/// Runs `registry` (which installs Kellnr when missing) while a thread
+/// installs the PyPI and npm tools the suite needs and this machine lacks
+/// (mostly waiting on the network). Both have finished when this returns;
+/// the first error ends the command, the other is printed.
 fn with_downloads<T>(registry: impl FnOnce() -> Result<T>) -> Result<T> {
     std::thread::scope(|scope| {
         let downloads = scope.spawn(|| -> Result<()> {
