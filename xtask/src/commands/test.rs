@@ -489,6 +489,11 @@ fn release_tests(layout: &Layout) -> Step {
 /// Runs `step` with its output in `log` (emptied first), then prints the
 /// log; its count and failure as [`run_steps`] gives them.
 fn run_logged(mut step: Step, log: &std::path::Path) -> (usize, Vec<String>) {
+    println!(
+        "(started {} beside the checks that follow; its output goes to {} and is printed when it ends)",
+        step.name,
+        log.display()
+    );
     let ok = log
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
