@@ -496,16 +496,8 @@ fn run_logged(mut step: Step, log: &std::path::Path) -> (usize, Vec<String>) {
         step.name,
         log.display()
     );
-    let ok = log
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|_| std::fs::File::create(log))
-        .and_then(|file| Ok((file.try_clone()?, file)))
-        .map_err(anyhow::Error::from)
-        .and_then(|(out, err)| {
-            step.cmd.stdout(out).stderr(err);
-            crate::ops::run::succeeds(&mut step.cmd)
-        });
+    let ok = crate::ops::run::output_to(&mut step.cmd, log)
+        .and_then(|_| crate::ops::run::succeeds(&mut step.cmd));
     println!(
         "==> {} (ran beside the checks above; its output, kept in {}:)",
         step.name,

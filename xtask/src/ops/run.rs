@@ -3,9 +3,22 @@
 //! a `Command` and hands it here (or to [`super::procs`] for a background
 //! process); it never starts one itself.
 
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+
+/// Points `cmd`'s stdout and stderr at `log`, a new file (its directory
+/// made when missing), in place of the terminal.
+pub fn output_to(cmd: &mut Command, log: &Path) -> Result<()> {
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file =
+        std::fs::File::create(log).with_context(|| format!("cannot write {}", log.display()))?;
+    cmd.stdout(file.try_clone()?).stderr(file);
+    Ok(())
+}
 
 fn describe(cmd: &Command) -> String {
     let mut text = cmd.get_program().to_string_lossy().into_owned();

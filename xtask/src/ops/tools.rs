@@ -159,12 +159,7 @@ impl Tool {
             Some(log) => {
                 let mut cmd = Command::new("nice");
                 cmd.args(["-n", "19", "cargo"]);
-                if let Some(dir) = log.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                let file = std::fs::File::create(log)
-                    .with_context(|| format!("cannot write {}", log.display()))?;
-                cmd.stdout(file.try_clone()?).stderr(file);
+                crate::ops::run::output_to(&mut cmd, log)?;
                 cmd
             }
         };
