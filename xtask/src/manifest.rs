@@ -308,8 +308,8 @@ ready = "/ready"
 
     #[test]
     fn the_repository_manifest_is_valid() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let fleet = Fleet::load(root).unwrap();
+        let root = crate::paths::Layout::detect().root;
+        let fleet = Fleet::load(&root).unwrap();
         assert!(!fleet.services.is_empty());
         for s in &fleet.services {
             assert!(

@@ -20,13 +20,11 @@ use xtask::history::{self, SHARED_LIB};
 use xtask::ops::registry::{Health, Kellnr};
 use xtask::paths::Layout;
 
-/// The repository these tests belong to.
+/// The checkout these tests run in, found at run time: a binary compiled
+/// in another checkout sharing the build cache (at the same commit, cargo
+/// reuses it) must not read that checkout's registry and tokens.
 fn repo() -> Layout {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask has a parent")
-        .to_path_buf();
-    Layout { root, target: None }
+    Layout::detect()
 }
 
 /// The fleet's registry, which every test here reads.

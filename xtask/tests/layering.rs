@@ -10,8 +10,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+/// This checkout's sources, found at run time (not where the binary was
+/// compiled: checkouts sharing a build cache share test binaries).
 fn src_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+    xtask::paths::Layout::detect()
+        .root
+        .join("xtask")
+        .join("src")
 }
 
 /// Every library source file (not the binary's `main.rs`) with its module
