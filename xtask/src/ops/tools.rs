@@ -65,7 +65,7 @@ impl Build {
                     .env("CARGO_PROFILE_RELEASE_INCREMENTAL", "false");
                 for package in optimized {
                     cmd.arg("--config")
-                        .arg(format!("profile.release.package.{package:?}.opt-level=1"));
+                        .arg(format!("profile.release.package.\"{package}\".opt-level=1"));
                 }
             }
         }
