@@ -379,6 +379,19 @@ struct Progress {
     done: tokio::sync::Notify,
 }
 
+/// One pool's connections at a moment ([`Database::pool_stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// `read`, `write` or `shared`.
+    pub name: &'static str,
+    /// Connections open (in use or idle).
+    pub size: u32,
+    /// Connections open and idle.
+    pub idle: u32,
+    /// The most it opens.
+    pub max: u32,
+}
+
 /// A service's database: the pools, and the migrations applied in the
 /// background. Cheap to clone (clones share the pools).
 #[derive(Debug, Clone)]
@@ -488,6 +501,22 @@ impl Database {
                 FAILED => return Err(lock(&self.progress.why).clone()),
                 _ => done.await,
             }
+        }
+    }
+
+    /// Each pool's connections now (for [`crate::metrics`]): on SQLite the
+    /// `read` pool and the one-connection `write` pool, on PostgreSQL the
+    /// one `shared` pool.
+    pub fn pool_stats(&self) -> Vec<PoolStats> {
+        let stats = |name, pool: &AnyPool| PoolStats {
+            name,
+            size: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        };
+        match self.backend {
+            Backend::Sqlite => vec![stats("read", &self.pool), stats("write", &self.writer)],
+            Backend::Postgres => vec![stats("shared", &self.pool)],
         }
     }
 

@@ -120,14 +120,16 @@ pub fn health() -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clo
 }
 
 /// `GET /ready`: 200 `{"status":"ready"}` when `check` succeeds, else 503
-/// with code `not_ready` and the check's message.
+/// with code `not_ready` and the check's message. `check` covers only what
+/// this service owns (its database, its migrations): see [`ready_with`]
+/// for the services it calls.
 #[utoipa::path(
     get,
     path = "/ready",
     tag = "shared-lib",
     responses(
-        (status = 200, description = "Ready: every dependency answers", body = crate::wire::Status),
-        (status = 503, description = "`not_ready`: a dependency (the database, a service this one calls) does not answer", body = crate::error::ErrorBody)
+        (status = 200, description = "Ready: what this service owns (its database, its migrations) answers; `dependencies` says how the services it calls answered, as information only", body = crate::wire::Readiness),
+        (status = 503, description = "`not_ready`: what this service owns (its database, its migrations) does not answer", body = crate::error::ErrorBody)
     )
 )]
 pub fn ready<F, Fut>(
@@ -137,12 +139,38 @@ where
     F: Fn() -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<(), String>> + Send,
 {
+    ready_with(check, || async { Vec::new() })
+}
+
+/// How long [`ready_with`] waits for the services this one calls: a
+/// callee slower than that is reported down, and `/ready` still answers
+/// within about this time.
+pub const DEPENDENCY_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// [`ready`] that also reports the services this one calls: `dependencies`
+/// asks each (at most [`DEPENDENCY_CHECK_TIMEOUT`]) and its answers go into
+/// the body, never into the status: readiness must not cascade (a callee
+/// shared by many services would take them all out of rotation, reads and
+/// everything else that needs no callee included).
+pub fn ready_with<F, Fut, D, DFut>(
+    check: F,
+    dependencies: D,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone
+where
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send,
+    D: Fn() -> DFut + Clone + Send + Sync + 'static,
+    DFut: Future<Output = Vec<crate::wire::DependencyState>> + Send,
+{
     warp::path!("ready").and(warp::get()).then(move || {
-        let check = check.clone();
+        let (check, dependencies) = (check.clone(), dependencies.clone());
         async move {
-            match check().await {
-                Ok(()) => warp::reply::json(&crate::wire::Status {
+            let asked = tokio::time::timeout(DEPENDENCY_CHECK_TIMEOUT, dependencies());
+            let (own, asked) = tokio::join!(check(), asked);
+            match own {
+                Ok(()) => warp::reply::json(&crate::wire::Readiness {
                     status: "ready".into(),
+                    dependencies: asked.unwrap_or_default(),
                 })
                 .into_response(),
                 Err(why) => {
@@ -177,12 +205,42 @@ mod tests {
         let up = ready(|| async { Ok(()) });
         let resp = warp::test::request().path("/ready").reply(&up).await;
         assert_eq!(resp.status(), 200);
-        let down = ready(|| async { Err("user-service unreachable".to_string()) });
+        assert_eq!(resp.body().as_ref(), br#"{"status":"ready"}"#);
+        let down = ready(|| async { Err("the database does not answer".to_string()) });
         let resp = warp::test::request().path("/ready").reply(&down).await;
         assert_eq!(resp.status(), 503);
         let body: crate::error::ErrorBody = serde_json::from_slice(resp.body()).unwrap();
         assert_eq!(body.code, "not_ready");
-        assert_eq!(body.message, "user-service unreachable");
+        assert_eq!(body.message, "the database does not answer");
+    }
+
+    #[tokio::test]
+    async fn a_callee_that_is_down_or_hangs_is_reported_but_never_makes_it_unready() {
+        use crate::wire::{DependencyState, Readiness};
+        let down = || async {
+            vec![DependencyState {
+                name: "user-service".into(),
+                up: false,
+                detail: Some("unreachable".into()),
+            }]
+        };
+        let f = ready_with(|| async { Ok(()) }, down);
+        let resp = warp::test::request().path("/ready").reply(&f).await;
+        assert_eq!(resp.status(), 200);
+        let body: Readiness = serde_json::from_slice(resp.body()).unwrap();
+        assert_eq!(body.dependencies.len(), 1);
+        assert!(!body.dependencies[0].up);
+        // A callee that never answers costs at most the check timeout.
+        let hangs = || std::future::pending::<Vec<DependencyState>>();
+        let f = ready_with(|| async { Ok(()) }, hangs);
+        let started = std::time::Instant::now();
+        let resp = warp::test::request().path("/ready").reply(&f).await;
+        assert_eq!(resp.status(), 200);
+        assert!(started.elapsed() < 5 * DEPENDENCY_CHECK_TIMEOUT);
+        // Its own database down: unready, whatever the callees say.
+        let f = ready_with(|| async { Err("no database".to_string()) }, down);
+        let resp = warp::test::request().path("/ready").reply(&f).await;
+        assert_eq!(resp.status(), 503);
     }
 
     #[tokio::test]

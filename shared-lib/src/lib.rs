@@ -3,7 +3,11 @@
 //! A map of the crate:
 //!
 //! - [`telemetry`]: tracing setup (`RUST_LOG`, text or JSON lines), the
-//!   access log and the request id in every line logged while serving.
+//!   access log, and the request id and W3C trace context in every line
+//!   logged while serving (the `traceparent` to send on to other services).
+//! - [`metrics`]: what `GET /metrics` serves (OpenMetrics text): requests
+//!   by route template, latency, in flight, calls to other services, the
+//!   database pools, `build_info`.
 //! - [`config`]: reading settings from the environment with clear errors.
 //! - [`money`]: amounts in integer cents, overflow-checked, JSON-safe.
 //! - [`discount`]: the fleet's discount rule, with an injectable RNG.
@@ -23,7 +27,8 @@
 //! - [`testing`]: what every service's tests use: a request answered in
 //!   process, the error body's code, the real server on an ephemeral port.
 //! - [`server`]: serving a warp filter on a listener with request ids,
-//!   access logs, timeouts, graceful shutdown and a lingering close.
+//!   trace context, metrics, access logs, timeouts, graceful shutdown and
+//!   a lingering close.
 //! - [`lifecycle`]: a service binary's whole `main` (settings, logging,
 //!   signals) and its `healthcheck` subcommand.
 //!
@@ -36,6 +41,7 @@ pub mod discount;
 pub mod error;
 pub mod filters;
 pub mod lifecycle;
+pub mod metrics;
 pub mod money;
 pub mod openapi;
 pub mod server;

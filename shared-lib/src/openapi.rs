@@ -6,7 +6,7 @@
 //! A service describes its own endpoints (`#[utoipa::path]` on each route
 //! function, one `#[derive(OpenApi)]` listing them) and hands the result to
 //! [`Contract::new`], which adds what shared-lib serves itself (`GET /`,
-//! `/health`, `/ready`, `/openapi.json`) and the shared schemas ([`ErrorBody`],
+//! `/health`, `/ready`, `/openapi.json`, `/metrics`) and the shared schemas ([`ErrorBody`],
 //! the wire types):
 //!
 //! ```ignore
@@ -28,7 +28,7 @@ use warp::path::FullPath;
 use warp::{Filter, Rejection, Reply};
 
 use crate::error::{ApiError, ErrorBody, codes};
-use crate::wire::{ServiceInfo, Status};
+use crate::wire::{DependencyState, Readiness, ServiceInfo, Status};
 
 /// What shared-lib's own filters serve, as every service's document shows it.
 #[derive(OpenApi)]
@@ -37,9 +37,10 @@ use crate::wire::{ServiceInfo, Status};
         crate::filters::service_info,
         crate::filters::health,
         crate::filters::ready,
-        document
+        document,
+        metrics_document
     ),
-    components(schemas(ErrorBody, ServiceInfo, Status))
+    components(schemas(ErrorBody, ServiceInfo, Status, Readiness, DependencyState))
 )]
 struct SharedApi;
 
@@ -79,6 +80,9 @@ pub enum Unavailable {
 pub struct Contract {
     json: Bytes,
     paths: Vec<(Vec<Segment>, Vec<Method>, HeaderValue)>,
+    templates: Vec<String>,
+    service: String,
+    version: String,
 }
 
 /// One segment of a documented path: fixed text, or a `{parameter}`.
@@ -112,12 +116,16 @@ impl Contract {
                 (segments(path), methods, allow)
             })
             .collect();
+        let templates = doc.paths.paths.keys().cloned().collect();
         let json = doc
             .to_json()
             .expect("an OpenAPI document always serializes");
         Contract {
             json: Bytes::from(json),
             paths,
+            templates,
+            service: service.to_string(),
+            version: version.to_string(),
         }
     }
 
@@ -141,6 +149,22 @@ impl Contract {
         &self.json
     }
 
+    /// The service the document describes.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// The service's version, as the document gives it.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The documented path templates (`/api/users/{id}`), in the document's
+    /// order.
+    pub fn templates(&self) -> impl Iterator<Item = &str> {
+        self.templates.iter().map(String::as_str)
+    }
+
     /// The methods the document lists for `path` (a request path such as
     /// `/api/users/7`), or `None` when no documented path matches it.
     pub fn methods(&self, path: &str) -> Option<&[Method]> {
@@ -162,6 +186,17 @@ impl Contract {
 
 fn split(path: &str) -> impl Iterator<Item = &str> {
     path.trim_matches('/').split('/').filter(|s| !s.is_empty())
+}
+
+/// `template`'s segments, a `{parameter}` as `None`.
+pub(crate) fn template_segments(template: &str) -> Vec<Option<String>> {
+    segments(template)
+        .into_iter()
+        .map(|s| match s {
+            Segment::Fixed(text) => Some(text),
+            Segment::Param => None,
+        })
+        .collect()
 }
 
 fn segments(template: &str) -> Vec<Segment> {
@@ -202,6 +237,16 @@ fn methods(item: &PathItem) -> Vec<Method> {
 )]
 #[allow(dead_code)]
 fn document() {}
+
+/// The service's metrics ([`crate::metrics`]).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "shared-lib",
+    responses((status = 200, description = "The service's metrics in the OpenMetrics text format (Prometheus reads it): requests by route template, method and status class, latency histograms, requests in flight, calls to other services, the database pools, build_info", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String))
+)]
+#[allow(dead_code)]
+fn metrics_document() {}
 
 /// `GET /openapi.json`: the contract's document.
 pub fn serve(

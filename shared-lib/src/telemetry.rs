@@ -19,8 +19,10 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format;
 
 pub mod request;
+pub mod trace;
 
-pub use request::{RequestScoped, current_request_id};
+pub use request::{RequestScoped, current_request_id, current_trace};
+pub use trace::{TRACEPARENT_HEADER, TraceContext, traceparent};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -161,6 +163,8 @@ pub struct AccessRecord {
     pub latency: std::time::Duration,
     /// The request id (the caller's `x-request-id`, or the generated one).
     pub request_id: String,
+    /// The request's trace context (its trace id is logged), if any.
+    pub trace: Option<TraceContext>,
 }
 
 impl AccessRecord {
@@ -195,6 +199,10 @@ impl AccessRecord {
                 push_digits(out, us % 1000, 3);
                 out.push_str(" ms request_id=");
                 out.push_str(&self.request_id);
+                if let Some(trace) = &self.trace {
+                    out.push_str(" trace_id=");
+                    out.push_str(trace.trace_id());
+                }
                 out.push('\n');
                 Ok(())
             }
@@ -212,6 +220,7 @@ impl AccessRecord {
                         "status": self.status,
                         "latency_ms": ms,
                         "request_id": self.request_id,
+                        "trace_id": self.trace.as_ref().map(TraceContext::trace_id),
                     },
                 });
                 writeln!(out, "{line}")
@@ -389,6 +398,7 @@ pub fn access(record: AccessRecord) {
             status = record.status,
             latency_ms = record.latency.as_secs_f64() * 1000.0,
             request_id = %record.request_id,
+            trace_id = record.trace.as_ref().map(TraceContext::trace_id),
             "request"
         ),
     }
@@ -550,11 +560,30 @@ mod tests {
             status: 404,
             latency: std::time::Duration::from_micros(1500),
             request_id: "r-9".into(),
+            trace: None,
         };
         let text = record.line(LogFormat::Text);
         assert_eq!(
             text,
             "2027-01-15T08:00:00.000000Z  INFO access: GET /api/users/7 404 1.500 ms request_id=r-9\n"
+        );
+        let traced = AccessRecord {
+            trace: Some(TraceContext::continue_or_start(Some(
+                &warp::http::HeaderValue::from_static(
+                    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                ),
+            ))),
+            ..record.clone()
+        };
+        assert!(
+            traced
+                .line(LogFormat::Text)
+                .ends_with(" request_id=r-9 trace_id=4bf92f3577b34da6a3ce929d0e0e4736\n")
+        );
+        let json: serde_json::Value = serde_json::from_str(&traced.line(LogFormat::Json)).unwrap();
+        assert_eq!(
+            json["fields"]["trace_id"],
+            "4bf92f3577b34da6a3ce929d0e0e4736"
         );
         let json: serde_json::Value = serde_json::from_str(&record.line(LogFormat::Json)).unwrap();
         assert_eq!(json["fields"]["path"], "/api/users/7");
@@ -606,6 +635,7 @@ mod tests {
             status: 200,
             latency: std::time::Duration::ZERO,
             request_id,
+            trace: None,
         };
         sink.send(record("/alone".into(), "lone".into())).unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);

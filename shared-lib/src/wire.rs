@@ -118,6 +118,32 @@ pub struct Status {
     pub status: String,
 }
 
+/// The body of a ready `GET /ready`: `ready`, and how each service this
+/// one calls answered, as information (a callee that is down does not make
+/// this service unready: it still serves what needs no callee).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`.
+    #[schema(example = "ready")]
+    pub status: String,
+    /// The services this one calls, each as its health answered just now;
+    /// absent when it calls none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<DependencyState>,
+}
+
+/// How one service this one calls answered its health check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DependencyState {
+    /// The callee, e.g. `user-service`.
+    pub name: String,
+    /// Whether its health answered 200 in time.
+    pub up: bool,
+    /// Why not, when it is down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
 /// Query of list endpoints: `?offset=0&limit=20`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -6,8 +6,14 @@
 //!
 //! Around the service's filter it puts one small service that
 //! - takes the caller's `x-request-id` or generates a UUID v4,
-//! - runs the request in a scope carrying that id: handlers' own log lines
-//!   show it as a `request` span would ([`crate::telemetry::request`]),
+//! - continues the caller's W3C `traceparent` or starts a trace
+//!   ([`crate::telemetry::trace`]),
+//! - runs the request in a scope carrying both ids: handlers' own log lines
+//!   show them as a `request` span would ([`crate::telemetry::request`]),
+//!   and calls to other services send the trace on,
+//! - counts it in the service's [`Metrics`] (by route template, method and
+//!   status class, with its latency and while in flight) and answers
+//!   `GET /metrics` from them, when [`ServeOptions::metrics`] is set,
 //! - answers 408 when the request takes longer than its timeout,
 //! - logs one access line when the answer leaves (method, path, status,
 //!   latency, request id), formatted and written off the request path by
@@ -22,6 +28,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -32,6 +39,9 @@ use warp::{Filter, Reply};
 
 use crate::REQUEST_ID_HEADER;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::telemetry::TraceContext;
+use crate::telemetry::request::Scope;
 
 pub mod linger;
 
@@ -49,18 +59,32 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// answer's production (body upload and handler included), by default.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Limits [`serve_with`] applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Limits and metrics [`serve_with`] applies.
+#[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// A request taking longer is answered 408 `request_timeout` (shared
     /// error body, `connection: close`).
     pub request_timeout: Duration,
+    /// Where requests are counted; `GET /metrics` answers from it. `None`
+    /// counts nothing (and `GET /metrics` goes to the routes).
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
         ServeOptions {
             request_timeout: REQUEST_TIMEOUT,
+            metrics: None,
+        }
+    }
+}
+
+impl ServeOptions {
+    /// The default limits, counting requests in `metrics`.
+    pub fn metered(metrics: &Arc<Metrics>) -> ServeOptions {
+        ServeOptions {
+            metrics: Some(metrics.clone()),
+            ..ServeOptions::default()
         }
     }
 }
@@ -99,8 +123,10 @@ where
     // deep clone and drop cost about 2k instructions a request).
     let filtered = warp::service(routes.boxed());
     let limit = options.request_timeout;
+    let metrics = options.metrics;
     let service = tower::service_fn(move |mut req: warp::http::Request<hyper::body::Incoming>| {
         let mut inner = filtered.clone();
+        let metrics = metrics.clone();
         async move {
             use tower::Service;
             let started = std::time::Instant::now();
@@ -113,17 +139,35 @@ where
                     generated
                 }
             };
-            // Handlers' own lines carry the id through the scope; method,
+            let trace = TraceContext::continue_or_start(
+                req.headers().get(crate::telemetry::TRACEPARENT_HEADER),
+            );
+            let in_flight = metrics
+                .as_ref()
+                .map(|m| m.start(req.method(), req.uri().path()));
+            // Handlers' own lines carry the ids through the scope; method,
             // path and status are in the access line.
-            let id = request_id.to_str().unwrap_or("-").to_string();
+            let scope = Scope {
+                request_id: request_id.to_str().unwrap_or("-").to_string(),
+                trace: Some(trace),
+            };
             let method = req.method().to_string();
             let path = req.uri().path().to_string();
-            let mut scoped = std::pin::pin!(crate::telemetry::request::scope(
-                id,
-                tokio::time::timeout(limit, inner.call(req)),
-            ));
-            let answer = scoped.as_mut().await;
-            let id = scoped.take_value().unwrap_or_default();
+            let (answer, id) = match &metrics {
+                Some(m) if req.method() == warp::http::Method::GET && path == "/metrics" => {
+                    (Ok(Ok(metrics_response(m))), scope.request_id)
+                }
+                _ => {
+                    let mut scoped = std::pin::pin!(crate::telemetry::request::scope(
+                        scope,
+                        tokio::time::timeout(limit, inner.call(req)),
+                    ));
+                    let answer = scoped.as_mut().await;
+                    // The id comes back with the scope: no second copy.
+                    let id = scoped.take_value().map(|s| s.request_id);
+                    (answer, id.unwrap_or_default())
+                }
+            };
             let mut response = match answer {
                 Ok(Ok(response)) => response,
                 Ok(Err(never)) => match never {},
@@ -137,13 +181,19 @@ where
                 .headers_mut()
                 .entry(REQUEST_ID_HEADER)
                 .or_insert(request_id);
+            let latency = started.elapsed();
+            let status = response.status().as_u16();
+            if let Some(in_flight) = in_flight {
+                in_flight.finish(status, latency);
+            }
             crate::telemetry::access(crate::telemetry::AccessRecord {
                 at: std::time::SystemTime::now(),
                 method,
                 path,
-                status: response.status().as_u16(),
-                latency: started.elapsed(),
+                status,
+                latency,
                 request_id: id,
+                trace: Some(trace),
             });
             Ok::<_, std::convert::Infallible>(response)
         }
@@ -184,6 +234,16 @@ where
     Ok(())
 }
 
+/// `GET /metrics`: every series of `metrics`, in the OpenMetrics text format.
+fn metrics_response(metrics: &Metrics) -> warp::reply::Response {
+    let mut response = warp::reply::Response::new(metrics.render().into());
+    response.headers_mut().insert(
+        warp::http::header::CONTENT_TYPE,
+        warp::http::HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+    );
+    response
+}
+
 /// A new request id (a UUID v4, as [`crate::filters::RequestId::generate`]
 /// makes) as the `x-request-id` value.
 fn new_request_id() -> warp::http::HeaderValue {
@@ -219,6 +279,7 @@ mod tests {
             .recover(handle_rejection);
         let options = ServeOptions {
             request_timeout: Duration::from_millis(200),
+            ..ServeOptions::default()
         };
         tokio::spawn(serve_with(
             listener,

@@ -1,7 +1,7 @@
-//! The request id in every line logged while a request is served, without
-//! a tracing span per request.
+//! The request id and trace id in every line logged while a request is
+//! served, without a tracing span per request.
 //!
-//! [`crate::server::serve`] runs each request inside `scope`: the id sits
+//! [`crate::server::serve`] runs each request inside `scope`: the ids sit
 //! in a task-local, which costs a pointer swap per poll. A span would cost
 //! about 4k instructions a request (created in the subscriber's registry,
 //! its field formatted, entered and left at every poll, closed), most
@@ -9,11 +9,11 @@
 //! itself.
 //!
 //! When a line is logged inside the scope, [`RequestScoped`] writes it as
-//! if a span `request{request_id=...}` were the outermost span, byte for
-//! byte what the fmt layer writes for a real one: text
-//! `... INFO request{request_id=abc}: target: message`, JSON
-//! `"span":{"request_id":"abc","name":"request"},"spans":[...]`. The tests
-//! compare both with a real span's output.
+//! if a span `request{request_id=... trace_id=...}` were the outermost
+//! span, byte for byte what the fmt layer writes for a real one: text
+//! `... INFO request{request_id=abc trace_id=4bf9...}: target: message`,
+//! JSON `"span":{"request_id":"abc","trace_id":"4bf9...","name":"request"},"spans":[...]`.
+//! The tests compare both with a real span's output.
 //!
 //! Like a span, the id does not follow work moved to another task:
 //! `tokio::spawn` starts outside the scope.
@@ -26,26 +26,43 @@ use tracing_subscriber::fmt::format::{Format, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
+use super::trace::TraceContext;
+
+/// What a request's lines carry: its id and its place in a trace.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scope {
+    /// The request id (the caller's `x-request-id` or a generated one).
+    pub(crate) request_id: String,
+    /// The request's trace context (the caller's `traceparent` continued,
+    /// or a new trace).
+    pub(crate) trace: Option<TraceContext>,
+}
+
 tokio::task_local! {
-    static REQUEST_ID: String;
+    static REQUEST: Scope;
 }
 
 /// The name the request's lines show as their outermost span.
 pub const SPAN_NAME: &str = "request";
 
-/// Runs `future` with `request_id` as the id of every line it logs. The
-/// returned future gives the id back ([`tokio::task::futures::TaskLocalFuture::take_value`])
+/// Runs `future` with `scope`'s ids on every line it logs. The returned
+/// future gives the scope back ([`tokio::task::futures::TaskLocalFuture::take_value`])
 /// once done, so the caller can use it again without a copy.
 pub(crate) fn scope<F: Future>(
-    request_id: String,
+    scope: Scope,
     future: F,
-) -> tokio::task::futures::TaskLocalFuture<String, F> {
-    REQUEST_ID.scope(request_id, future)
+) -> tokio::task::futures::TaskLocalFuture<Scope, F> {
+    REQUEST.scope(scope, future)
 }
 
 /// The id of the request being served on this task, if any.
 pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
+    REQUEST.try_with(|scope| scope.request_id.clone()).ok()
+}
+
+/// The trace context of the request being served on this task, if any.
+pub fn current_trace() -> Option<TraceContext> {
+    REQUEST.try_with(|scope| scope.trace).ok().flatten()
 }
 
 /// An event formatter that adds the request scope to the lines of a
@@ -78,7 +95,9 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> std::fmt::Result {
-        let Ok(line) = REQUEST_ID.try_with(|id| {
+        let Ok(line) = REQUEST.try_with(|scope| {
+            let id = &scope.request_id;
+            let trace = scope.trace.as_ref().map(TraceContext::trace_id);
             let ansi = writer.has_ansi_escapes();
             let mut line = String::new();
             // Formatted aside to be spliced; a writer of one's own has no
@@ -90,10 +109,10 @@ where
                 .map(|()| {
                     let other_spans = ctx.event_scope().is_some();
                     if self.json {
-                        json_with_request(&line, id, other_spans)
+                        json_with_request(&line, id, trace, other_spans)
                     } else {
                         let level = event.metadata().level().as_str();
-                        text_with_request(&line, level, id, ansi, other_spans)
+                        text_with_request(&line, level, id, trace, ansi, other_spans)
                     }
                 })
         }) else {
@@ -107,7 +126,14 @@ where
 /// `line` (the text formatter's) with the request span written where the
 /// fmt layer writes spans: after the level and its space, before any other
 /// span (joined by `:`) or the target (then a space).
-fn text_with_request(line: &str, level: &str, id: &str, ansi: bool, other_spans: bool) -> String {
+fn text_with_request(
+    line: &str,
+    level: &str,
+    id: &str,
+    trace: Option<&str>,
+    ansi: bool,
+    other_spans: bool,
+) -> String {
     // The timestamp holds no level name; the level is followed by a space
     // (after its colour's reset, with colour).
     let at = line
@@ -120,10 +146,18 @@ fn text_with_request(line: &str, level: &str, id: &str, ansi: bool, other_spans:
         // Bold name and braces, italic field name, dimmed `=` and `:`.
         let _ = write!(
             out,
-            "\x1b[1m{SPAN_NAME}\x1b[0m\x1b[1m{{\x1b[0m\x1b[3mrequest_id\x1b[0m\x1b[2m=\x1b[0m{id}\x1b[1m}}\x1b[0m\x1b[2m:\x1b[0m"
+            "\x1b[1m{SPAN_NAME}\x1b[0m\x1b[1m{{\x1b[0m\x1b[3mrequest_id\x1b[0m\x1b[2m=\x1b[0m{id}"
         );
+        if let Some(trace) = trace {
+            let _ = write!(out, " \x1b[3mtrace_id\x1b[0m\x1b[2m=\x1b[0m{trace}");
+        }
+        out.push_str("\x1b[1m}\x1b[0m\x1b[2m:\x1b[0m");
     } else {
-        let _ = write!(out, "{SPAN_NAME}{{request_id={id}}}:");
+        let _ = write!(out, "{SPAN_NAME}{{request_id={id}");
+        if let Some(trace) = trace {
+            let _ = write!(out, " trace_id={trace}");
+        }
+        out.push_str("}:");
     }
     if !other_spans {
         out.push(' ');
@@ -135,11 +169,17 @@ fn text_with_request(line: &str, level: &str, id: &str, ansi: bool, other_spans:
 /// `line` (the JSON formatter's) with the request span: as `span` and the
 /// only entry of `spans` when no other span is current, else first in
 /// `spans` (the current span stays the innermost one).
-fn json_with_request(line: &str, id: &str, other_spans: bool) -> String {
-    let span = format!(
-        r#"{{"request_id":{},"name":"{SPAN_NAME}"}}"#,
-        serde_json::Value::from(id)
-    );
+fn json_with_request(line: &str, id: &str, trace: Option<&str>, other_spans: bool) -> String {
+    let span = match trace {
+        Some(trace) => format!(
+            r#"{{"request_id":{},"trace_id":"{trace}","name":"{SPAN_NAME}"}}"#,
+            serde_json::Value::from(id)
+        ),
+        None => format!(
+            r#"{{"request_id":{},"name":"{SPAN_NAME}"}}"#,
+            serde_json::Value::from(id)
+        ),
+    };
     let mut out = String::with_capacity(line.len() + 2 * span.len() + 20);
     let spans_key = r#""spans":["#;
     match line.rfind(spans_key) {
@@ -189,11 +229,21 @@ mod tests {
     }
 
     const ID: &str = r#"r-1"\x"#;
+    const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+    fn scope_of_id() -> Scope {
+        let header =
+            warp::http::HeaderValue::from_str(&format!("00-{TRACE}-00f067aa0ba902b7-01")).unwrap();
+        Scope {
+            request_id: ID.to_string(),
+            trace: Some(TraceContext::continue_or_start(Some(&header))),
+        }
+    }
 
     /// `handler_lines` under a real `request` span.
     fn under_span(subscriber: impl Subscriber + Send + Sync + 'static) {
         tracing::subscriber::with_default(subscriber, || {
-            let span = tracing::info_span!("request", request_id = %ID);
+            let span = tracing::info_span!("request", request_id = %ID, trace_id = %TRACE);
             let _in = span.enter();
             handler_lines();
         });
@@ -202,7 +252,7 @@ mod tests {
     /// `handler_lines` inside `scope`.
     fn in_scope(subscriber: impl Subscriber + Send + Sync + 'static) {
         tracing::subscriber::with_default(subscriber, || {
-            REQUEST_ID.sync_scope(ID.to_string(), handler_lines);
+            REQUEST.sync_scope(scope_of_id(), handler_lines);
         });
     }
 
@@ -259,10 +309,14 @@ mod tests {
     fn text_lines_read_as_under_a_request_span() {
         let (span, scoped) = both(false, false);
         assert!(
-            span.contains(r#" INFO request{request_id=r-1"\x}: shared_lib"#),
+            span.contains(&format!(
+                r#" INFO request{{request_id=r-1"\x trace_id={TRACE}}}: shared_lib"#
+            )),
             "{span}"
         );
-        assert!(span.contains(r#"request{request_id=r-1"\x}:lookup{user=5}: "#));
+        assert!(span.contains(&format!(
+            r#"request{{request_id=r-1"\x trace_id={TRACE}}}:lookup{{user=5}}: "#
+        )));
         assert_eq!(scoped, span);
     }
 
@@ -278,6 +332,7 @@ mod tests {
         let (span, scoped) = both(true, false);
         let first: serde_json::Value = serde_json::from_str(span.lines().next().unwrap()).unwrap();
         assert_eq!(first["span"]["request_id"], ID);
+        assert_eq!(first["span"]["trace_id"], TRACE);
         assert_eq!(first["spans"][0]["name"], "request");
         assert_eq!(scoped, span);
     }
@@ -297,8 +352,13 @@ mod tests {
             "2026-12-03T04:00:00.000000Z  INFO shared_lib::telemetry::request::tests: start\n"
         );
         assert_eq!(current_request_id(), None);
-        REQUEST_ID.sync_scope("abc".into(), || {
+        let scope = Scope {
+            request_id: "abc".into(),
+            trace: None,
+        };
+        REQUEST.sync_scope(scope, || {
             assert_eq!(current_request_id().as_deref(), Some("abc"));
+            assert_eq!(current_trace(), None);
         });
     }
 }
