@@ -27,6 +27,8 @@ use std::sync::{Arc, Mutex};
 pub use config::Config;
 use shared_lib::db::{Database, DbError};
 use shared_lib::discount::{DiscountRule, SeedableRng, StdRng};
+use shared_lib::metrics::Metrics;
+use shared_lib::server::ServeOptions;
 use tokio::net::TcpListener;
 
 /// This service's name, as `GET /` reports it.
@@ -48,6 +50,9 @@ pub struct AppState {
     /// The discount RNG: seeded from `DISCOUNT_SEED` for reproducible runs,
     /// else from the OS.
     pub rng: Arc<Mutex<StdRng>>,
+    /// What `GET /metrics` serves: requests, latency, calls to
+    /// user-service, the database pools.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -59,6 +64,8 @@ impl AppState {
             None => StdRng::from_os_rng(),
         };
         let db = Database::open(&config.database, store::MIGRATIONS)?;
+        let metrics = Metrics::new(&routes::contract());
+        metrics.watch_database(&db);
         Ok(AppState {
             store: store::OrderStore::new(db.clone()),
             db,
@@ -66,9 +73,11 @@ impl AppState {
                 &config.user_service_url,
                 config.user_service_timeout,
                 users::KnownUsers::new(config.user_cache_ttl, config.user_cache_max),
+                metrics.callee(users::CALLEE),
             ),
             rule: DiscountRule::STANDARD,
             rng: Arc::new(Mutex::new(rng)),
+            metrics,
         })
     }
 }
@@ -83,7 +92,10 @@ pub async fn run(
     tracing::info!(user_service = %config.user_service_url, "order-service calls user-service there");
     let state = AppState::new(&config).map_err(std::io::Error::other)?;
     tracing::info!(database = %config.database.redacted_url(), "order-service keeps its data there");
-    let served = shared_lib::server::serve(listener, routes::routes(state.clone()), shutdown).await;
+    let options = ServeOptions::metered(&state.metrics);
+    let served =
+        shared_lib::server::serve_with(listener, routes::routes(state.clone()), shutdown, options)
+            .await;
     state.db.close().await;
     served
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use shared_lib::error::{ErrorBody, handle_rejection};
 use shared_lib::filters::{
-    JSON_BODY_LIMIT, health, id_param, json_body, ready, request_id, service_info, with_state,
+    JSON_BODY_LIMIT, health, id_param, json_body, ready_with, request_id, service_info, with_state,
 };
 use shared_lib::openapi::{self, Contract, JsonBodyErrors, Unavailable};
 use shared_lib::wire::{CreateOrder, Order, Page};
@@ -34,20 +34,25 @@ pub fn contract() -> Contract {
 }
 
 /// The whole API, every rejection recovered into the shared error body.
-/// `GET /ready` answers 200 only while the database and user-service's
-/// `/health` do.
+/// `GET /ready` answers 200 while the database does; how user-service's
+/// `/health` answered goes into its body, not its status (a user-service
+/// outage must not take order-service out of rotation: reads and orders of
+/// recently confirmed users need no user-service).
 pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
     let contract = Arc::new(contract());
     let (db, users) = (state.db.clone(), state.users.clone());
     service_info(crate::SERVICE, crate::VERSION)
         .or(health())
-        .or(ready(move || {
-            let (db, users) = (db.clone(), users.clone());
-            async move {
-                db.ready().await?;
-                users.check_health().await
-            }
-        }))
+        .or(ready_with(
+            move || {
+                let db = db.clone();
+                async move { db.ready().await }
+            },
+            move || {
+                let users = users.clone();
+                async move { vec![users.check_health().await] }
+            },
+        ))
         .or(openapi::serve(contract.clone()))
         .or(create_order(state.clone()))
         .or(get_order(state.clone()))

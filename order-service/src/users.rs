@@ -1,6 +1,8 @@
 //! The client of user-service: does a user exist, is user-service up.
 //! Every call is bounded by the configured timeout and carries the
-//! caller's request id, so one id follows a request across both services.
+//! caller's request id and W3C `traceparent`, so one id and one trace
+//! follow a request across both services; each is counted in the
+//! `upstream_*` metrics.
 //!
 //! Users user-service confirmed are remembered for a short time
 //! ([`KnownUsers`]), so repeat orders of the same user skip the HTTP hop.
@@ -15,8 +17,13 @@ use std::time::{Duration, Instant};
 use shared_lib::REQUEST_ID_HEADER;
 use shared_lib::error::ApiError;
 use shared_lib::filters::RequestId;
+use shared_lib::metrics::Callee;
 use shared_lib::sync::lock;
-use shared_lib::wire::User;
+use shared_lib::telemetry::{TRACEPARENT_HEADER, traceparent};
+use shared_lib::wire::{DependencyState, User};
+
+/// The callee's name in metrics and in `/ready`'s body.
+pub const CALLEE: &str = "user-service";
 
 /// Calls user-service over HTTP.
 #[derive(Debug, Clone)]
@@ -27,12 +34,15 @@ pub struct UserClient {
     http: reqwest::Client,
     /// Users user-service confirmed lately.
     known: Arc<KnownUsers>,
+    /// Where calls are counted.
+    calls: Callee,
 }
 
 impl UserClient {
     /// A client of the user-service at `base`, each call bounded by
-    /// `timeout`, remembering confirmed users in `known`.
-    pub fn new(base: &str, timeout: Duration, known: KnownUsers) -> UserClient {
+    /// `timeout`, remembering confirmed users in `known`, counting calls in
+    /// `calls`.
+    pub fn new(base: &str, timeout: Duration, known: KnownUsers, calls: Callee) -> UserClient {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -42,6 +52,7 @@ impl UserClient {
             base: base.trim_end_matches('/').to_string(),
             http,
             known: Arc::new(known),
+            calls,
         }
     }
 
@@ -62,13 +73,18 @@ impl UserClient {
     /// `user_service_unavailable` when it is down, slow or answers oddly.
     pub async fn find(&self, id: u64, request_id: &RequestId) -> Result<Option<User>, ApiError> {
         let url = format!("{}/api/users/{id}", self.base);
-        let resp = self
+        let mut call = self
             .http
             .get(&url)
-            .header(REQUEST_ID_HEADER, request_id.as_str())
-            .send()
-            .await
-            .map_err(|err| unavailable(&err.to_string()))?;
+            .header(REQUEST_ID_HEADER, request_id.as_str());
+        if let Some(trace) = traceparent() {
+            call = call.header(TRACEPARENT_HEADER, trace);
+        }
+        let started = Instant::now();
+        let resp = call.send().await;
+        let answered = resp.as_ref().is_ok_and(|r| !r.status().is_server_error());
+        self.calls.record(answered, started.elapsed());
+        let resp = resp.map_err(|err| unavailable(&err.to_string()))?;
         match resp.status().as_u16() {
             200 => resp
                 .json::<User>()
@@ -80,12 +96,19 @@ impl UserClient {
         }
     }
 
-    /// `Ok` when user-service's `GET /health` answers 200.
-    pub async fn check_health(&self) -> Result<(), String> {
-        match self.http.get(format!("{}/health", self.base)).send().await {
-            Ok(resp) if resp.status().is_success() => Ok(()),
-            Ok(resp) => Err(format!("user-service health answered {}", resp.status())),
-            Err(err) => Err(format!("user-service unreachable: {err}")),
+    /// How user-service's `GET /health` answers (200 is up), for `/ready`'s
+    /// body and the `upstream_up` gauge.
+    pub async fn check_health(&self) -> DependencyState {
+        let detail = match self.http.get(format!("{}/health", self.base)).send().await {
+            Ok(resp) if resp.status().is_success() => None,
+            Ok(resp) => Some(format!("its health answered {}", resp.status())),
+            Err(err) => Some(format!("unreachable: {err}")),
+        };
+        self.calls.set_up(detail.is_none());
+        DependencyState {
+            name: CALLEE.to_string(),
+            up: detail.is_none(),
+            detail,
         }
     }
 }

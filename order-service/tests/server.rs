@@ -132,22 +132,51 @@ async fn concurrent_orders_all_succeed_with_distinct_ids() {
     app.shutdown().await.unwrap();
 }
 
+/// Readiness follows only order-service's own database: user-service
+/// going away shows in `/ready`'s body and in `upstream_up`, and reads
+/// are still answered.
 #[tokio::test]
-async fn ready_follows_user_service() {
+async fn ready_reports_user_service_but_does_not_follow_it() {
     let users = stub_users(Peer::Healthy).await;
     let app = spawn_app(&users.url).await;
-    assert_eq!(
-        app.client
-            .get(app.url("/ready"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let ready = |app: &common::TestApp| {
+        let (client, url) = (app.client.clone(), app.url("/ready"));
+        async move {
+            let resp = client.get(url).send().await.unwrap();
+            let status = resp.status().as_u16();
+            let body: shared_lib::wire::Readiness = resp.json().await.unwrap();
+            (status, body.dependencies[0].up)
+        }
+    };
+    assert_eq!(ready(&app).await, (200, true));
     drop(users);
-    let resp = app.client.get(app.url("/ready")).send().await.unwrap();
-    assert_eq!(resp.status(), 503);
+    assert_eq!(ready(&app).await, (200, false), "ready, user-service down");
+    let orders = app
+        .client
+        .get(app.url("/api/orders?user_id=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(orders.status(), 200, "reads need no user-service");
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"upstream_up{service="order-service",callee="user-service"} 0"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            r#"http_requests_total{service="order-service",route="/api/orders",method="GET",status="2xx"} 1"#
+        ),
+        "{metrics}"
+    );
     app.shutdown().await.unwrap();
 }
 

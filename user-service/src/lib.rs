@@ -19,9 +19,12 @@ pub mod routes;
 pub mod store;
 
 use std::future::Future;
+use std::sync::Arc;
 
 pub use config::Config;
 use shared_lib::db::{Database, DbError};
+use shared_lib::metrics::Metrics;
+use shared_lib::server::ServeOptions;
 use tokio::net::TcpListener;
 
 /// What every handler needs, cheap to clone.
@@ -31,6 +34,8 @@ pub struct AppState {
     pub db: Database,
     /// The users signed up so far.
     pub store: store::UserStore,
+    /// What `GET /metrics` serves: requests, latency, the database pools.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -38,9 +43,12 @@ impl AppState {
     /// migrations apply in the background as soon as it answers).
     pub fn new(config: &Config) -> Result<AppState, DbError> {
         let db = Database::open(&config.database, store::MIGRATIONS)?;
+        let metrics = Metrics::new(&routes::contract());
+        metrics.watch_database(&db);
         Ok(AppState {
             store: store::UserStore::new(db.clone()),
             db,
+            metrics,
         })
     }
 }
@@ -59,7 +67,10 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let state = AppState::new(&config).map_err(std::io::Error::other)?;
     tracing::info!(database = %config.database.redacted_url(), "user-service keeps its data there");
-    let served = shared_lib::server::serve(listener, routes::routes(state.clone()), shutdown).await;
+    let options = ServeOptions::metered(&state.metrics);
+    let served =
+        shared_lib::server::serve_with(listener, routes::routes(state.clone()), shutdown, options)
+            .await;
     state.db.close().await;
     served
 }

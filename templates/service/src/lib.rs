@@ -15,8 +15,11 @@ pub mod handlers;
 pub mod routes;
 
 use std::future::Future;
+use std::sync::Arc;
 
 pub use config::Config;
+use shared_lib::metrics::Metrics;
+use shared_lib::server::ServeOptions;
 use tokio::net::TcpListener;
 
 /// This service's name, as `GET /` reports it.
@@ -30,6 +33,9 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub struct AppState {
     /// The settings it started with.
     pub config: Config,
+    /// What `GET /metrics` serves (add `metrics.callee(..)` handles for
+    /// the clients of other services).
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -37,6 +43,7 @@ impl AppState {
     pub fn new(config: &Config) -> AppState {
         AppState {
             config: config.clone(),
+            metrics: Metrics::new(&routes::contract()),
         }
     }
 }
@@ -49,5 +56,6 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let state = AppState::new(&config);
-    shared_lib::server::serve(listener, routes::routes(state), shutdown).await
+    let options = ServeOptions::metered(&state.metrics);
+    shared_lib::server::serve_with(listener, routes::routes(state), shutdown, options).await
 }
