@@ -45,5 +45,6 @@ pub mod ops;
 pub mod paths;
 pub mod pins;
 pub mod renovate;
+pub mod running;
 pub mod stats;
 pub mod swarm;

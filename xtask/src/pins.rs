@@ -80,6 +80,19 @@ pub struct Row {
     /// Where the registry serves the locked version's docs (log in to the
     /// registry's web UI first: it serves them to signed-in users only).
     pub docs_url: String,
+    /// Its running instances and the shared-lib each runs (filled by
+    /// `status` from [`crate::running`]; empty when none answers).
+    pub running: Vec<crate::running::Instance>,
+}
+
+impl Row {
+    /// The running instances whose shared-lib is not the locked one (a
+    /// rollout under way, or a stale instance).
+    pub fn stale(&self) -> impl Iterator<Item = &crate::running::Instance> {
+        self.running
+            .iter()
+            .filter(|i| i.shared_lib_version != self.locked)
+    }
 }
 
 /// The status of every service against `registry`.
@@ -109,6 +122,7 @@ pub fn status(layout: &Layout, registry: &Kellnr) -> Result<Vec<Row>> {
                     registry.base_url(),
                     history::docs_path(&pin.version)
                 ),
+                running: Vec::new(),
             })
         })
         .collect()

@@ -147,7 +147,7 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
     );
     assert!(
         ready_within_a_minute(&http, &format!("{orders}/ready")),
-        "order-service ready again once user-service is back"
+        "order-service ready with user-service back"
     );
     // The restarted user-service kept its users (a named volume).
     assert_eq!(

@@ -174,12 +174,20 @@ fn a_user_and_orders_flow_through_both_real_services() {
         resp.json::<Value>().unwrap()["code"],
         "user_service_unavailable"
     );
+    // Readiness does not cascade: order-service stays ready (its body says
+    // user-service is down) and keeps answering what needs no user-service.
+    let ready = http.get(format!("{}/ready", orders.url)).send().unwrap();
+    assert_eq!(ready.status(), 200);
+    let ready: Value = ready.json().unwrap();
+    assert_eq!(ready["dependencies"][0]["name"], "user-service");
+    assert_eq!(ready["dependencies"][0]["up"], false, "{ready}");
     assert_eq!(
-        http.get(format!("{}/ready", orders.url))
+        http.get(format!("{}/api/orders/{}", orders.url, created[0]["id"]))
             .send()
             .unwrap()
             .status(),
-        503
+        200,
+        "reads need no user-service"
     );
 
     // user-service comes back with its data (its SQLite file in tmp):

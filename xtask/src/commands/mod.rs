@@ -139,6 +139,17 @@ fn start_native_fleet(layout: &Layout, backend: DataBackend) -> Result<()> {
         changed |= outcome != ServiceStart::AlreadyRunning;
         println!("{}: {what} at {}", service.name, fleet::url(service.port));
     }
+    let prometheus = fleet::prometheus::ensure_running(layout, &fleet)?;
+    changed |= prometheus != ServiceStart::AlreadyRunning;
+    let prometheus_url = fleet::url(crate::ops::prometheus::PORT);
+    println!(
+        "prometheus: {} at {prometheus_url}, scraping every service's /metrics",
+        if prometheus == ServiceStart::Started {
+            "started"
+        } else {
+            "already running"
+        }
+    );
     let width = fleet
         .names()
         .iter()
@@ -157,6 +168,10 @@ fn start_native_fleet(layout: &Layout, backend: DataBackend) -> Result<()> {
         let url = fleet::url(service.port);
         println!("{:<width$} {url}  (try `curl {url}/`)", service.name);
     }
+    println!(
+        "{:<width$} {prometheus_url}  (try `curl '{prometheus_url}/api/v1/query?query=build_info'`)",
+        "prometheus"
+    );
     println!(
         "{:<width$} {}",
         "logs and pids",

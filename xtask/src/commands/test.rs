@@ -61,6 +61,8 @@ pub fn run(layout: &Layout) -> Result<()> {
     let release_tools = install_release_tools(layout);
     let (registry, start) = with_downloads(|| super::registry(layout))?;
     let outcome = super::publish_pinned(layout, &registry).and_then(|_| {
+        // The observability tests scrape the services with a real one.
+        crate::ops::prometheus::ensure_installed()?;
         let pg = ThrowawayPostgres::start()?;
         println!(
             "postgres: a throwaway PostgreSQL 15 on 127.0.0.1:{} for the database-backed tests (data in {})",

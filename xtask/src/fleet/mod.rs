@@ -6,10 +6,12 @@
 //! - [`pinned`]: every pinned shared-lib version published to it.
 //! - [`services`]: each service's address, environment and data; building
 //!   and starting it.
+//! - [`prometheus`]: the fleet's Prometheus, scraping every service.
 //! - [`stop`]: stopping all of it, deleting its data.
 //! - [`mod@vendor`]: a service's dependencies vendored for its image.
 
 pub mod pinned;
+pub mod prometheus;
 pub mod registry;
 pub mod services;
 pub mod stop;

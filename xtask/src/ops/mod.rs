@@ -36,6 +36,7 @@ pub mod git;
 pub mod http;
 pub mod postgres;
 pub mod procs;
+pub mod prometheus;
 pub mod registry;
 pub mod run;
 pub mod secrets;
