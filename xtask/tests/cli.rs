@@ -233,6 +233,9 @@ beta-service   ^0.0.1       0.0.1    [NEWEST][..]not published
 docs (sign in to the registry's web UI first):
   alpha-service  http://127.0.0.1:8000/docs/shared-lib/[NEWEST]/doc/shared_lib/index.html
   beta-service   http://127.0.0.1:8000/docs/shared-lib/0.0.1/doc/shared_lib/index.html
+running ([..]):
+  alpha-service  no instance answers
+  beta-service   no instance answers
 
 "#]]);
     checkout
@@ -248,7 +251,8 @@ docs (sign in to the registry's web UI first):
     "locked": "[NEWEST]",
     "newest": "[NEWEST]",
     "verdict": "up_to_date",
-    "docs_url": "http://127.0.0.1:8000/docs/shared-lib/[NEWEST]/doc/shared_lib/index.html"
+    "docs_url": "http://127.0.0.1:8000/docs/shared-lib/[NEWEST]/doc/shared_lib/index.html",
+    "running": []
   },
   {
     "service": "beta-service",
@@ -256,7 +260,8 @@ docs (sign in to the registry's web UI first):
     "locked": "0.0.1",
     "newest": "[NEWEST]",
     "verdict": "not_published",
-    "docs_url": "http://127.0.0.1:8000/docs/shared-lib/0.0.1/doc/shared_lib/index.html"
+    "docs_url": "http://127.0.0.1:8000/docs/shared-lib/0.0.1/doc/shared_lib/index.html",
+    "running": []
   }
 ]
 
