@@ -63,12 +63,7 @@ pub fn instances(
     let http = crate::ops::http::client();
     for service in &fleet.services {
         let instance = format!("127.0.0.1:{}", service.port);
-        let info = http
-            .get(format!("http://{instance}/"))
-            .send()
-            .ok()
-            .filter(|r| r.status().is_success())
-            .and_then(|r| r.json::<serde_json::Value>().ok());
+        let info = crate::ops::http::get_json(&http, &format!("http://{instance}/"));
         if let Some(info) = info
             && info["service"] == service.name.as_str()
             && let Some(version) = info["shared_lib_version"].as_str()

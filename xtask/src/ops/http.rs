@@ -20,6 +20,17 @@ pub fn answers_ok(client: &reqwest::blocking::Client, url: &str) -> bool {
         .is_ok_and(|r| r.status().is_success())
 }
 
+/// The JSON a GET of `url` answers with 2xx; `None` when it does not
+/// answer, answers otherwise, or not with JSON.
+pub fn get_json(client: &reqwest::blocking::Client, url: &str) -> Option<serde_json::Value> {
+    client
+        .get(url)
+        .send()
+        .ok()
+        .filter(|r| r.status().is_success())
+        .and_then(|r| r.json().ok())
+}
+
 /// The client type the functions here take.
 pub type Client = reqwest::blocking::Client;
 
