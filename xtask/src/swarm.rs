@@ -15,7 +15,11 @@
 //! - one HAProxy (Debian's 2.6, a local image), the only published entry:
 //!   the registry on port 8000 and each service's port of `fleet.toml` on
 //!   the host, each spread over its replicas; services call each other
-//!   through it too.
+//!   through it too;
+//! - one Prometheus (Debian's 2.42, a local image), on the host's port
+//!   9090 through the proxy, scraping every replica of every service,
+//!   found through the engine's DNS (`dns_sd_configs`) the way the proxy
+//!   finds them.
 //!
 //! This kernel has no IPVS, so neither the default virtual-IP endpoint mode
 //! nor the ingress routing mesh works: services use `endpoint_mode:
@@ -75,7 +79,26 @@ pub fn render(fleet: &Fleet) -> Result<Vec<(String, String)>> {
         ("stack.yml".into(), stack(fleet)?),
         ("haproxy.cfg".into(), haproxy(fleet)),
         ("postgres-start.sh".into(), POSTGRES_START.into()),
+        ("prometheus.yml".into(), prometheus(fleet)),
     ])
+}
+
+/// Prometheus' configuration: every replica of every service, as the
+/// engine's DNS lists them (each service's name answers every replica's
+/// address, `endpoint_mode: dnsrr`), asked again every 5 s.
+fn prometheus(fleet: &Fleet) -> String {
+    let secs = crate::ops::prometheus::SCRAPE_INTERVAL.as_secs();
+    let mut out = format!(
+        "{HEADER}global:\n  scrape_interval: {secs}s\n  evaluation_interval: {secs}s\nscrape_configs:\n"
+    );
+    for service in &fleet.services {
+        out.push_str(&format!(
+            "  - job_name: '{name}'\n    metrics_path: /metrics\n    dns_sd_configs:\n      - names: ['{name}']\n        type: A\n        port: {port}\n        refresh_interval: 5s\n",
+            name = service.name,
+            port = service.port
+        ));
+    }
+    out
 }
 
 const HEADER: &str =
@@ -189,15 +212,35 @@ services:
 "#,
         databases = databases.join(" ")
     );
-    for service in &fleet.services {
+    for port in fleet
+        .services
+        .iter()
+        .map(|s| s.port)
+        .chain([crate::ops::prometheus::PORT])
+    {
         out.push_str(&format!(
-            "      - {{ target: {0}, published: {0}, protocol: tcp, mode: host }}\n",
-            service.port
+            "      - {{ target: {port}, published: {port}, protocol: tcp, mode: host }}\n"
         ));
     }
     out.push_str(
         "    deploy:\n      replicas: 1\n      endpoint_mode: dnsrr\n      restart_policy:\n        condition: any\n        delay: 1s\n\n",
     );
+    out.push_str(&format!(
+        r#"  prometheus:
+    image: {image}
+    configs:
+      - source: prometheus
+        target: /etc/prometheus/prometheus.yml
+    deploy:
+      replicas: 1
+      endpoint_mode: dnsrr
+      restart_policy:
+        condition: any
+        delay: 1s
+
+"#,
+        image = crate::ops::docker::PROMETHEUS_IMAGE,
+    ));
     for service in &fleet.services {
         out.push_str(&service_block(fleet, service)?);
     }
@@ -214,6 +257,9 @@ configs:
   postgres_start:
     name: {STACK}-postgres-start-{start_hash}
     file: ./postgres-start.sh
+  prometheus:
+    name: {STACK}-prometheus-{prometheus_hash}
+    file: ./prometheus.yml
 
 secrets:
   postgres_password:
@@ -221,6 +267,7 @@ secrets:
 "#,
         haproxy_hash = short_hash(&haproxy(fleet)),
         start_hash = short_hash(POSTGRES_START),
+        prometheus_hash = short_hash(&prometheus(fleet)),
     ));
     Ok(out)
 }
@@ -338,6 +385,20 @@ backend registry
     default-server check inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2 resolvers docker init-addr none
     server-template replica {PROXY_SLOTS} registry:{REGISTRY_PORT}
 "#
+    ));
+    out.push_str(&format!(
+        r#"
+frontend prometheus
+    bind :{port}
+    default_backend prometheus
+
+backend prometheus
+    option httpchk GET /-/ready
+    http-check expect status 200
+    default-server check inter 1s fall 2 rise 1 resolvers docker init-addr none
+    server-template replica 1 prometheus:{port}
+"#,
+        port = crate::ops::prometheus::PORT
     ));
     for service in &fleet.services {
         out.push_str(&format!(

@@ -214,6 +214,35 @@ fn the_fleet_runs_replicated_on_swarm_and_rolls_and_heals_without_losing_a_write
         );
     }
 
+    // What runs, as `status` reads it: every replica's build_info through
+    // the stack's Prometheus (found by the engine's DNS, behind the proxy).
+    let prometheus = xtask::running::fleet_prometheus();
+    let replicas_seen = |name: &str| -> BTreeSet<String> {
+        xtask::running::instances(&fleet_manifest, &prometheus).0[name]
+            .iter()
+            .map(|i| {
+                assert_eq!(
+                    i.shared_lib_version,
+                    xtask::history::pin(&layout.project(name))
+                        .unwrap()
+                        .version
+                        .to_string(),
+                    "{name}: {i:?} runs what its Cargo.lock holds"
+                );
+                i.instance.clone()
+            })
+            .collect()
+    };
+    for service in &fleet_manifest.services {
+        let mut seen = BTreeSet::new();
+        let listed = wait_until(Duration::from_secs(60), || {
+            seen = replicas_seen(&service.name);
+            seen.len() == REPLICAS as usize
+        });
+        assert!(listed, "{}: Prometheus lists {seen:?}", service.name);
+    }
+    let instances_before = replicas_seen("user-service");
+
     // A rolling update to a new image under load: zero failed requests.
     let service = swarm_service("user-service");
     let image = "shared-fleet/user-service:rolled";
@@ -253,6 +282,16 @@ fn the_fleet_runs_replicated_on_swarm_and_rolls_and_heals_without_losing_a_write
         seen.failed
     );
     all_present(&users, &seen.created);
+    // Prometheus follows: the new replicas listed, the old ones gone.
+    let mut instances_after = BTreeSet::new();
+    let followed = wait_until(Duration::from_secs(60), || {
+        instances_after = replicas_seen("user-service");
+        instances_after.len() == REPLICAS as usize && instances_after.is_disjoint(&instances_before)
+    });
+    assert!(
+        followed,
+        "Prometheus lists {instances_after:?} after the update (before: {instances_before:?})"
+    );
 
     // One replica killed under load: what failed is counted and bounded,
     // nothing acknowledged is lost, the orchestrator replaces it.

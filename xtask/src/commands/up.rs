@@ -43,7 +43,11 @@ fn swarm(layout: &Layout) -> Result<()> {
     };
     let started = Instant::now();
     let fleet = layout.fleet()?;
-    for name in fleet.names().into_iter().chain(["kellnr"]) {
+    for name in fleet
+        .names()
+        .into_iter()
+        .chain(["kellnr", crate::fleet::prometheus::NAME])
+    {
         if let Some(record) = procs::read_record(&procs::record_path(&layout.state_dir(), name))?
             && procs::is_running(&record)
         {

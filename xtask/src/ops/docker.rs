@@ -352,17 +352,35 @@ pub const POSTGRES_IMAGE: &str = "shared-fleet/postgres:15";
 /// `haproxy` 2.6).
 pub const HAPROXY_IMAGE: &str = "shared-fleet/haproxy:2.6";
 
+/// The image the swarm's Prometheus runs (a local stand-in: Debian's
+/// `prometheus` 2.42).
+pub const PROMETHEUS_IMAGE: &str = "shared-fleet/prometheus:2.42";
+
 /// Builds the images the swarm stack needs besides the services' own,
 /// when the engine lacks them: one Debian bookworm root file system with
-/// `postgresql-15` and `haproxy` (debootstrap, cached), imported once per
-/// name. Returns the names it built.
+/// `postgresql-15` and `haproxy`, one with `prometheus` (debootstrap,
+/// cached), imported once per name. Returns the names it built.
 pub fn ensure_swarm_images(engine: &Engine) -> Result<Vec<String>> {
+    let mut built = Vec::new();
+    if !engine.has_image(PROMETHEUS_IMAGE) {
+        let rootfs = ROOTFS_PROMETHEUS.ensure()?;
+        import(
+            engine,
+            &rootfs,
+            PROMETHEUS_IMAGE,
+            &[
+                "CMD [\"prometheus\", \"--config.file=/etc/prometheus/prometheus.yml\", \"--storage.tsdb.path=/var/lib/prometheus\"]",
+            ],
+            &[],
+        )?;
+        built.push(PROMETHEUS_IMAGE.to_string());
+    }
     let missing: Vec<&str> = [POSTGRES_IMAGE, HAPROXY_IMAGE]
         .into_iter()
         .filter(|name| !engine.has_image(name))
         .collect();
     if missing.is_empty() {
-        return Ok(Vec::new());
+        return Ok(built);
     }
     let rootfs = ROOTFS_SWARM.ensure()?;
     for name in &missing {
@@ -377,7 +395,8 @@ pub fn ensure_swarm_images(engine: &Engine) -> Result<Vec<String>> {
         };
         import(engine, &rootfs, name, changes, &[])?;
     }
-    Ok(missing.into_iter().map(String::from).collect())
+    built.extend(missing.into_iter().map(String::from));
+    Ok(built)
 }
 
 /// Debian's `docker.io` and `docker-compose`, installed when missing.
@@ -413,6 +432,12 @@ const ROOTFS_SWARM: Rootfs = Rootfs {
     include: &["postgresql-15", "haproxy"],
 };
 
+/// Of the swarm's Prometheus image.
+const ROOTFS_PROMETHEUS: Rootfs = Rootfs {
+    name: "bookworm-prometheus",
+    include: &["prometheus"],
+};
+
 impl Rootfs {
     /// Its directory, made by debootstrap when not made yet.
     fn ensure(&self) -> Result<PathBuf> {
@@ -433,7 +458,12 @@ pub fn prepare_first_engine() -> Result<()> {
         return Ok(());
     }
     ensure_engine_packages()?;
-    for rootfs in [ROOTFS_MINBASE, ROOTFS_BUILD, ROOTFS_SWARM] {
+    for rootfs in [
+        ROOTFS_MINBASE,
+        ROOTFS_BUILD,
+        ROOTFS_SWARM,
+        ROOTFS_PROMETHEUS,
+    ] {
         rootfs.ensure()?;
     }
     Ok(())
