@@ -79,6 +79,9 @@ struct RouteSlots {
     label: String,
     /// Its segments: `None` is a `{parameter}`.
     segments: Vec<Option<String>>,
+    /// Whether it has a parameter (else only its own text matches it
+    /// exactly, which is checked first).
+    has_params: bool,
     in_flight: Gauge,
     methods: [MethodSlots; 8],
 }
@@ -182,6 +185,9 @@ impl Metrics {
             .chain(std::iter::once((UNMATCHED_ROUTE.to_string(), None)));
         let routes = templates
             .map(|(label, segments)| RouteSlots {
+                has_params: segments
+                    .as_ref()
+                    .is_some_and(|s| s.iter().any(Option::is_none)),
                 in_flight: in_flight.get_or_create_owned(&vec![("route", label.clone())]),
                 segments: segments.unwrap_or_default(),
                 label,
@@ -206,6 +212,13 @@ impl Metrics {
     /// first documented template it matches, else the unmatched route.
     fn route_of(&self, path: &str) -> usize {
         let last = self.routes.len() - 1;
+        // Most requests name a fixed path exactly: a string comparison.
+        if let Some(exact) = self.routes[..last]
+            .iter()
+            .position(|route| !route.has_params && route.label == path)
+        {
+            return exact;
+        }
         self.routes[..last]
             .iter()
             .position(|route| {
