@@ -136,6 +136,12 @@ spec:
     metadata:
       labels:
         app.kubernetes.io/name: {name}
+      annotations:
+        # Read by a Prometheus whose kubernetes_sd_configs keep annotated
+        # pods (the common convention); every replica serves /metrics.
+        prometheus.io/scrape: "true"
+        prometheus.io/port: "{port}"
+        prometheus.io/path: /metrics
     spec:
       automountServiceAccountToken: false
       terminationGracePeriodSeconds: 30
