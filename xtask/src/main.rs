@@ -137,7 +137,7 @@ enum Cmd {
     },
     /// What the everyday commands cost as the fleet grows: a throwaway
     /// clone grown by new-service to each size, every command timed (median
-    /// of the runs) and traced; table printed and written into the README,
+    /// of the runs) and traced; table printed and written into docs/benchmarks.md,
     /// plot in docs/fleet-growth.svg, every run in bench-results/.
     FleetBench {
         /// Fleet sizes to measure, rising, from 2.

@@ -1,7 +1,7 @@
 //! `cargo xtask fleet-bench [--sizes 2,5,10,20] [--runs N]`: what the
 //! everyday commands cost as the fleet grows ([`crate::growth`]). Prints
 //! the table; writes every run as JSON to `bench-results/`, the plot to
-//! `docs/fleet-growth.svg` and the table into the README between its
+//! `docs/fleet-growth.svg` and the table into `docs/benchmarks.md` between its
 //! `fleet-growth` markers.
 
 use std::path::Path;
@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use crate::growth;
 use crate::paths::Layout;
 
-/// The README's markers around the generated table.
+/// The markers around the generated table in `docs/benchmarks.md`.
 pub const BEGIN: &str = "<!-- fleet-growth: begin (written by `cargo xtask fleet-bench`) -->";
 /// The closing marker.
 pub const END: &str = "<!-- fleet-growth: end -->";
@@ -38,15 +38,18 @@ pub fn run(layout: &Layout, sizes: &[usize], runs: u32) -> Result<()> {
     )?;
     print!("{}", growth::table(&report));
     println!(
-        "runs: {}; plot: {}; table written into README.md",
+        "runs: {}; plot: {}; table written into {PAGE}",
         json.display(),
         plot.display()
     );
     Ok(())
 }
 
+/// The docs page the table is written into, between [`BEGIN`] and [`END`].
+const PAGE: &str = "docs/benchmarks.md";
+
 /// Writes what is measured so far: every run as JSON, the plot, the table
-/// into the README.
+/// into [`PAGE`].
 fn write(layout: &Layout, report: &growth::Report, json: &Path, plot: &Path) -> Result<()> {
     for file in [json, plot] {
         std::fs::create_dir_all(file.parent().context("a parent")?)?;
@@ -54,16 +57,17 @@ fn write(layout: &Layout, report: &growth::Report, json: &Path, plot: &Path) -> 
     std::fs::write(json, serde_json::to_string_pretty(report)?)?;
     std::fs::write(plot, growth::svg(report))?;
     let table = growth::table(report);
-    let readme = layout.root.join("README.md");
-    let text = std::fs::read_to_string(&readme)?;
+    let page = layout.root.join(PAGE);
+    let text = std::fs::read_to_string(&page)?;
+    // The plot sits beside the page, in docs/.
     let updated = replace_between(
         &text,
-        &format!("{table}\n![the table as a plot](docs/fleet-growth.svg)\n"),
+        &format!("{table}\n![the table as a plot](fleet-growth.svg)\n"),
     )
     .with_context(|| {
-        format!("README.md has no `{BEGIN}` ... `{END}` block to write the table into")
+        format!("{PAGE} has no `{BEGIN}` ... `{END}` block to write the table into")
     })?;
-    std::fs::write(&readme, updated)?;
+    std::fs::write(&page, updated)?;
     Ok(())
 }
 
