@@ -1,6 +1,6 @@
 //! Settings, read from the environment.
 
-use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig, process_env};
+use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig, process_env, var_or};
 use shared_lib::db::DbConfig;
 
 /// The port user-service listens on unless `PORT` says otherwise.
@@ -14,6 +14,10 @@ pub struct Config {
     /// `DATABASE_URL`, else a SQLite file under `DATA_DIR` (default
     /// `data/user-service.db`); pool size and acquire timeout.
     pub database: DbConfig,
+    /// `FAULT_SIGNUP_500_EVERY` (tests only, unset by default): every n-th
+    /// sign-up answers 500 without storing anything, the bad build the
+    /// rollout's health gate must catch.
+    pub fault_signup_every: Option<u64>,
 }
 
 impl Config {
@@ -22,6 +26,8 @@ impl Config {
         Ok(Config {
             server: ServerConfig::from_lookup(lookup, DEFAULT_PORT)?,
             database: DbConfig::from_lookup(lookup, crate::SERVICE)?,
+            fault_signup_every: Some(var_or(lookup, "FAULT_SIGNUP_500_EVERY", 0u64)?)
+                .filter(|&n| n > 0),
         })
     }
 
@@ -49,6 +55,7 @@ mod tests {
         let c = Config::from_lookup(&lookup(&[])).unwrap();
         assert_eq!(c.server.port, DEFAULT_PORT);
         assert_eq!(c.database.backend, Backend::Sqlite);
+        assert_eq!(c.fault_signup_every, None, "never on by default");
         assert_eq!(
             c.database.sqlite_file().unwrap(),
             std::path::Path::new("data/user-service.db")

@@ -21,6 +21,11 @@ pub const MAX_EMAIL_LEN: usize = 254;
 pub async fn create_user(body: CreateUser, state: AppState) -> Result<impl Reply, Rejection> {
     let name = validate_name(&body.name)?;
     let email = validate_email(&body.email)?;
+    if state.fault.as_ref().is_some_and(|f| f.strikes()) {
+        return Err(
+            ApiError::internal("FAULT_SIGNUP_500_EVERY: this sign-up fails on purpose").into(),
+        );
+    }
     match state.store.add(name, email).await {
         Ok(user) => Ok(warp::reply::with_status(
             warp::reply::json(&user),
@@ -73,6 +78,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_fault_strikes_on_every_nth_call_only() {
+        let fault = Fault::every(5);
+        let struck = (1..=12).filter(|_| fault.strikes()).count();
+        assert_eq!(struck, 2);
+    }
+
+    #[test]
     fn names_are_trimmed_and_bounded() {
         assert_eq!(validate_name("  Ada Lovelace ").unwrap(), "Ada Lovelace");
         assert_eq!(
@@ -118,5 +130,32 @@ mod tests {
         assert!(validate_email(&long_local).is_err());
         let long = format!("a@{}.com", "b".repeat(260));
         assert!(validate_email(&long).is_err());
+    }
+}
+
+/// A fault injected for tests (`FAULT_SIGNUP_500_EVERY`): every n-th call
+/// strikes. Never on unless that variable is set.
+#[derive(Debug)]
+pub struct Fault {
+    every: u64,
+    calls: std::sync::atomic::AtomicU64,
+}
+
+impl Fault {
+    /// Strikes on every `every`-th call.
+    pub fn every(every: u64) -> Fault {
+        Fault {
+            every,
+            calls: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Whether this call is one that fails.
+    pub fn strikes(&self) -> bool {
+        let n = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        n.is_multiple_of(self.every)
     }
 }

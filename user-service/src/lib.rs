@@ -36,6 +36,8 @@ pub struct AppState {
     pub store: store::UserStore,
     /// What `GET /metrics` serves: requests, latency, the database pools.
     pub metrics: Arc<Metrics>,
+    /// Tests only (`FAULT_SIGNUP_500_EVERY`): every n-th sign-up fails.
+    pub fault: Option<Arc<handlers::Fault>>,
 }
 
 impl AppState {
@@ -49,6 +51,9 @@ impl AppState {
             store: store::UserStore::new(db.clone()),
             db,
             metrics,
+            fault: config
+                .fault_signup_every
+                .map(|every| Arc::new(handlers::Fault::every(every))),
         })
     }
 }

@@ -147,6 +147,28 @@ enum Cmd {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// Move one service of the swarm fleet (`up --swarm`) to a new image,
+    /// one replica at a time, each new replica watched through the
+    /// stack's Prometheus for --bake seconds and the service rolled back
+    /// when its 5xx ratio is worse than the old replicas'. Exit 1 when it
+    /// was rolled back, with the numbers that decided it.
+    Rollout {
+        /// The service of fleet.toml.
+        service: String,
+        /// An image the engine has; default: built from this checkout's tree.
+        #[arg(long, value_name = "IMAGE")]
+        to: Option<String>,
+        /// Seconds each new replica is watched before the next one.
+        #[arg(long, default_value_t = 30)]
+        bake: u64,
+        /// How many points (0.05 = 5 %) a new replica's 5xx ratio may
+        /// exceed the old replicas' before the service is rolled back.
+        #[arg(long, default_value_t = 0.05)]
+        max_error_ratio: f64,
+        /// Print the plan; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Create a service with the same shape as the others, pinned to the
     /// newest shared-lib, and add it to fleet.toml, docker-compose.yml,
     /// deploy/k8s/ and deploy/swarm/.
@@ -230,6 +252,22 @@ fn main() -> ExitCode {
         ),
         Cmd::FleetBench { sizes, runs } => commands::fleet_bench::run(&layout, &sizes, runs),
         Cmd::K8s { check } => commands::k8s::run(&layout, check),
+        Cmd::Rollout {
+            service,
+            to,
+            bake,
+            max_error_ratio,
+            dry_run,
+        } => commands::rollout::run(
+            &layout,
+            &commands::rollout::Plan {
+                service,
+                to,
+                bake: std::time::Duration::from_secs(bake),
+                max_error_ratio,
+                dry_run,
+            },
+        ),
         Cmd::NewService { name, port, calls } => {
             commands::new_service::run(&layout, &name, port, &calls)
         }

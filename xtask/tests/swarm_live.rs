@@ -259,7 +259,16 @@ fn the_fleet_runs_replicated_on_swarm_and_rolls_and_heals_without_losing_a_write
         .collect();
     let load = Load::start(&users, "roll");
     load.wait_for(50);
-    roll(&engine, &service, Some(image)).expect("the rolling update converges");
+    // Through `rollout`: one replica at a time, each watched by the health
+    // gate (a short bake: the gate's decisions are what is tested here).
+    let plan = |to: &str| xtask::commands::rollout::Plan {
+        service: "user-service".into(),
+        to: Some(to.into()),
+        bake: Duration::from_secs(8),
+        max_error_ratio: 0.05,
+        dry_run: false,
+    };
+    xtask::commands::rollout::run(&layout, &plan(image)).expect("a healthy build rolls out");
     load.wait_for(50);
     let seen = load.finish();
     let after: BTreeSet<String> = running_tasks(&engine, &service)
@@ -282,6 +291,10 @@ fn the_fleet_runs_replicated_on_swarm_and_rolls_and_heals_without_losing_a_write
         seen.failed
     );
     all_present(&users, &seen.created);
+    assert_eq!(
+        xtask::ops::swarm::service_image(&engine, &service).unwrap(),
+        image
+    );
     // Prometheus follows: the new replicas listed, the old ones gone.
     let mut instances_after = BTreeSet::new();
     let followed = wait_until(Duration::from_secs(60), || {
@@ -292,6 +305,62 @@ fn the_fleet_runs_replicated_on_swarm_and_rolls_and_heals_without_losing_a_write
         followed,
         "Prometheus lists {instances_after:?} after the update (before: {instances_before:?})"
     );
+
+    // A bad build (every fifth sign-up answers 500; its healthcheck is
+    // green) is rolled back by the gate within its first replica's bake,
+    // under the same load: no acknowledged write lost, and what failed is
+    // the bad replica's 500s only, counted and bounded.
+    let faulty = "shared-fleet/user-service:faulty";
+    let mut build = engine.docker();
+    build
+        .args(["build", "-t", faulty, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null());
+    let mut child = build.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "FROM {image}\nENV FAULT_SIGNUP_500_EVERY=5").unwrap();
+    }
+    assert!(child.wait().unwrap().success(), "the faulty image builds");
+    let load = Load::start(&users, "bad");
+    load.wait_for(50);
+    let started = std::time::Instant::now();
+    let refused = xtask::commands::rollout::run(&layout, &plan(faulty))
+        .expect_err("the gate rolls the bad build back");
+    let took = started.elapsed();
+    load.wait_for(50);
+    let seen = load.finish();
+    let why = format!("{refused:#}");
+    println!(
+        "bad build: {why} ({:.0} s); {} failed: {:?}",
+        took.as_secs_f64(),
+        seen.failed.len(),
+        seen.failed
+    );
+    assert!(why.contains("rolled user-service back to"), "{why}");
+    assert!(
+        why.contains("answered 5xx"),
+        "the numbers that decided it: {why}"
+    );
+    assert_eq!(
+        xtask::ops::swarm::service_image(&engine, &service).unwrap(),
+        image,
+        "back on the previous image"
+    );
+    assert!(
+        seen.failed
+            .iter()
+            .all(|f| f.starts_with("POST ") && f.ends_with(": 500 Internal Server Error")),
+        "only the bad replica's sign-ups failed: {:?}",
+        seen.failed
+    );
+    assert!(
+        !seen.failed.is_empty() && seen.failed.len() <= 60,
+        "the bad replica's failures are bounded by its bake window: {}",
+        seen.failed.len()
+    );
+    all_present(&users, &seen.created);
 
     // One replica killed under load: what failed is counted and bounded,
     // nothing acknowledged is lost, the orchestrator replaces it.

@@ -12,6 +12,7 @@ pub mod new_service;
 pub mod publish;
 pub mod release;
 pub mod renovate;
+pub mod rollout;
 pub mod status;
 pub mod test;
 pub mod up;

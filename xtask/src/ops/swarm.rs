@@ -135,3 +135,81 @@ pub fn kill(engine: &Engine, container: &str) -> Result<()> {
     capture(engine.docker().args(["kill", container]))?;
     Ok(())
 }
+
+/// The image a swarm service's tasks run (its spec's, digest left out).
+pub fn service_image(engine: &Engine, service: &str) -> Result<String> {
+    let out = capture(engine.docker().args([
+        "service",
+        "inspect",
+        "--format",
+        "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+        service,
+    ]))
+    .with_context(|| {
+        format!(
+            "{service} is not a service of the swarm; `cargo xtask up --swarm` deploys the fleet"
+        )
+    })?;
+    let image = out.trim();
+    Ok(image
+        .split_once('@')
+        .map_or(image, |(name, _)| name)
+        .to_string())
+}
+
+/// Starts a rolling update of `service` to `image` and returns at once:
+/// one replica at a time, the new one started (and healthy) before the old
+/// one stops, `delay` between replicas. Swarm's own update machinery does
+/// the replacing; [`update_state`] follows it.
+pub fn start_update(engine: &Engine, service: &str, image: &str, delay: Duration) -> Result<()> {
+    capture(engine.docker().args([
+        "service",
+        "update",
+        "--detach",
+        "--quiet",
+        "--image",
+        image,
+        "--update-parallelism",
+        "1",
+        "--update-order",
+        "start-first",
+        "--update-delay",
+        &format!("{}s", delay.as_secs()),
+        service,
+    ]))
+    .with_context(|| format!("cannot start the update of {service} to {image}"))?;
+    Ok(())
+}
+
+/// The state of `service`'s last update (`updating`, `completed`,
+/// `paused`, `rollback_started`, `rollback_completed`, ...), empty when it
+/// never had one.
+pub fn update_state(engine: &Engine, service: &str) -> Result<String> {
+    let out = capture(engine.docker().args([
+        "service",
+        "inspect",
+        "--format",
+        "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}",
+        service,
+    ]))?;
+    Ok(out.trim().to_string())
+}
+
+/// `docker service rollback`: the service back on its previous spec (its
+/// image before the last update), one replica at a time as its
+/// `rollback_config` says; returns when done.
+pub fn rollback(engine: &Engine, service: &str) -> Result<()> {
+    capture(
+        engine
+            .docker()
+            .args(["service", "rollback", "--quiet", service]),
+    )
+    .with_context(|| format!("cannot roll {service} back"))?;
+    Ok(())
+}
+
+/// Tags `image` as `tag` too.
+pub fn tag(engine: &Engine, image: &str, tag: &str) -> Result<()> {
+    capture(engine.docker().args(["tag", image, tag]))?;
+    Ok(())
+}
