@@ -9,7 +9,10 @@
 //! `rollback_config`); this command adds the health gate: every couple of
 //! seconds it asks the stack's Prometheus for the 5xx ratio and p99 of the
 //! new replicas (the instances that were not there before) against the old
-//! ones over the bake window. A new replica worse than the old ones by
+//! ones over the bake window (which replica is new the engine says: the
+//! image its container runs, its addresses mapped to Prometheus'
+//! instances, so an address reused by a new task is not taken for an old
+//! one). A new replica worse than the old ones by
 //! more than `--max-error-ratio` rolls the service back at once and the
 //! command fails with the numbers that decided it; otherwise it ends once
 //! every replica is new and the last one has baked, printing what runs
@@ -124,21 +127,26 @@ fn health(base: &str, service: &str, instances: &BTreeSet<String>, window: Durat
     }
 }
 
-/// The instances of `service` Prometheus scrapes now.
-fn instances(layout: &Layout, base: &str, service: &str) -> Result<BTreeSet<String>> {
-    let (mut found, _) = running::instances(&layout.fleet()?, base);
-    Ok(found
-        .remove(service)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|i| i.instance)
-        .collect())
+/// The replicas of swarm service `name` as Prometheus names them
+/// (`address:port`): those running `image`, and the others.
+fn replicas(
+    engine: &Engine,
+    name: &str,
+    port: u16,
+    image: &str,
+) -> Result<(BTreeSet<String>, BTreeSet<String>)> {
+    let (mut new, mut old) = (BTreeSet::new(), BTreeSet::new());
+    for (_, runs, addresses) in engine_swarm::task_containers(engine, name)? {
+        let set = if runs == image { &mut new } else { &mut old };
+        set.extend(addresses.iter().map(|a| format!("{a}:{port}")));
+    }
+    Ok((new, old))
 }
 
 /// Runs `rollout`.
 pub fn run(layout: &Layout, plan: &Plan) -> Result<()> {
     let fleet = layout.fleet()?;
-    fleet.service(&plan.service)?;
+    let port = fleet.service(&plan.service)?.port;
     let name = swarm_service(&plan.service);
     let engine = docker::engine()?;
     let previous = engine_swarm::service_image(&engine, &name)?;
@@ -173,7 +181,6 @@ pub fn run(layout: &Layout, plan: &Plan) -> Result<()> {
         );
         return Ok(());
     }
-    let old = instances(layout, &base, &plan.service)?;
     let started = Instant::now();
     engine_swarm::start_update(&engine, &name, &target, plan.bake)?;
     // When each new replica was first scraped.
@@ -181,8 +188,8 @@ pub fn run(layout: &Layout, plan: &Plan) -> Result<()> {
     let deadline = started + (plan.bake + Duration::from_secs(90)) * (REPLICAS + 1);
     loop {
         std::thread::sleep(prometheus::SCRAPE_INTERVAL);
-        let now_running = instances(layout, &base, &plan.service)?;
-        for instance in now_running.difference(&old) {
+        let (new, old) = replicas(&engine, &name, port, &target)?;
+        for instance in &new {
             if !first_seen.iter().any(|(i, _)| i == instance) {
                 println!(
                     "  new replica {instance} after {:.0} s",
@@ -191,8 +198,6 @@ pub fn run(layout: &Layout, plan: &Plan) -> Result<()> {
                 first_seen.push((instance.clone(), Instant::now()));
             }
         }
-        let new: BTreeSet<String> = first_seen.iter().map(|(i, _)| i.clone()).collect();
-        let still_old: BTreeSet<String> = old.intersection(&now_running).cloned().collect();
         let window = plan.bake + Duration::from_secs(10);
         let new_health = health(&base, &plan.service, &new, window);
         let old_health = health(&base, &plan.service, &old, window);
@@ -215,7 +220,7 @@ pub fn run(layout: &Layout, plan: &Plan) -> Result<()> {
         let baked = first_seen
             .last()
             .is_some_and(|(_, at)| at.elapsed() >= plan.bake);
-        if state == "completed" && still_old.is_empty() && new.len() >= REPLICAS as usize && baked {
+        if state == "completed" && old.is_empty() && new.len() >= REPLICAS as usize && baked {
             println!("  every replica new and healthy: {}", new_health.describe());
             break;
         }

@@ -213,3 +213,40 @@ pub fn tag(engine: &Engine, image: &str, tag: &str) -> Result<()> {
     capture(engine.docker().args(["tag", image, tag]))?;
     Ok(())
 }
+
+/// The running containers of a swarm service: (container id, its image,
+/// its addresses on the stack's networks).
+pub fn task_containers(
+    engine: &Engine,
+    service: &str,
+) -> Result<Vec<(String, String, Vec<String>)>> {
+    let listed = capture(engine.docker().args([
+        "ps",
+        "--filter",
+        &format!("label=com.docker.swarm.service.name={service}"),
+        "--format",
+        "{{.ID}} {{.Image}}",
+    ]))?;
+    let mut out = Vec::new();
+    for line in listed.lines() {
+        let Some((id, image)) = line.split_once(' ') else {
+            continue;
+        };
+        // Gone between the listing and this look: not running any more.
+        let Ok(addresses) = capture(engine.docker().args([
+            "inspect",
+            "--format",
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+            id,
+        ])) else {
+            continue;
+        };
+        let image = image.split_once('@').map_or(image, |(name, _)| name);
+        out.push((
+            id.to_string(),
+            image.to_string(),
+            addresses.split_whitespace().map(String::from).collect(),
+        ));
+    }
+    Ok(out)
+}
