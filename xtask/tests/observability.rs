@@ -38,6 +38,16 @@ fn access_line(log: impl Fn() -> String, pred: impl Fn(&Value) -> bool) -> Value
     found.unwrap()
 }
 
+/// The `/metrics` text of the service at `url`.
+fn metrics_of(url: &str) -> String {
+    client()
+        .get(format!("{url}/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap()
+}
+
 #[test]
 fn metrics_traces_prometheus_and_readiness_with_the_real_binaries() {
     let tmp = tempfile::tempdir().unwrap();
@@ -115,12 +125,7 @@ fn metrics_traces_prometheus_and_readiness_with_the_real_binaries() {
     );
     assert_eq!(user_line["fields"]["trace_id"], TRACE, "{user_line}");
     assert_eq!(user_line["fields"]["path"], format!("/api/users/{id}"));
-    let order_metrics = http
-        .get(format!("{}/metrics", orders.url))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let order_metrics = metrics_of(&orders.url);
     assert_eq!(
         value(
             &order_metrics,
@@ -226,12 +231,7 @@ fn metrics_traces_prometheus_and_readiness_with_the_real_binaries() {
         .send()
         .unwrap();
     assert_eq!(list.status(), 200);
-    let order_metrics = http
-        .get(format!("{}/metrics", orders.url))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let order_metrics = metrics_of(&orders.url);
     assert!(
         order_metrics.contains(r#"upstream_up{service="order-service",callee="user-service"} 0"#),
         "{order_metrics}"
