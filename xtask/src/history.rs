@@ -159,6 +159,17 @@ fn in_worktree(
     name: &str,
     work: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<()> {
+    in_worktree_at(layout, &release.commit, name, work)
+}
+
+/// Runs `work` in a clean detached worktree of `commit` under
+/// `.fleet/worktrees/<name>`, removed afterwards whatever happened.
+pub fn in_worktree_at<T>(
+    layout: &Layout,
+    commit: &str,
+    name: &str,
+    work: impl FnOnce(&Path) -> Result<T>,
+) -> Result<T> {
     let worktree = layout.state_dir().join("worktrees").join(name);
     remove_worktree(&layout.root, &worktree);
     if let Some(parent) = worktree.parent() {
@@ -167,7 +178,7 @@ fn in_worktree(
     run(git(&layout.root)
         .args(["worktree", "add", "--quiet", "--detach"])
         .arg(&worktree)
-        .arg(&release.commit))?;
+        .arg(commit))?;
     let result = work(&worktree);
     remove_worktree(&layout.root, &worktree);
     result

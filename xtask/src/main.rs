@@ -155,8 +155,9 @@ enum Cmd {
     Rollout {
         /// The service of fleet.toml.
         service: String,
-        /// An image the engine has; default: built from this checkout's tree.
-        #[arg(long, value_name = "IMAGE")]
+        /// An image the engine has, or a commit whose tree is built;
+        /// default: built from this checkout's tree.
+        #[arg(long, value_name = "IMAGE_OR_COMMIT")]
         to: Option<String>,
         /// Seconds each new replica is watched before the next one.
         #[arg(long, default_value_t = 30)]

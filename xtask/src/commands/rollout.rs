@@ -1,4 +1,4 @@
-//! `cargo xtask rollout <service> [--to IMAGE] [--bake 30] [--max-error-ratio 0.05] [--dry-run]`:
+//! `cargo xtask rollout <service> [--to IMAGE_OR_COMMIT] [--bake 30] [--max-error-ratio 0.05] [--dry-run]`:
 //! one service of the swarm fleet moved to a new image, one replica at a
 //! time, each new replica watched through the fleet's metrics before the
 //! next, and rolled back when it does worse than the old ones.
@@ -35,7 +35,8 @@ use crate::swarm::{REPLICAS, swarm_service};
 pub struct Plan {
     /// The service of `fleet.toml`.
     pub service: String,
-    /// The image to move to; `None`: built from this checkout's tree.
+    /// The image to move to, or a commit whose tree it is built from;
+    /// `None`: built from this checkout's tree.
     pub to: Option<String>,
     /// How long each new replica is watched before the next one.
     pub bake: Duration,
@@ -158,9 +159,15 @@ pub fn run(layout: &Layout, plan: &Plan) -> Result<()> {
     }
     let target = match &plan.to {
         Some(image) if engine.has_image(image) => image.clone(),
-        Some(other) => bail!(
-            "the engine has no image {other:?}; give an image it has (`docker images`), or leave --to out to build this checkout's tree"
-        ),
+        Some(other) => match crate::ops::git::commit_of(&layout.root, other) {
+            Some(commit) if plan.dry_run => {
+                format!("shared-fleet/{}:<built from commit {commit}>", plan.service)
+            }
+            Some(commit) => build_from_commit(layout, &engine, &plan.service, &commit)?,
+            None => bail!(
+                "{other:?} is neither an image the engine has (`docker images`) nor a commit of this repository; leave --to out to build this checkout's tree"
+            ),
+        },
         None if plan.dry_run => format!("shared-fleet/{}:<built from this tree>", plan.service),
         None => build_from_tree(layout, &engine, &plan.service)?,
     };
@@ -257,6 +264,35 @@ fn build_from_tree(layout: &Layout, engine: &Engine, service: &str) -> Result<St
     let id = id.trim_start_matches("sha256:");
     let tagged = format!("shared-fleet/{service}:{}", &id[..id.len().min(12)]);
     engine_swarm::tag(engine, &local, &tagged)?;
+    Ok(tagged)
+}
+
+/// The service's image built from `commit`'s tree (a clean worktree,
+/// vendored from the stack's registry, `docker build` of the service's
+/// Dockerfile), tagged `shared-fleet/<service>:<commit>`.
+fn build_from_commit(
+    layout: &Layout,
+    engine: &Engine,
+    service: &str,
+    commit: &str,
+) -> Result<String> {
+    let registry = crate::fleet::swarm_registry(layout);
+    let tagged = format!("shared-fleet/{service}:{}", &commit[..commit.len().min(12)]);
+    println!("building {tagged} from commit {commit}");
+    crate::history::in_worktree_at(layout, commit, &format!("rollout-{service}"), |tree| {
+        let dir = tree.join(service);
+        if !dir.join("Dockerfile").is_file() {
+            bail!("commit {commit} has no {service}/Dockerfile");
+        }
+        crate::fleet::vendor(layout, &registry, &dir)?;
+        let mut build = engine.docker();
+        build
+            .env("DOCKER_BUILDKIT", "1")
+            .args(["build", "--quiet", "-t", &tagged])
+            .arg(&dir);
+        crate::ops::run::capture(&mut build)?;
+        Ok(())
+    })?;
     Ok(tagged)
 }
 

@@ -30,3 +30,16 @@ pub fn is_dirty(root: &Path, path: &str) -> Result<bool> {
     let out = capture(git(root).args(["status", "--porcelain", "--", path]))?;
     Ok(!out.trim().is_empty())
 }
+
+/// The full id of the commit `rev` names in the repository at `root`
+/// (a branch, tag or abbreviated id), if it names one.
+pub fn commit_of(root: &Path, rev: &str) -> Option<String> {
+    let out = git(root)
+        .args(["rev-parse", "--verify", "--quiet"])
+        .arg(format!("{rev}^{{commit}}"))
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
