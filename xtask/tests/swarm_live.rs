@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use xtask::commands::{Runtime, down, up};
 use xtask::fleet::{self, DataBackend};
-use xtask::ops::docker::{self, Engine};
+use xtask::ops::docker;
 use xtask::ops::procs::wait_until;
 use xtask::ops::registry::Health;
-use xtask::ops::swarm::{kill, logs, roll, running_tasks};
+use xtask::ops::swarm::{kill, roll, running_tasks};
 use xtask::paths::Layout;
 use xtask::swarm::{REPLICAS, database, swarm_service};
 
@@ -143,15 +143,19 @@ fn all_present(users: &str, created: &[u64]) {
     assert!(missing.is_empty(), "acknowledged users lost: {missing:?}");
 }
 
-/// The tasks whose access lines carry a request id starting with `prefix`.
-fn tasks_that_served(engine: &Engine, service: &str, prefix: &str) -> BTreeSet<String> {
-    logs(engine, service)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| l.contains(prefix))
-        .filter_map(|l| l.split_once(" | ").or_else(|| l.split_once("|")))
-        .map(|(task, _)| task.trim().to_string())
-        .collect()
+/// The replicas of `service` (Prometheus' instances) that answered
+/// `GET /health` at least once, by their own `http_requests_total`.
+fn replicas_that_served(service: &str) -> BTreeSet<String> {
+    xtask::ops::prometheus::query(
+        &xtask::running::fleet_prometheus(),
+        &format!(
+            r#"sum by (instance) (http_requests_total{{service="{service}",route="/health"}}) > 0"#
+        ),
+    )
+    .unwrap_or_default()
+    .into_iter()
+    .filter_map(|s| s.labels.get("instance").cloned())
+    .collect()
 }
 
 #[test]
@@ -192,19 +196,17 @@ fn the_fleet_runs_replicated_on_swarm_and_rolls_and_heals_without_losing_a_write
         );
     }
 
-    // Every replica serves: requests through the proxy reach each one.
+    // Every replica serves: requests through the proxy reach each one, as
+    // each replica's own request counter says (scraped by the stack's
+    // Prometheus; `docker service logs` was seen to hang here).
     for service in &fleet_manifest.services {
         let url = fleet::url(service.port);
-        let prefix = format!("spread-{}-", service.name);
         let mut reached = BTreeSet::new();
-        let spread = wait_until(Duration::from_secs(20), || {
-            for n in 0..10 {
-                let _ = http
-                    .get(format!("{url}/health"))
-                    .header("x-request-id", format!("{prefix}{n}"))
-                    .send();
+        let spread = wait_until(Duration::from_secs(60), || {
+            for _ in 0..10 {
+                let _ = http.get(format!("{url}/health")).send();
             }
-            reached = tasks_that_served(&engine, &swarm_service(&service.name), &prefix);
+            reached = replicas_that_served(&service.name);
             reached.len() >= REPLICAS as usize
         });
         assert!(

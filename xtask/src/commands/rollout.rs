@@ -244,8 +244,18 @@ pub fn run(layout: &Layout, plan: &Plan) -> Result<()> {
         plan.service,
         started.elapsed().as_secs_f64()
     );
-    let (found, _) = running::instances(&fleet, &base);
-    for i in found.get(&plan.service).into_iter().flatten() {
+    // As `status` shows it, once Prometheus scrapes the new replicas (its
+    // DNS discovery looks every 5 s).
+    let (new, _) = replicas(&engine, &name, port, &target)?;
+    let mut listed = Vec::new();
+    crate::ops::procs::wait_until(Duration::from_secs(20), || {
+        listed = running::instances(&fleet, &base)
+            .0
+            .remove(&plan.service)
+            .unwrap_or_default();
+        listed.len() == new.len() && listed.iter().all(|i| new.contains(&i.instance))
+    });
+    for i in &listed {
         println!("  {:<21} shared-lib {}", i.instance, i.shared_lib_version);
     }
     Ok(())

@@ -120,16 +120,6 @@ pub fn roll(engine: &Engine, service: &str, image: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// `docker service logs` of a service: every replica's lines, each
-/// prefixed with its task.
-pub fn logs(engine: &Engine, service: &str) -> Result<String> {
-    capture(
-        engine
-            .docker()
-            .args(["service", "logs", "--no-trunc", service]),
-    )
-}
-
 /// Kills one container (SIGKILL), as a crash would.
 pub fn kill(engine: &Engine, container: &str) -> Result<()> {
     capture(engine.docker().args(["kill", container]))?;
