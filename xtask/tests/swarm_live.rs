@@ -335,10 +335,11 @@ fn the_fleet_runs_replicated_on_swarm_and_rolls_and_heals_without_losing_a_write
     let seen = load.finish();
     let why = format!("{refused:#}");
     println!(
-        "bad build: {why} ({:.0} s); {} failed: {:?}",
+        "bad build: {why} ({:.0} s); {} of {} sign-ups failed, first: {:?}",
         took.as_secs_f64(),
         seen.failed.len(),
-        seen.failed
+        seen.created.len() + seen.failed.len(),
+        seen.failed.iter().take(3).collect::<Vec<_>>()
     );
     assert!(why.contains("rolled user-service back to"), "{why}");
     assert!(
@@ -357,9 +358,12 @@ fn the_fleet_runs_replicated_on_swarm_and_rolls_and_heals_without_losing_a_write
         "only the bad replica's sign-ups failed: {:?}",
         seen.failed
     );
+    // Every fifth sign-up the bad replica took, and it took only part of
+    // them: fewer than a fifth of all sign-ups failed.
+    let sign_ups = seen.created.len() + seen.failed.len();
     assert!(
-        !seen.failed.is_empty() && seen.failed.len() <= 60,
-        "the bad replica's failures are bounded by its bake window: {}",
+        !seen.failed.is_empty() && seen.failed.len() * 5 <= sign_ups,
+        "the bad replica's failures are bounded: {} of {sign_ups} sign-ups",
         seen.failed.len()
     );
     all_present(&users, &seen.created);

@@ -30,6 +30,10 @@ use crate::paths::Layout;
 use crate::running;
 use crate::swarm::{REPLICAS, swarm_service};
 
+/// How long after a replica starts Prometheus has two scrapes of it: its
+/// DNS discovery looks every 5 s, then it scrapes every 2 s.
+const DISCOVERY_LAG: Duration = Duration::from_secs(10);
+
 /// What to roll out and how to judge it.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -189,10 +193,12 @@ pub fn run(layout: &Layout, plan: &Plan) -> Result<()> {
         return Ok(());
     }
     let started = Instant::now();
-    engine_swarm::start_update(&engine, &name, &target, plan.bake)?;
+    // Swarm waits the bake time plus Prometheus' lag before the next
+    // replica, so each one is judged before the next starts.
+    engine_swarm::start_update(&engine, &name, &target, plan.bake + DISCOVERY_LAG)?;
     // When each new replica was first scraped.
     let mut first_seen: Vec<(String, Instant)> = Vec::new();
-    let deadline = started + (plan.bake + Duration::from_secs(90)) * (REPLICAS + 1);
+    let deadline = started + (plan.bake + DISCOVERY_LAG + Duration::from_secs(90)) * (REPLICAS + 1);
     loop {
         std::thread::sleep(prometheus::SCRAPE_INTERVAL);
         let (new, old) = replicas(&engine, &name, port, &target)?;
