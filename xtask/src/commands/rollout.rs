@@ -90,7 +90,7 @@ impl Health {
 pub fn verdict(new: &Health, old: &Health, max_error_ratio: f64) -> Option<String> {
     if new.errors >= 1.0 && new.error_ratio() > old.error_ratio() + max_error_ratio {
         return Some(format!(
-            "its new replicas answered {} against {} on the old ones (allowed: {:.1} points more)",
+            "its new replicas: {}; the old ones: {} (allowed: {:.1} points more)",
             new.describe(),
             old.describe(),
             100.0 * max_error_ratio
@@ -254,13 +254,18 @@ pub fn run(layout: &Layout, plan: &Plan) -> Result<()> {
     // DNS discovery looks every 5 s).
     let (new, _) = replicas(&engine, &name, port, &target)?;
     let mut listed = Vec::new();
-    crate::ops::procs::wait_until(Duration::from_secs(20), || {
+    crate::ops::procs::wait_until(Duration::from_secs(30), || {
         listed = running::instances(&fleet, &base)
             .0
             .remove(&plan.service)
             .unwrap_or_default();
-        listed.len() == new.len() && listed.iter().all(|i| new.contains(&i.instance))
+        !listed.is_empty() && listed.iter().all(|i| new.contains(&i.instance))
     });
+    if listed.is_empty() {
+        println!(
+            "  Prometheus lists none of them yet; `cargo xtask status` shows them once it does"
+        );
+    }
     for i in &listed {
         println!("  {:<21} shared-lib {}", i.instance, i.shared_lib_version);
     }
