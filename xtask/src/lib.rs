@@ -32,6 +32,7 @@
 //! - [`stats`]: the median and range of a figure measured several times.
 //! - [`paths`]: where things are.
 
+pub mod bench_plan;
 pub mod commands;
 pub mod consumers;
 pub mod fleet;

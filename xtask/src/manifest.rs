@@ -1,9 +1,10 @@
 //! The fleet manifest, `fleet.toml` at the root: every service declared
 //! once (directory, port, readiness path, the services it calls and through
-//! which variable), plus the benchmark's requests. Nothing else in xtask
-//! knows a service by name.
+//! which variable). Nothing else in xtask knows a service by name. The
+//! benchmark's requests are the harness's, in `bench/bench.toml`
+//! ([`crate::bench_plan`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -25,9 +26,6 @@ pub struct Service {
     /// The services it calls.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<Call>,
-    /// Extra environment for `cargo xtask bench`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub bench_env: BTreeMap<String, String>,
 }
 
 /// A call from one service to another.
@@ -40,59 +38,6 @@ pub struct Call {
     pub env: String,
 }
 
-/// One request of the benchmark.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BenchRequest {
-    /// How the table names it; `METHOD path` when absent.
-    pub name: Option<String>,
-    /// The service that answers it.
-    pub service: String,
-    /// `GET`, `POST`, ...
-    pub method: String,
-    /// Path and query.
-    pub path: String,
-    /// A JSON body; `{unique}` is replaced per request.
-    pub body: Option<String>,
-    /// The query this request costs the service's database, run on its own
-    /// (`bench/db-anchor`) beside the HTTP run: the ratio says what the
-    /// service adds to what its database can do.
-    pub driver: Option<DriverQuery>,
-}
-
-/// One SQL statement and its binds (`$1, $2, ...`): integers bind as
-/// integers, anything else as text with `{unique}` replaced per execution.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DriverQuery {
-    /// The statement, as the service sends it.
-    pub sql: String,
-    /// Its parameters.
-    #[serde(default)]
-    pub binds: Vec<String>,
-}
-
-impl BenchRequest {
-    /// The row name in the benchmark table.
-    pub fn label(&self) -> String {
-        self.name
-            .clone()
-            .unwrap_or_else(|| format!("{} {}", self.method, self.path))
-    }
-}
-
-/// The benchmark's requests.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Bench {
-    /// Made once, before any load.
-    #[serde(default)]
-    pub setup: Vec<BenchRequest>,
-    /// One wrk run each, in order.
-    #[serde(default)]
-    pub run: Vec<BenchRequest>,
-}
-
 /// The whole manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,9 +45,6 @@ pub struct Fleet {
     /// Every service, in dependency order once loaded.
     #[serde(rename = "service", default)]
     pub services: Vec<Service>,
-    /// The benchmark.
-    #[serde(default)]
-    pub bench: Bench,
 }
 
 impl Fleet {
@@ -177,15 +119,6 @@ impl Fleet {
                         call.service
                     );
                 }
-            }
-        }
-        for r in self.bench.setup.iter().chain(&self.bench.run) {
-            if !names.contains(r.service.as_str()) {
-                bail!(
-                    "bench request {:?} names the undeclared service {:?}",
-                    r.label(),
-                    r.service
-                );
             }
         }
         Ok(())

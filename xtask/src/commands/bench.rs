@@ -5,8 +5,8 @@
 //! Release builds of every service in `fleet.toml` and of `bench/bare-warp`
 //! are started on free ports with their default settings (access logs at
 //! `info`, to a file; data in a fresh SQLite file each, thrown away after),
-//! plus each service's `bench_env`. The manifest's `[[bench.setup]]` requests
-//! run once, then each `[[bench.run]]` gets `seconds` of load from
+//! plus each service's `[env.<service>]` of `bench/bench.toml`, whose
+//! `[[setup]]` requests run once; then each `[[run]]` gets `seconds` of load from
 //! `connections` connections; wrk reports requests/s and the latency
 //! distribution; CPU per request comes from the answering process's
 //! `/proc/<pid>/stat`; peak RSS is each process's `VmHWM`.
@@ -19,8 +19,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
+use crate::bench_plan::{Bench, BenchRequest};
 use crate::fleet;
-use crate::manifest::BenchRequest;
 use crate::ops::cargo::cargo;
 use crate::ops::procs::{self, free_port};
 use crate::ops::run::program;
@@ -413,6 +413,7 @@ pub fn prepare(layout: &Layout) -> Result<std::path::PathBuf> {
 /// started afresh.
 pub fn bench(layout: &Layout, load: Load, wrk: &Path) -> Result<Report> {
     let fleet = layout.fleet()?;
+    let plan = Bench::load(&layout.root, &fleet)?;
     let release = layout.target_dir().join("release");
     let logs = layout.state_dir().join("bench");
     std::fs::create_dir_all(&logs)?;
@@ -423,7 +424,7 @@ pub fn bench(layout: &Layout, load: Load, wrk: &Path) -> Result<Report> {
         services: procs_by_name,
         bare,
         bare_url,
-    } = start_all(&fleet, &release, &logs, data.path(), &|bin| {
+    } = start_all(&fleet, &plan, &release, &logs, data.path(), &|bin| {
         Ok(program(bin))
     })?;
 
@@ -436,10 +437,7 @@ pub fn bench(layout: &Layout, load: Load, wrk: &Path) -> Result<Report> {
     let mut results: Vec<Measured> = Vec::new();
     let mut after_reads = Vec::new();
     let all_procs = || procs_by_name.iter().chain(std::iter::once(&bare));
-    for (i, req) in std::iter::once(&bare_run)
-        .chain(&fleet.bench.run)
-        .enumerate()
-    {
+    for (i, req) in std::iter::once(&bare_run).chain(&plan.run).enumerate() {
         if req.method != "GET" && after_reads.is_empty() {
             for p in all_procs() {
                 after_reads.push((p.name.clone(), peak_rss_kib(p.child.id())?));
@@ -545,9 +543,10 @@ struct Started {
 
 /// Starts every service (its data under `data`) and bare warp from the
 /// release builds, each through `wrap` (plain, or under callgrind), then
-/// makes the manifest's `[[bench.setup]]` requests.
+/// makes the plan's `[[setup]]` requests.
 fn start_all(
     fleet: &crate::manifest::Fleet,
+    plan: &Bench,
     release: &Path,
     logs: &Path,
     data: &Path,
@@ -564,7 +563,7 @@ fn start_all(
             "DATA_DIR".into(),
             data.join(&s.name).to_string_lossy().into_owned(),
         ));
-        env.extend(s.bench_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        env.extend(plan.env_of(&s.name).map(|(k, v)| (k.clone(), v.clone())));
         let ready = format!("{}{}", fleet::url(ports[&s.name]), s.ready);
         let cmd = wrap(&release.join(&s.name))?;
         services.push(start_as(&s.name, cmd, &env, &ready, logs)?);
@@ -579,7 +578,7 @@ fn start_all(
         logs,
     )?;
     let http = crate::ops::http::client();
-    for req in &fleet.bench.setup {
+    for req in &plan.setup {
         let url = format!("{}{}", fleet::url(ports[&req.service]), req.path);
         send(&http, req, &url, "setup")?;
     }
@@ -620,12 +619,13 @@ fn bare_request() -> BenchRequest {
 }
 
 /// Instructions per request of bare warp's `GET /` and of every
-/// `[[bench.run]]` endpoint: the fleet started again with every process
+/// `[[run]]` endpoint of the plan: the fleet started again with every process
 /// under callgrind (counting off), then for each endpoint 200 requests to
 /// warm up and [`COUNTED_REQUESTS`] counted, on one keep-alive connection,
 /// one at a time.
 pub fn instructions(layout: &Layout) -> Result<Vec<Counted>> {
     let fleet = layout.fleet()?;
+    let plan = Bench::load(&layout.root, &fleet)?;
     let release = layout.target_dir().join("release");
     let logs = layout.state_dir().join("bench").join("callgrind");
     if logs.exists() {
@@ -634,10 +634,10 @@ pub fn instructions(layout: &Layout) -> Result<Vec<Counted>> {
     std::fs::create_dir_all(&logs)?;
     let data = tempfile::tempdir()?;
     let wrap = |bin: &Path| crate::ops::callgrind::command(bin, &logs);
-    let started = start_all(&fleet, &release, &logs, data.path(), &wrap)?;
+    let started = start_all(&fleet, &plan, &release, &logs, data.path(), &wrap)?;
     let http = crate::ops::http::client();
     let mut counted: Vec<Counted> = Vec::new();
-    for req in std::iter::once(&bare_request()).chain(&fleet.bench.run) {
+    for req in std::iter::once(&bare_request()).chain(&plan.run) {
         let (proc, base) = if req.service == "bare-warp" {
             (&started.bare, started.bare_url.clone())
         } else {
