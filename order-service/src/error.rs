@@ -6,8 +6,6 @@
 use shared_lib::error::ApiError;
 use shared_lib::money::MAX_CENTS;
 
-use crate::handlers::{MAX_ITEMS, MAX_QUANTITY};
-
 /// The stable codes of [`OrderError`], for clients to branch on.
 pub mod codes {
     /// 404: no order has that id.
@@ -33,10 +31,18 @@ pub enum OrderError {
     NotFound(u64),
     /// 422 `unknown_user`.
     UnknownUser(u64),
-    /// 422 `invalid_items`.
-    InvalidItems,
-    /// 422 `invalid_quantity`, for the line at this index.
-    InvalidQuantity(usize),
+    /// 422 `invalid_items`: an order has 1 to `max` lines.
+    InvalidItems {
+        /// The most lines an order may have.
+        max: usize,
+    },
+    /// 422 `invalid_quantity`: a line's quantity is not 1 to `max`.
+    InvalidQuantity {
+        /// The line's index.
+        line: usize,
+        /// The most units a line may have.
+        max: u32,
+    },
     /// 422 `amount_overflow`.
     AmountOverflow,
     /// 503 `user_service_unavailable`.
@@ -55,13 +61,13 @@ impl From<OrderError> for ApiError {
             OrderError::UnknownUser(id) => {
                 ApiError::unprocessable(codes::UNKNOWN_USER, format!("user {id} does not exist"))
             }
-            OrderError::InvalidItems => ApiError::unprocessable(
+            OrderError::InvalidItems { max } => ApiError::unprocessable(
                 codes::INVALID_ITEMS,
-                format!("an order has 1 to {MAX_ITEMS} items"),
+                format!("an order has 1 to {max} items"),
             ),
-            OrderError::InvalidQuantity(i) => ApiError::unprocessable(
+            OrderError::InvalidQuantity { line, max } => ApiError::unprocessable(
                 codes::INVALID_QUANTITY,
-                format!("items[{i}].quantity must be 1 to {MAX_QUANTITY}"),
+                format!("items[{line}].quantity must be 1 to {max}"),
             ),
             OrderError::AmountOverflow => ApiError::unprocessable(
                 codes::AMOUNT_OVERFLOW,
@@ -101,12 +107,15 @@ mod tests {
                 codes::UNKNOWN_USER,
             ),
             (
-                OrderError::InvalidItems,
+                OrderError::InvalidItems { max: 100 },
                 unprocessable,
                 codes::INVALID_ITEMS,
             ),
             (
-                OrderError::InvalidQuantity(2),
+                OrderError::InvalidQuantity {
+                    line: 2,
+                    max: 1_000_000,
+                },
                 unprocessable,
                 codes::INVALID_QUANTITY,
             ),

@@ -3,7 +3,8 @@
 //! - [`config`]: settings from the environment.
 //! - [`error`]: this service's own errors, each with its status and code.
 //! - [`routes`]: the HTTP API as warp filters, one function per endpoint.
-//! - [`handlers`]: what each endpoint does (validation, pricing).
+//! - [`handlers`]: what each endpoint does.
+//! - [`pricing`]: an order's lines validated and priced, and their limits.
 //! - [`store`]: the orders and their lines, with their migrations, in this
 //!   service's own database (shared-lib's data layer: a SQLite file by
 //!   default, PostgreSQL with `DATABASE_URL`).
@@ -17,6 +18,7 @@
 pub mod config;
 pub mod error;
 pub mod handlers;
+pub mod pricing;
 pub mod routes;
 pub mod store;
 pub mod users;

@@ -22,7 +22,12 @@ fn src_dir() -> PathBuf {
 /// Every library source file (not the binary's `main.rs`) with its module
 /// path (`fleet::pinned`; `""` for `lib.rs`).
 fn modules() -> BTreeMap<String, PathBuf> {
-    let src = src_dir();
+    modules_of(&src_dir())
+}
+
+/// [`modules`] of the crate whose sources are in `src`.
+fn modules_of(src: &Path) -> BTreeMap<String, PathBuf> {
+    let src = src.to_path_buf();
     let mut out = BTreeMap::new();
     let mut stack = vec![src.clone()];
     while let Some(dir) = stack.pop() {
@@ -131,7 +136,12 @@ fn imports(module: &str, code: &str, all: &BTreeSet<String>) -> BTreeSet<String>
 }
 
 fn graph() -> BTreeMap<String, BTreeSet<String>> {
-    let mods = modules();
+    graph_of(&src_dir())
+}
+
+/// The import graph of the crate whose sources are in `src`.
+fn graph_of(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mods = modules_of(src);
     let names: BTreeSet<String> = mods.keys().cloned().collect();
     mods.iter()
         .map(|(name, path)| (name.clone(), imports(name, &code(path), &names)))
@@ -245,4 +255,31 @@ fn processes_and_http_are_only_started_in_ops() {
          ops::registry):\n{}",
         offenders.join("\n")
     );
+}
+
+/// shared-lib, every service of fleet.toml and the template: no import
+/// loop between their modules either. A service's crate root (`lib.rs`)
+/// is where it is assembled (`run`, `AppState`, `SERVICE`), which every
+/// module may name and which names them all, so it is left out of a
+/// service's graph; shared-lib's root is only `pub mod` lines and stays.
+#[test]
+fn the_shared_crate_and_every_service_have_no_import_loops() {
+    let layout = xtask::paths::Layout::detect();
+    let fleet = layout.fleet().unwrap();
+    let crates = ["shared-lib".to_string(), "templates/service".to_string()]
+        .into_iter()
+        .chain(fleet.names().into_iter().map(String::from));
+    for dir in crates {
+        let mut g = graph_of(&layout.root.join(&dir).join("src"));
+        if dir != "shared-lib" {
+            g.remove("");
+            for deps in g.values_mut() {
+                deps.remove("");
+            }
+        }
+        assert!(g.len() > 3, "{dir}: the scan sees its modules: {g:#?}");
+        if let Some(cycle) = find_loop(&g) {
+            panic!("{dir}: import loop: {}", cycle.join(" -> "));
+        }
+    }
 }

@@ -26,7 +26,16 @@ use tracing_subscriber::fmt::format::{Format, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-use super::trace::TraceContext;
+/// One request's place in a trace: the trace it belongs to, its own span
+/// id and the trace flags, each held as the lowercase hex the header uses.
+/// `Copy` and allocation-free, so every request carries one at no cost.
+/// Made and read in [`super::trace`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct TraceContext {
+    pub(super) trace_id: [u8; 32],
+    pub(super) span_id: [u8; 16],
+    pub(super) flags: [u8; 2],
+}
 
 /// What a request's lines carry: its id and its place in a trace.
 #[derive(Debug, Clone, Default)]

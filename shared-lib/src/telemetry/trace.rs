@@ -42,15 +42,9 @@ fn random_id() -> u64 {
 /// The header that carries the trace context across services.
 pub const TRACEPARENT_HEADER: &str = "traceparent";
 
-/// One request's place in a trace: the trace it belongs to, its own span
-/// id and the trace flags, each held as the lowercase hex the header uses.
-/// `Copy` and allocation-free, so every request carries one at no cost.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct TraceContext {
-    trace_id: [u8; 32],
-    span_id: [u8; 16],
-    flags: [u8; 2],
-}
+// The type is declared beside the request scope that carries it
+// (`super::request`), so that module needs nothing from this one.
+pub use super::request::TraceContext;
 
 impl std::fmt::Debug for TraceContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
