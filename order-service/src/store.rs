@@ -141,14 +141,26 @@ impl OrderStore {
         };
         let mut items = rows.iter().map(order).collect::<Result<Vec<_>, _>>()?;
         if let (Some(first), Some(last)) = (items.first(), items.last()) {
-            let lines = sqlx::query(
-                "SELECT order_id, sku, quantity, unit_price_cents, line_total_cents \
-                 FROM order_lines WHERE order_id BETWEEN $1 AND $2 ORDER BY order_id, line_no",
-            )
-            .bind(first.id as i64)
-            .bind(last.id as i64)
-            .fetch_all(pool)
-            .await?;
+            // The page's lines only: for one user's page, not the lines of
+            // other users' orders that fall between its first and last id.
+            let sql = match user {
+                None => {
+                    "SELECT order_id, sku, quantity, unit_price_cents, line_total_cents \
+                     FROM order_lines WHERE order_id BETWEEN $1 AND $2 \
+                     ORDER BY order_id, line_no"
+                }
+                Some(_) => {
+                    "SELECT l.order_id, l.sku, l.quantity, l.unit_price_cents, l.line_total_cents \
+                     FROM order_lines l JOIN orders o ON o.id = l.order_id \
+                     WHERE l.order_id BETWEEN $1 AND $2 AND o.user_id = $3 \
+                     ORDER BY l.order_id, l.line_no"
+                }
+            };
+            let mut query = sqlx::query(sql).bind(first.id as i64).bind(last.id as i64);
+            if let Some(user) = user {
+                query = query.bind(user);
+            }
+            let lines = query.fetch_all(pool).await?;
             let mut at = 0;
             for row in &lines {
                 let (order_id, line) = line(row)?;

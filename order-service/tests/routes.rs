@@ -123,6 +123,8 @@ async fn orders_can_be_fetched_and_listed_by_user() {
     let resp = request().path("/api/orders?user_id=1").reply(&api).await;
     let page: Page<Order> = serde_json::from_slice(resp.body()).unwrap();
     assert_eq!(page.items.iter().map(|o| o.id).collect::<Vec<_>>(), [1, 3]);
+    // Each with its own line (read for this user's orders only).
+    assert!(page.items.iter().all(|o| o.items.len() == 1), "{page:?}");
     let resp = request()
         .path("/api/orders?limit=1&offset=2")
         .reply(&api)
