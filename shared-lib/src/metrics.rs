@@ -36,7 +36,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 use warp::http::Method;
 
-use crate::openapi::Contract;
+use crate::openapi::{Contract, Segment};
 
 /// The `content-type` of `GET /metrics`.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -77,8 +77,8 @@ struct MethodSlots {
 struct RouteSlots {
     /// The template, as the `route` label shows it.
     label: String,
-    /// Its segments: `None` is a `{parameter}`.
-    segments: Vec<Option<String>>,
+    /// Its segments.
+    segments: Vec<Segment>,
     /// Whether it has a parameter (else only its own text matches it
     /// exactly, which is checked first).
     has_params: bool,
@@ -179,17 +179,16 @@ impl Metrics {
             "The most connections each pool opens",
             pool_max.clone(),
         );
+        // The unmatched route is last, with no segments (never matched).
         let templates = contract
             .templates()
-            .map(|t| (t.to_string(), Some(crate::openapi::template_segments(t))))
-            .chain(std::iter::once((UNMATCHED_ROUTE.to_string(), None)));
+            .map(|t| (t.to_string(), crate::openapi::segments(t)))
+            .chain(std::iter::once((UNMATCHED_ROUTE.to_string(), Vec::new())));
         let routes = templates
             .map(|(label, segments)| RouteSlots {
-                has_params: segments
-                    .as_ref()
-                    .is_some_and(|s| s.iter().any(Option::is_none)),
+                has_params: segments.contains(&Segment::Param),
                 in_flight: in_flight.get_or_create_owned(&vec![("route", label.clone())]),
-                segments: segments.unwrap_or_default(),
+                segments,
                 label,
                 methods: Default::default(),
             })
@@ -221,18 +220,7 @@ impl Metrics {
         }
         self.routes[..last]
             .iter()
-            .position(|route| {
-                let mut asked = path.split('/').filter(|s| !s.is_empty());
-                route
-                    .segments
-                    .iter()
-                    .all(|want| match (want, asked.next()) {
-                        (Some(fixed), Some(got)) => fixed == got,
-                        (None, Some(_)) => true,
-                        (_, None) => false,
-                    })
-                    && asked.next().is_none()
-            })
+            .position(|route| crate::openapi::matches(&route.segments, path))
             .unwrap_or(last)
     }
 

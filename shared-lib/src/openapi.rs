@@ -86,9 +86,11 @@ pub struct Contract {
 }
 
 /// One segment of a documented path: fixed text, or a `{parameter}`.
-#[derive(Debug, PartialEq, Eq)]
-enum Segment {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Segment {
+    /// Text the request's segment must equal.
     Fixed(String),
+    /// A `{parameter}`: any one segment.
     Param,
 }
 
@@ -172,34 +174,30 @@ impl Contract {
     }
 
     fn find(&self, path: &str) -> Option<&(Vec<Segment>, Vec<Method>, HeaderValue)> {
-        let asked: Vec<&str> = split(path).collect();
-        self.paths.iter().find(|(template, _, _)| {
-            template.len() == asked.len()
-                && template.iter().zip(&asked).all(|(t, a)| match t {
-                    Segment::Fixed(text) => text == a,
-                    // `split` drops empty segments: any segment fills a parameter.
-                    Segment::Param => true,
-                })
-        })
+        self.paths
+            .iter()
+            .find(|(template, _, _)| matches(template, path))
     }
+}
+
+/// Whether request `path` (`/api/users/7`) fits `template`'s segments;
+/// without allocating (the metrics match every request with it).
+pub(crate) fn matches(template: &[Segment], path: &str) -> bool {
+    let mut asked = split(path);
+    template.iter().all(|t| match (t, asked.next()) {
+        (Segment::Fixed(text), Some(a)) => text == a,
+        // `split` drops empty segments: any segment fills a parameter.
+        (Segment::Param, Some(_)) => true,
+        (_, None) => false,
+    }) && asked.next().is_none()
 }
 
 fn split(path: &str) -> impl Iterator<Item = &str> {
     path.trim_matches('/').split('/').filter(|s| !s.is_empty())
 }
 
-/// `template`'s segments, a `{parameter}` as `None`.
-pub(crate) fn template_segments(template: &str) -> Vec<Option<String>> {
-    segments(template)
-        .into_iter()
-        .map(|s| match s {
-            Segment::Fixed(text) => Some(text),
-            Segment::Param => None,
-        })
-        .collect()
-}
-
-fn segments(template: &str) -> Vec<Segment> {
+/// A path template's segments (`/api/users/{id}`).
+pub(crate) fn segments(template: &str) -> Vec<Segment> {
     split(template)
         .map(|s| {
             if s.starts_with('{') && s.ends_with('}') {
