@@ -87,18 +87,19 @@ pub fn render(fleet: &Fleet) -> Result<Vec<(String, String)>> {
 /// engine's DNS lists them (each service's name answers every replica's
 /// address, `endpoint_mode: dnsrr`), asked again every 5 s.
 fn prometheus(fleet: &Fleet) -> String {
-    let secs = crate::ops::prometheus::SCRAPE_INTERVAL.as_secs();
-    let mut out = format!(
-        "{HEADER}global:\n  scrape_interval: {secs}s\n  evaluation_interval: {secs}s\nscrape_configs:\n"
-    );
-    for service in &fleet.services {
-        out.push_str(&format!(
-            "  - job_name: '{name}'\n    metrics_path: /metrics\n    dns_sd_configs:\n      - names: ['{name}']\n        type: A\n        port: {port}\n        refresh_interval: 5s\n",
-            name = service.name,
-            port = service.port
-        ));
-    }
-    out
+    use crate::ops::prometheus::{Job, Targets, config};
+    let jobs: Vec<Job> = fleet
+        .services
+        .iter()
+        .map(|s| Job {
+            name: s.name.clone(),
+            targets: Targets::Dns {
+                name: s.name.clone(),
+                port: s.port,
+            },
+        })
+        .collect();
+    config(HEADER, &jobs)
 }
 
 const HEADER: &str =

@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{client, create_user, order_body, start_pair};
 use serde_json::Value;
 use xtask::ops::procs::{free_port, spawn_ready, wait_until};
-use xtask::ops::prometheus::{self, Job};
+use xtask::ops::prometheus::{self, Job, Targets};
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
@@ -144,15 +144,15 @@ fn metrics_traces_prometheus_and_readiness_with_the_real_binaries() {
     let jobs = [
         Job {
             name: "user-service".into(),
-            targets: vec![target(&users.url)],
+            targets: Targets::Static(vec![target(&users.url)]),
         },
         Job {
             name: "order-service".into(),
-            targets: vec![target(&orders.url)],
+            targets: Targets::Static(vec![target(&orders.url)]),
         },
     ];
     let config = tmp.path().join("prometheus.yml");
-    std::fs::write(&config, prometheus::config(&jobs)).unwrap();
+    std::fs::write(&config, prometheus::config("", &jobs)).unwrap();
     let mut server = spawn_ready(
         prometheus::command(&program, &config, &tmp.path().join("tsdb"), port),
         &tmp.path().join("prometheus.log"),

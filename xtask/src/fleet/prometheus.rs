@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use super::services::{ServiceStart, url};
 use crate::manifest::Fleet;
 use crate::ops::procs::{self, PidRecord};
-use crate::ops::prometheus::{self, Job, PORT};
+use crate::ops::prometheus::{self, Job, PORT, Targets};
 use crate::paths::Layout;
 
 /// The name of its pid record and log in `.fleet/`.
@@ -22,7 +22,7 @@ pub fn jobs(fleet: &Fleet) -> Vec<Job> {
         .iter()
         .map(|s| Job {
             name: s.name.clone(),
-            targets: vec![format!("127.0.0.1:{}", s.port)],
+            targets: Targets::Static(vec![format!("127.0.0.1:{}", s.port)]),
         })
         .collect()
 }
@@ -35,7 +35,10 @@ pub fn ensure_running(layout: &Layout, fleet: &Fleet) -> Result<ServiceStart> {
     let dir = layout.state_dir().join(NAME);
     std::fs::create_dir_all(dir.join("data"))?;
     let config_path = dir.join("prometheus.yml");
-    let config = prometheus::config(&jobs(fleet));
+    let config = prometheus::config(
+        "# Written by `cargo xtask up` from fleet.toml; edits are overwritten.\n",
+        &jobs(fleet),
+    );
     let changed = std::fs::read_to_string(&config_path).ok().as_deref() != Some(config.as_str());
     if changed {
         std::fs::write(&config_path, &config)?;

@@ -26,30 +26,54 @@ pub fn ensure_installed() -> Result<PathBuf> {
     super::tools::ensure_debian("prometheus", "prometheus")
 }
 
-/// One scrape job: a service and the `host:port` of each of its instances.
+/// One scrape job: a service and where its instances are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     /// The job name (the service's).
     pub name: String,
-    /// Its instances, `127.0.0.1:8081`.
-    pub targets: Vec<String>,
+    /// Its instances.
+    pub targets: Targets,
 }
 
-/// The configuration file scraping `jobs` every [`SCRAPE_INTERVAL`].
-pub fn config(jobs: &[Job]) -> String {
+/// Where a job's instances are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Targets {
+    /// These `host:port`s (`127.0.0.1:8081`).
+    Static(Vec<String>),
+    /// Every address DNS gives for `name` (a swarm service in `dnsrr`
+    /// mode answers each replica's), on `port`, asked every 5 s.
+    Dns {
+        /// The name to resolve.
+        name: String,
+        /// The port every instance listens on.
+        port: u16,
+    },
+}
+
+/// The configuration file scraping `jobs` every [`SCRAPE_INTERVAL`],
+/// after `header` (comment lines naming who writes it).
+pub fn config(header: &str, jobs: &[Job]) -> String {
     let secs = SCRAPE_INTERVAL.as_secs();
     let mut out = format!(
-        "# Written by `cargo xtask up` from fleet.toml; edits are overwritten.\n\
-         global:\n  scrape_interval: {secs}s\n  evaluation_interval: {secs}s\n\
-         scrape_configs:\n"
+        "{header}global:\n  scrape_interval: {secs}s\n  evaluation_interval: {secs}s\nscrape_configs:\n"
     );
     for job in jobs {
-        let targets: Vec<String> = job.targets.iter().map(|t| format!("'{t}'")).collect();
         out.push_str(&format!(
-            "  - job_name: '{}'\n    metrics_path: /metrics\n    static_configs:\n      - targets: [{}]\n",
-            job.name,
-            targets.join(", ")
+            "  - job_name: '{}'\n    metrics_path: /metrics\n",
+            job.name
         ));
+        match &job.targets {
+            Targets::Static(targets) => {
+                let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+                out.push_str(&format!(
+                    "    static_configs:\n      - targets: [{}]\n",
+                    targets.join(", ")
+                ));
+            }
+            Targets::Dns { name, port } => out.push_str(&format!(
+                "    dns_sd_configs:\n      - names: ['{name}']\n        type: A\n        port: {port}\n        refresh_interval: 5s\n"
+            )),
+        }
     }
     out
 }
@@ -138,18 +162,34 @@ mod tests {
 
     #[test]
     fn the_config_scrapes_every_instance_of_every_job() {
-        let text = config(&[
-            Job {
-                name: "user-service".into(),
-                targets: vec!["127.0.0.1:8081".into()],
-            },
-            Job {
-                name: "order-service".into(),
-                targets: vec!["127.0.0.1:8082".into(), "127.0.0.1:9082".into()],
-            },
-        ]);
-        assert!(text.contains("scrape_interval: 2s"));
-        assert!(text.contains("  - job_name: 'user-service'\n"));
-        assert!(text.contains("targets: ['127.0.0.1:8082', '127.0.0.1:9082']"));
+        let text = config(
+            "# test\n",
+            &[
+                Job {
+                    name: "a-service".into(),
+                    targets: Targets::Static(vec!["127.0.0.1:9001".into()]),
+                },
+                Job {
+                    name: "b-service".into(),
+                    targets: Targets::Static(vec![
+                        "127.0.0.1:9002".into(),
+                        "127.0.0.1:9102".into(),
+                    ]),
+                },
+                Job {
+                    name: "c-service".into(),
+                    targets: Targets::Dns {
+                        name: "c-service".into(),
+                        port: 9003,
+                    },
+                },
+            ],
+        );
+        assert!(text.starts_with("# test\nglobal:\n  scrape_interval: 2s"));
+        assert!(text.contains("  - job_name: 'a-service'\n"));
+        assert!(text.contains("targets: ['127.0.0.1:9002', '127.0.0.1:9102']"));
+        assert!(text.contains(
+            "dns_sd_configs:\n      - names: ['c-service']\n        type: A\n        port: 9003\n"
+        ));
     }
 }
