@@ -69,55 +69,16 @@ pub fn releases(root: &Path) -> Result<Vec<Release>> {
     Ok(found)
 }
 
-/// `package.version` of a manifest.
-pub fn manifest_version(manifest: &str) -> Result<Version> {
-    let doc: toml::Table = toml::from_str(manifest).context("not valid TOML")?;
-    let version = doc
-        .get("package")
-        .and_then(|p| p.get("version"))
-        .and_then(|v| v.as_str())
-        .context("no package.version")?;
-    Version::parse(version).with_context(|| format!("bad version {version:?}"))
-}
+pub use cargo_fleet::lock::{Pin, manifest_version};
 
 /// The shared-lib version in the working tree of `layout`.
 pub fn working_version(layout: &Layout) -> Result<Version> {
-    let manifest = layout.project(SHARED_LIB).join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest)
-        .with_context(|| format!("cannot read {}", manifest.display()))?;
-    manifest_version(&text).with_context(|| manifest.display().to_string())
-}
-
-/// What one service's Cargo.lock says about shared-lib.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pin {
-    /// The locked version.
-    pub version: Version,
-    /// The locked checksum (hex), if the lockfile records one.
-    pub checksum: Option<String>,
-    /// The locked source, e.g. `sparse+http://127.0.0.1:8000/api/v1/crates/`.
-    pub source: String,
+    cargo_fleet::lock::crate_version(&layout.project(SHARED_LIB))
 }
 
 /// The shared-lib entry of the lockfile in `project_dir`.
 pub fn pin(project_dir: &Path) -> Result<Pin> {
-    let path = project_dir.join("Cargo.lock");
-    let lock = cargo_lock::Lockfile::load(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let package = lock
-        .packages
-        .iter()
-        .find(|p| p.name.as_str() == SHARED_LIB)
-        .with_context(|| format!("{} has no {SHARED_LIB} entry", path.display()))?;
-    Ok(Pin {
-        version: Version::parse(&package.version.to_string())?,
-        checksum: package.checksum.as_ref().map(ToString::to_string),
-        source: package
-            .source
-            .as_ref()
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| "path".to_string()),
-    })
+    cargo_fleet::lock::pin(project_dir, SHARED_LIB)
 }
 
 /// The pins of every service, by service name.
@@ -216,10 +177,7 @@ fn cargo_publish(
 
 /// Where Kellnr serves `version`'s docs, relative to the registry's base URL.
 pub fn docs_path(version: &Version) -> String {
-    format!(
-        "/docs/{SHARED_LIB}/{version}/doc/{}/index.html",
-        SHARED_LIB.replace('-', "_")
-    )
+    cargo_fleet::pins::docs_path(SHARED_LIB, version)
 }
 
 /// Builds `release`'s rustdoc (`cargo doc --no-deps --locked`, from a clean
@@ -279,38 +237,6 @@ fn remove_worktree(root: &Path, worktree: &PathBuf) {
 }
 
 /// The shared-lib requirement in the manifest of `project_dir`.
-pub fn requirement(project_dir: &std::path::Path) -> Result<semver::VersionReq> {
-    let path = project_dir.join("Cargo.toml");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let manifest: toml::Table =
-        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
-    let dep = manifest
-        .get("dependencies")
-        .and_then(|d| d.get(SHARED_LIB))
-        .with_context(|| format!("{} does not depend on {SHARED_LIB}", path.display()))?;
-    let req = dep
-        .as_str()
-        .or_else(|| dep.get("version").and_then(|v| v.as_str()))
-        .with_context(|| {
-            format!(
-                "{}: the {SHARED_LIB} dependency has no version",
-                path.display()
-            )
-        })?;
-    semver::VersionReq::parse(req)
-        .with_context(|| format!("{}: bad requirement {req:?}", path.display()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn manifest_versions_are_read_from_the_package_table() {
-        let v = manifest_version("[package]\nname = \"x\"\nversion = \"0.2.1\"\n").unwrap();
-        assert_eq!(v, Version::new(0, 2, 1));
-        assert!(manifest_version("[package]\nname = \"x\"\n").is_err());
-        assert!(manifest_version("not toml [").is_err());
-    }
+pub fn requirement(project_dir: &Path) -> Result<semver::VersionReq> {
+    cargo_fleet::lock::requirement(project_dir, SHARED_LIB)
 }

@@ -4,10 +4,12 @@
 //! - [`commands`]: one module per subcommand (`up`, `down`, `test`,
 //!   `publish`, `release`, `check-consumers`, `status`, `bump`, `bench`,
 //!   `fleet-bench`, `new-service`, `renovate`, `k8s`), each the only code that prints for its command.
-//! - [`consumers`]: the consumer check (every service built and tested
-//!   against a shared-lib candidate), for `check-consumers` and `release`.
-//! - [`level`]: how far a release moves the version.
-//! - [`manifest`]: `fleet.toml`, the one place the services are declared.
+//! - The product's commands (`status`, `check-consumers`, `bump`) and their
+//!   library are `cargo fleet`'s ([`cargo_fleet`]): the harness's commands
+//!   of those names are aliases that start the registry first; [`consumers`],
+//!   [`index`], [`level`] and [`pins`] are its modules.
+//! - [`manifest`]: the harness's view of `fleet.toml`, the one place the
+//!   services are declared.
 //! - [`fleet`]: the registry on port 8000, the versions the services pin,
 //!   the services as `up` starts them, stopping, vendoring.
 //! - [`history`]: shared-lib versions in git, service pins, publishing a
@@ -16,8 +18,6 @@
 //!   behind HAProxy, PostgreSQL), generated from `fleet.toml`.
 //! - [`k8s`]: the Kubernetes manifests (Kustomize base and overlays)
 //!   generated from `fleet.toml`.
-//! - [`index`]: what a registry holds, from its sparse index.
-//! - [`pins`]: where each service stands against the registry (`status`).
 //! - [`renovate`]: Renovate's proposals for the fleet, read from its report.
 //! - [`ops`]: every process and HTTP call (elsewhere a `Command` comes from
 //!   `ops`, gets its arguments and goes back to `ops::run` or
@@ -32,19 +32,17 @@
 //! - [`stats`]: the median and range of a figure measured several times.
 //! - [`paths`]: where things are.
 
+pub use cargo_fleet::{consumers, index, level, pins};
+
 pub mod bench_plan;
 pub mod commands;
-pub mod consumers;
 pub mod fleet;
 pub mod growth;
 pub mod history;
-pub mod index;
 pub mod k8s;
-pub mod level;
 pub mod manifest;
 pub mod ops;
 pub mod paths;
-pub mod pins;
 pub mod renovate;
 pub mod running;
 pub mod stats;

@@ -95,9 +95,23 @@ impl Layout {
         self.root.join("registry").join("data")
     }
 
-    /// The fleet manifest, `fleet.toml`, read and checked.
+    /// The fleet manifest, `fleet.toml`, read and checked (the harness's
+    /// view: the services it runs).
     pub fn fleet(&self) -> anyhow::Result<crate::manifest::Fleet> {
         crate::manifest::Fleet::load(&self.root)
+    }
+
+    /// This checkout as `cargo fleet` works on it, reading `registry` with
+    /// its read token and building into this layout's cache.
+    pub fn workspace(
+        &self,
+        registry: &crate::ops::registry::Kellnr,
+    ) -> anyhow::Result<cargo_fleet::Workspace> {
+        Ok(
+            cargo_fleet::Workspace::open(self.root.clone(), Some(registry.read_token()?))?
+                .with_registry_index(registry.index_url())
+                .with_target(self.target_dir()),
+        )
     }
 
     /// A project directory of the checkout (`shared-lib`, a service ...).
@@ -121,10 +135,4 @@ pub fn tools_dir() -> PathBuf {
     cache.join("shared-fleet")
 }
 
-/// FNV-1a of `text`: stable across runs, machines and toolchains (unlike
-/// std's hasher), for names derived from a path or from content.
-pub fn stable_hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf29ce484222325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    })
-}
+pub use cargo_fleet::workspace::stable_hash;

@@ -3,19 +3,10 @@
 //! answers, else from each service's `GET /` on its port. `status` shows it
 //! beside what each service's Cargo.lock holds.
 
-use serde::Serialize;
-
 use crate::manifest::Fleet;
 use crate::ops::prometheus;
 
-/// One running instance of a service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Instance {
-    /// Where it answers, `127.0.0.1:8081`.
-    pub instance: String,
-    /// The shared-lib version compiled into it.
-    pub shared_lib_version: String,
-}
+pub use cargo_fleet::pins::Instance;
 
 /// Where the running versions were read.
 #[derive(Debug, Clone, PartialEq, Eq)]

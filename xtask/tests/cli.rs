@@ -40,7 +40,7 @@ fn fleet_registry() -> Kellnr {
 
 /// The newest non-yanked shared-lib in the registry.
 fn newest(registry: &Kellnr) -> xtask::index::Published {
-    xtask::index::published(registry, SHARED_LIB)
+    xtask::index::published(&registry.client(), SHARED_LIB)
         .expect("the registry's index")
         .into_iter()
         .filter(|p| !p.yanked)
@@ -217,13 +217,15 @@ fn status_prints_one_row_per_service_and_where_its_docs_are() {
         ),
     ]);
     let assert = checkout.assert(&[("[NEWEST]", v.clone())]);
+    // beta pins a version the registry never had: exit 1, the service named.
     checkout
         .xtask(&["status"])
         .assert()
         .with_assert(assert.clone())
-        .success()
+        .code(1)
         .stderr_eq(str![[r#"
 registry: a Kellnr already answers at http://127.0.0.1:8000 (not started from this checkout); using it
+error: a service must move: beta-service (shared-lib 0.0.1: not published); `cargo fleet bump <service> --execute` moves one to the newest version
 
 "#]])
         .stdout_eq(str![[r#"
@@ -242,11 +244,12 @@ running ([..]):
         .xtask(&["status", "--json"])
         .assert()
         .with_assert(assert)
-        .success()
+        .code(1)
         .stdout_eq(str![[r#"
 [
   {
     "service": "alpha-service",
+    "shared": "shared-lib",
     "requirement": "^[NEWEST]",
     "locked": "[NEWEST]",
     "newest": "[NEWEST]",
@@ -256,6 +259,7 @@ running ([..]):
   },
   {
     "service": "beta-service",
+    "shared": "shared-lib",
     "requirement": "^0.0.1",
     "locked": "0.0.1",
     "newest": "[NEWEST]",

@@ -177,7 +177,7 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
     // down, then up again: the registry volume kept every version, the
     // services' volumes every user and order.
     let registry = container_registry(&layout);
-    let before = xtask::index::published(&registry, SHARED_LIB).unwrap();
+    let before = xtask::index::published(&registry.client(), SHARED_LIB).unwrap();
     down::run(&layout, Runtime::Docker, false, false).unwrap();
     assert!(
         http.get(format!("{users}/health")).send().is_err(),
@@ -198,7 +198,7 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
     up::run(&layout, Runtime::Docker, DataBackend::Sqlite).unwrap();
     println!("up --docker again: {:.0}s", t.elapsed().as_secs_f64());
     assert_eq!(
-        xtask::index::published(&registry, SHARED_LIB).unwrap(),
+        xtask::index::published(&registry.client(), SHARED_LIB).unwrap(),
         before
     );
     let anonymous = http

@@ -312,7 +312,7 @@ fn shared_lib_republished_from_history_matches_every_lockfile_and_the_registry_h
     let releases = history::releases(&layout.root).unwrap();
     for pin in pins.values() {
         let release = releases.iter().find(|r| r.version == pin.version).unwrap();
-        if !xtask::index::published(&registry, SHARED_LIB)
+        if !xtask::index::published(&registry.client(), SHARED_LIB)
             .unwrap()
             .iter()
             .any(|p| p.version == pin.version)
@@ -320,7 +320,7 @@ fn shared_lib_republished_from_history_matches_every_lockfile_and_the_registry_h
             history::publish_release(&layout, &registry, release, Verify::Skip).unwrap();
         }
     }
-    let published = xtask::index::published(&registry, SHARED_LIB).unwrap();
+    let published = xtask::index::published(&registry.client(), SHARED_LIB).unwrap();
     for (service, pin) in &pins {
         let entry = published.iter().find(|p| p.version == pin.version).unwrap();
         assert_eq!(Some(&entry.checksum), pin.checksum.as_ref(), "{service}");
@@ -394,7 +394,7 @@ fn shared_lib_republished_from_history_matches_every_lockfile_and_the_registry_h
         .unwrap();
     assert!(!yank.status.success(), "a read-only token yanked");
     assert_refused(&String::from_utf8_lossy(&yank.stderr));
-    assert!(!xtask::index::published(&registry, SHARED_LIB).unwrap()[0].yanked);
+    assert!(!xtask::index::published(&registry.client(), SHARED_LIB).unwrap()[0].yanked);
 
     // Re-publishing an existing version fails with cargo's own message.
     let release = releases.iter().find(|r| &r.version == version).unwrap();
@@ -415,10 +415,10 @@ fn shared_lib_republished_from_history_matches_every_lockfile_and_the_registry_h
     // Data survives a restart.
     stop(child);
     let child = registry.start(&kellnr_bin).unwrap();
-    let after = xtask::index::published(&registry, SHARED_LIB).unwrap();
+    let after = xtask::index::published(&registry.client(), SHARED_LIB).unwrap();
     assert_eq!(after, published);
     assert_eq!(
-        xtask::index::published(&registry, "fleet-scratch")
+        xtask::index::published(&registry.client(), "fleet-scratch")
             .unwrap()
             .len(),
         1

@@ -1,5 +1,6 @@
-//! xtask's layering, as `src/lib.rs` and `src/ops/mod.rs` state it, checked
-//! on its own source rather than left to a reviewer:
+//! The layering of xtask and of `cargo fleet`, as their `src/lib.rs` and
+//! `src/ops/mod.rs` state it, checked on their own source rather than left
+//! to a reviewer:
 //! - no import loops between its modules (a module's `pub mod` lines do
 //!   not count; its `pub use` re-exports do);
 //! - no process started and no HTTP call made outside `src/ops/`: code
@@ -10,22 +11,23 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// This checkout's sources, found at run time (not where the binary was
-/// compiled: checkouts sharing a build cache share test binaries).
-fn src_dir() -> PathBuf {
+/// This checkout's sources of `project`, found at run time (not where the
+/// binary was compiled: checkouts sharing a build cache share test
+/// binaries).
+fn src_of(project: &str) -> PathBuf {
     xtask::paths::Layout::detect()
         .root
-        .join("xtask")
+        .join(project)
         .join("src")
 }
 
-/// Every library source file (not the binary's `main.rs`) with its module
-/// path (`fleet::pinned`; `""` for `lib.rs`).
-fn modules() -> BTreeMap<String, PathBuf> {
-    modules_of(&src_dir())
+fn src_dir() -> PathBuf {
+    src_of("xtask")
 }
 
-/// [`modules`] of the crate whose sources are in `src`.
+/// Every library source file (not the binary's `main.rs`) of the crate
+/// whose sources are in `src`, with its module path (`fleet::pinned`; `""`
+/// for `lib.rs`).
 fn modules_of(src: &Path) -> BTreeMap<String, PathBuf> {
     let src = src.to_path_buf();
     let mut out = BTreeMap::new();
@@ -201,7 +203,7 @@ fn the_loop_finder_finds_a_loop() {
 fn xtask_has_no_import_loops() {
     let g = graph();
     // The scan sees real imports (else an empty map would pass).
-    assert!(g["commands::release::guard"].contains("index"), "{g:#?}");
+    assert!(g["commands::release::guard"].contains("history"), "{g:#?}");
     assert!(g["fleet::pinned"].contains("fleet::registry"), "{g:#?}");
     assert!(
         g["fleet"].contains("fleet::services"),
@@ -229,23 +231,34 @@ fn xtask_has_no_import_loops() {
 }
 
 #[test]
+fn cargo_fleet_has_no_import_loops() {
+    let g = graph_of(&src_of("cargo-fleet"));
+    assert!(g["consumers"].contains("workspace"), "{g:#?}");
+    if let Some(cycle) = find_loop(&g) {
+        panic!("import loop: {}", cycle.join(" -> "));
+    }
+}
+
+#[test]
 fn processes_and_http_are_only_started_in_ops() {
-    let ops = src_dir().join("ops");
     let mut offenders = Vec::new();
-    for path in modules().values() {
-        if path.starts_with(&ops) {
-            continue;
-        }
-        let code = code(path);
-        for needle in [
-            "Command::new",
-            ".status()",
-            ".output()",
-            ".spawn()",
-            "reqwest",
-        ] {
-            if code.contains(needle) {
-                offenders.push(format!("{} uses {needle}", path.display()));
+    for src in [src_dir(), src_of("cargo-fleet")] {
+        let ops = src.join("ops");
+        for path in modules_of(&src).values() {
+            if path.starts_with(&ops) {
+                continue;
+            }
+            let code = code(path);
+            for needle in [
+                "Command::new",
+                ".status()",
+                ".output()",
+                ".spawn()",
+                "reqwest",
+            ] {
+                if code.contains(needle) {
+                    offenders.push(format!("{} uses {needle}", path.display()));
+                }
             }
         }
     }

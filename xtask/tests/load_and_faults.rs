@@ -237,19 +237,24 @@ fn sigterm_with_requests_in_flight_answers_them_and_exits_zero() {
 #[test]
 fn a_registry_that_does_not_answer_is_named_clearly() {
     let layout = xtask::paths::Layout::detect();
-    let dead = xtask::ops::registry::Kellnr {
-        port: free_port().unwrap(),
-        data_dir: std::env::temp_dir().join("fleet-no-registry"),
-        config: layout.kellnr_config(),
-        log: std::env::temp_dir().join("fleet-no-registry.log"),
-    };
-    assert_eq!(dead.health(), xtask::ops::registry::Health::Down);
-    let err = xtask::commands::status::status(&layout, &dead).unwrap_err();
+    let dead = format!(
+        "sparse+http://127.0.0.1:{}/api/v1/crates/",
+        free_port().unwrap()
+    );
+    let ws = cargo_fleet::Workspace::open(layout.root.clone(), Some("any".into()))
+        .unwrap()
+        .with_registry_index(dead);
+    let shared = ws.manifest.shared(None).unwrap();
+    let err = cargo_fleet::pins::status(&ws, shared).unwrap_err();
     let text = format!("{err:#}");
     assert!(
-        text.contains("does not answer; is it running? (`cargo xtask up`)"),
+        text.contains("does not answer") && text.contains("`cargo xtask up`"),
         "{text}"
     );
-    let err = xtask::commands::bump::bump(&layout, &dead, "order-service", None).unwrap_err();
+    assert_eq!(
+        cargo_fleet::error::Kind::of(&err),
+        cargo_fleet::error::Kind::Failure
+    );
+    let err = cargo_fleet::commands::bump::bump(&ws, "order-service", None, None).unwrap_err();
     assert!(format!("{err:#}").contains("does not answer"), "{err:#}");
 }

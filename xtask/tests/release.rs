@@ -12,7 +12,6 @@ mod common;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use semver::Version;
-use xtask::commands::bump::bump;
 use xtask::commands::release::{release, semver_guard};
 use xtask::commands::status::{self as fleet_status, status};
 use xtask::commands::{new_service, test};
@@ -198,6 +197,35 @@ impl Drop for Sandbox {
     }
 }
 
+impl Sandbox {
+    /// The clone as `cargo fleet` works on it, on the throwaway registry.
+    fn ws(&self) -> cargo_fleet::Workspace {
+        self.copy.workspace(&self.registry).unwrap()
+    }
+
+    fn status(&self) -> anyhow::Result<Vec<fleet_status::Row>> {
+        let ws = self.ws();
+        status(&ws, ws.manifest.shared(None)?)
+    }
+
+    fn check(
+        &self,
+        candidate: &Version,
+        progress: &mut dyn FnMut(String),
+    ) -> anyhow::Result<check_consumers::Report> {
+        let ws = self.ws();
+        check_consumers::check(&ws, ws.manifest.shared(None)?, candidate, progress)
+    }
+
+    fn bump(
+        &self,
+        service: &str,
+        to: Option<&Version>,
+    ) -> anyhow::Result<cargo_fleet::commands::bump::Bumped> {
+        cargo_fleet::commands::bump::bump(&self.ws(), service, None, to)
+    }
+}
+
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
@@ -317,7 +345,7 @@ fn publish_throwaway_version(sb: &Sandbox, version: &Version) {
 }
 
 fn verdict_of(sb: &Sandbox, service: &str) -> (fleet_status::Verdict, String) {
-    let rows = status(&sb.copy, &sb.registry).unwrap();
+    let rows = sb.status().unwrap();
     let row = rows.into_iter().find(|r| r.service == service).unwrap();
     (row.verdict, row.locked)
 }
@@ -351,7 +379,7 @@ fn read(path: PathBuf) -> Vec<u8> {
 #[test]
 fn status_and_bump_move_one_service_and_see_yanks() {
     let sb = sandbox();
-    let rows = status(&sb.copy, &sb.registry).unwrap();
+    let rows = sb.status().unwrap();
     assert_eq!(rows.len(), 2);
     for row in &rows {
         assert!(
@@ -378,24 +406,20 @@ fn status_and_bump_move_one_service_and_see_yanks() {
     }
 
     // Refusals come before any change.
-    let err = bump(
-        &sb.copy,
-        &sb.registry,
-        "order-service",
-        Some(&Version::new(9, 9, 9)),
-    )
-    .unwrap_err();
+    let err = sb
+        .bump("order-service", Some(&Version::new(9, 9, 9)))
+        .unwrap_err();
     assert!(
         format!("{err:#}").contains("9.9.9 is not published"),
         "{err:#}"
     );
-    let err = bump(&sb.copy, &sb.registry, "billing-service", None).unwrap_err();
+    let err = sb.bump("billing-service", None).unwrap_err();
     assert!(format!("{err:#}").contains("unknown service"), "{err:#}");
 
     // Bump only order-service, to the newest: user-service does not move.
     let user_manifest = read(sb.copy.project("user-service").join("Cargo.toml"));
     let user_lock = read(sb.copy.project("user-service").join("Cargo.lock"));
-    let bumped = bump(&sb.copy, &sb.registry, "order-service", None).unwrap();
+    let bumped = sb.bump("order-service", None).unwrap();
     assert_eq!(bumped.to, next);
     assert_eq!(
         verdict_of(&sb, "order-service"),
@@ -420,7 +444,7 @@ fn status_and_bump_move_one_service_and_see_yanks() {
         verdict_of(&sb, "order-service").0,
         fleet_status::Verdict::PinsYankedVersion
     );
-    let err = bump(&sb.copy, &sb.registry, "user-service", Some(&next)).unwrap_err();
+    let err = sb.bump("user-service", Some(&next)).unwrap_err();
     assert!(format!("{err:#}").contains("is yanked"), "{err:#}");
 }
 
@@ -431,7 +455,7 @@ fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_ad
     let current = manifest_version(&sb.copy);
     let releases = history::releases(&sb.copy.root).unwrap();
     let baseline = releases.iter().find(|r| r.version == current).unwrap();
-    if !xtask::index::published(&sb.registry, SHARED_LIB)
+    if !xtask::index::published(&sb.registry.client(), SHARED_LIB)
         .unwrap()
         .iter()
         .any(|p| p.version == current)
@@ -502,7 +526,7 @@ fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_ad
         changelog.contains("<!-- next-header -->\n## [Unreleased] - ReleaseDate\n"),
         "{changelog}"
     );
-    let published = xtask::index::published(&sb.registry, SHARED_LIB).unwrap();
+    let published = xtask::index::published(&sb.registry.client(), SHARED_LIB).unwrap();
     assert!(
         published.iter().any(|p| p.version == patch),
         "{published:?}"
@@ -565,7 +589,7 @@ fn the_consumer_check_catches_a_behaviour_change_the_semver_guard_cannot_see() {
         "    /// The largest percentage this rule draws.",
         "    /// Whether an order of `units` units earns the volume bonus.\n    pub const fn earns_volume_bonus(self, units: u64) -> bool {\n        units >= self.volume_threshold\n    }\n\n    /// The largest percentage this rule draws.",
     );
-    let report = check_consumers::check(&sb.copy, &sb.registry, &patch, &mut progress).unwrap();
+    let report = sb.check(&patch, &mut progress).unwrap();
     assert_eq!(report.services.len(), services.len());
     assert!(
         report.broken().is_empty(),
@@ -591,7 +615,7 @@ fn the_consumer_check_catches_a_behaviour_change_the_semver_guard_cannot_see() {
     // guard let it through as a patch.
     reset_shared_lib(&sb);
     edit(&lib, "volume_threshold: 10,", "volume_threshold: 11,");
-    let report = check_consumers::check(&sb.copy, &sb.registry, &patch, &mut progress).unwrap();
+    let report = sb.check(&patch, &mut progress).unwrap();
     let order = row(&report, "order-service");
     assert!(order.accepts);
     assert_eq!(
@@ -624,7 +648,7 @@ fn the_consumer_check_catches_a_behaviour_change_the_semver_guard_cannot_see() {
     reset_shared_lib(&sb);
     edit(&lib, "pub fn price<R", "pub fn price_order<R");
     let minor = Level::Minor.next(&current);
-    let report = check_consumers::check(&sb.copy, &sb.registry, &minor, &mut progress).unwrap();
+    let report = sb.check(&minor, &mut progress).unwrap();
     assert!(report.broken().is_empty(), "nobody accepts {minor}");
     let order = row(&report, "order-service");
     assert!(!order.accepts);
@@ -690,7 +714,7 @@ fn a_new_service_is_picked_up_by_every_command_with_no_other_edit() {
     assert_eq!(billing.calls[0].service, "user-service");
     assert_eq!(billing.calls[0].env, "USER_SERVICE_URL");
     // status lists it, on the newest version.
-    let rows = status(&sb.copy, &sb.registry).unwrap();
+    let rows = sb.status().unwrap();
     let billing = rows
         .iter()
         .find(|r| r.service == "billing-service")
@@ -746,7 +770,7 @@ fn a_new_service_is_picked_up_by_every_command_with_no_other_edit() {
     );
     // The consumer check builds it and runs its tests against the candidate.
     let current = manifest_version(&sb.copy);
-    let report = check_consumers::check(&sb.copy, &sb.registry, &current, &mut |_| {}).unwrap();
+    let report = sb.check(&current, &mut |_| {}).unwrap();
     assert_eq!(row(&report, "billing-service").verdict, Verdict::Passes);
     // The container checks cover it: compose entry, Dockerfile, .dockerignore
     // (its lockfile names this throwaway registry, not the fleet's URL).

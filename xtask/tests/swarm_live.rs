@@ -415,7 +415,7 @@ fn the_fleet_runs_replicated_on_swarm_and_rolls_and_heals_without_losing_a_write
     // What was published through the proxy (every pinned shared-lib) is
     // in each replica's index and downloads from each: one database, one
     // volume of crate files.
-    let pinned = xtask::index::published(&registry, "shared-lib").unwrap();
+    let pinned = xtask::index::published(&registry.client(), "shared-lib").unwrap();
     assert!(!pinned.is_empty());
     let version = pinned.last().unwrap().version.to_string();
     let token = registry.read_token().unwrap();
@@ -459,7 +459,7 @@ fn the_fleet_runs_replicated_on_swarm_and_rolls_and_heals_without_losing_a_write
         "the registry answers after its rolling restart"
     );
     assert_eq!(
-        xtask::index::published(&registry, "shared-lib").unwrap(),
+        xtask::index::published(&registry.client(), "shared-lib").unwrap(),
         pinned
     );
 

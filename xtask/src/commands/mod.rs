@@ -140,6 +140,11 @@ fn start_native_fleet(layout: &Layout, backend: DataBackend) -> Result<()> {
         changed |= outcome != ServiceStart::AlreadyRunning;
         println!("{}: {what} at {}", service.name, fleet::url(service.port));
     }
+    for name in &fleet.elsewhere {
+        println!(
+            "{name}: in a repository of its own (declared by git in fleet.toml); `cargo fleet` serves it, this harness does not run it"
+        );
+    }
     let prometheus = fleet::prometheus::ensure_running(layout, &fleet)?;
     changed |= prometheus != ServiceStart::AlreadyRunning;
     let prometheus_url = fleet::url(crate::ops::prometheus::PORT);

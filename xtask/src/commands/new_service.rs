@@ -119,7 +119,7 @@ pub fn create(
         Some(p) => p,
         None => next_port(&fleet),
     };
-    let newest = index::published(registry, SHARED_LIB)?
+    let newest = index::published(&registry.client(), SHARED_LIB)?
         .into_iter()
         .filter(|p| !p.yanked)
         .map(|p| p.version)

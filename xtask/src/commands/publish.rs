@@ -12,7 +12,7 @@ use crate::paths::Layout;
 pub fn run(layout: &Layout) -> Result<()> {
     let version = history::working_version(layout)?;
     let (registry, _) = super::registry(layout)?;
-    if index::published(&registry, SHARED_LIB)?
+    if index::published(&registry.client(), SHARED_LIB)?
         .iter()
         .any(|p| p.version == version)
     {

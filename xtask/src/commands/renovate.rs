@@ -15,11 +15,12 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
+use crate::history::SHARED_LIB;
 use crate::ops::procs::{log_tail, spawn_logged};
 use crate::ops::registry::Kellnr;
 use crate::ops::tools::RENOVATE;
 use crate::paths::Layout;
-use crate::pins::{self, Row};
+use crate::pins::Row;
 use crate::renovate::{Proposal, proposals};
 
 /// What one run found.
@@ -75,7 +76,10 @@ pub fn renovate(layout: &Layout, registry: &Kellnr) -> Result<Outcome> {
         .with_context(|| format!("cannot read {}", report.display()))?;
     Ok(Outcome {
         proposals: proposals(&text)?,
-        status: pins::status(layout, registry)?,
+        status: cargo_fleet::commands::status::rows(
+            &layout.workspace(registry)?,
+            Some(SHARED_LIB),
+        )?,
         report: report.display().to_string(),
         seconds,
     })

@@ -38,13 +38,13 @@ fn step(layout: &Layout, name: String, project: &str, args: &[&str]) -> Step {
 }
 
 /// Every project of the repository, each checked on its own: shared-lib,
-/// each service of the manifest, xtask, the benchmark baseline and the
-/// benchmark's database anchor.
+/// each service of the manifest, `cargo fleet`, xtask, the benchmark
+/// baseline and the benchmark's database anchor.
 pub fn projects(layout: &Layout) -> Result<Vec<String>> {
     let mut all = vec![SHARED_LIB.to_string()];
     all.extend(layout.fleet()?.names().iter().map(|s| s.to_string()));
     all.extend(
-        ["xtask", paths::BARE_WARP, paths::DB_ANCHOR]
+        [FLEET_TOOL, "xtask", paths::BARE_WARP, paths::DB_ANCHOR]
             .into_iter()
             .map(String::from),
     );
@@ -410,6 +410,14 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
         on_pg.cmd.env(TEST_POSTGRES_VAR, pg_url);
         steps.push(on_pg);
     }
+    // `cargo fleet`'s tests: services in repositories of their own, on the
+    // fleet's registry.
+    steps.push(step(
+        layout,
+        format!("test {FLEET_TOOL}"),
+        FLEET_TOOL,
+        &["test", "--locked"],
+    ));
     for service in &services {
         steps.push(step(
             layout,
@@ -440,6 +448,9 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
     ));
     Ok(steps)
 }
+
+/// The fleet tool's project directory.
+const FLEET_TOOL: &str = "cargo-fleet";
 
 /// The release tests' target (`xtask/tests/release.rs`).
 const RELEASE_TESTS: &str = "release";

@@ -69,7 +69,7 @@ pub fn publish_pinned(layout: &Layout, registry: &Kellnr, docs: Docs) -> Result<
         }
     }
     let needed: BTreeSet<Version> = pins.values().map(|p| p.version.clone()).collect();
-    let before = index::published(registry, SHARED_LIB)?;
+    let before = index::published(&registry.client(), SHARED_LIB)?;
     let have: BTreeSet<Version> = before.iter().map(|p| p.version.clone()).collect();
     let missing: Vec<Version> = needed.difference(&have).cloned().collect();
     let mut replayed = Vec::new();
@@ -99,7 +99,7 @@ pub fn publish_pinned(layout: &Layout, registry: &Kellnr, docs: Docs) -> Result<
     let published = if replayed.is_empty() {
         before
     } else {
-        index::published(registry, SHARED_LIB)?
+        index::published(&registry.client(), SHARED_LIB)?
     };
     for (service, pin) in &pins {
         let entry = published.iter().find(|p| p.version == pin.version);

@@ -12,10 +12,8 @@
 //!   target dir, the registry and its token); a target dir of its own
 //!   seeded from the shared one.
 //! - [`docker`]: the Docker engine and `docker compose`.
-//! - [`fs`]: walking and copying directory trees.
-//! - [`git`]: `git -C <root>`.
-//! - [`http`]: the blocking HTTP client for the registry and health checks.
-//! - [`run`]: running a command with errors that name it.
+//! - [`fs`], [`git`], [`http`], [`run`]: tree copies, git, the HTTP client
+//!   and running a command, shared with `cargo fleet` (its `ops`).
 //! - [`procs`]: background processes, pid records, readiness waits.
 //! - [`registry`]: one Kellnr instance: start, health, token.
 //! - [`postgres`]: a PostgreSQL 15 server of the project's own: initialise,
@@ -28,17 +26,15 @@
 //! - [`tools`]: pinned tools installed once per machine (cargo, PyPI and
 //!   npm tools; Debian packages).
 
+pub use cargo_fleet::ops::{fs, git, http, run};
+
 pub mod callgrind;
 pub mod cargo;
 pub mod docker;
-pub mod fs;
-pub mod git;
-pub mod http;
 pub mod postgres;
 pub mod procs;
 pub mod prometheus;
 pub mod registry;
-pub mod run;
 pub mod secrets;
 pub mod strace;
 pub mod swarm;

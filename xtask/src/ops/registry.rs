@@ -64,6 +64,18 @@ impl Kellnr {
         format!("sparse+{}/api/v1/crates/", self.base_url())
     }
 
+    /// This instance as `cargo fleet` reads it: the registry `local` at
+    /// its index, with the read token when there is one.
+    pub fn client(&self) -> cargo_fleet::ops::registry::Registry {
+        cargo_fleet::ops::registry::Registry::with_token(
+            &cargo_fleet::manifest::Registry {
+                name: "local".into(),
+                index: self.index_url(),
+            },
+            self.read_token().ok(),
+        )
+    }
+
     /// The file holding the admin token.
     pub fn token_file(&self) -> PathBuf {
         self.data_dir.join("admin.token")
@@ -80,27 +92,6 @@ impl Kellnr {
         match self.read_token() {
             Ok(token) => request.header("authorization", token),
             Err(_) => request,
-        }
-    }
-
-    /// The sparse index file at `path` (`sh/ar/shared-lib`), or `None` when
-    /// the registry has no such crate.
-    pub fn index_file(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        let base_url = self.base_url();
-        let url = format!("{base_url}/api/v1/crates/{path}");
-        let resp = self.reading(&url).send().with_context(|| {
-            format!("the registry at {base_url} does not answer; is it running? (`cargo xtask up`)")
-        })?;
-        match resp.status().as_u16() {
-            404 => Ok(None),
-            401 | 403 => bail!(
-                "the registry at {base_url} refused this checkout's read token ({}): it holds other tokens, \
-                 probably a Kellnr another checkout started; stop it (`cargo xtask down` there) or set \
-                 CARGO_REGISTRIES_LOCAL_TOKEN to its read token",
-                resp.status()
-            ),
-            _ if !resp.status().is_success() => bail!("{url} answered {}", resp.status()),
-            _ => Ok(Some(resp.bytes()?.to_vec())),
         }
     }
 

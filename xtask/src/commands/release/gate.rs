@@ -43,7 +43,9 @@ pub fn consumer_gate(
     allow_break: &[String],
 ) -> Result<()> {
     println!("consumer check: every service against {SHARED_LIB} {next}");
-    let report = check_consumers::check(layout, registry, next, &mut |line| println!("  {line}"))?;
+    let ws = layout.workspace(registry)?;
+    let shared = ws.manifest.shared(Some(SHARED_LIB))?;
+    let report = check_consumers::check(&ws, shared, next, &mut |line| println!("  {line}"))?;
     print!("{}", check_consumers::render(&report));
     let broken = report.broken();
     let refused: Vec<&check_consumers::Outcome> = broken
@@ -54,7 +56,7 @@ pub fn consumer_gate(
     if !refused.is_empty() {
         bail!(
             "refused: {}. Logs: {}. To break it on purpose, pass --allow-break <service> and say so in {SHARED_LIB}/CHANGELOG.md",
-            check_consumers::broken_message(&refused, next),
+            check_consumers::broken_message(&refused, SHARED_LIB, next),
             report.markdown.display()
         );
     }

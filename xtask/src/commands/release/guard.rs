@@ -83,7 +83,7 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
     let manifest = layout.project(SHARED_LIB).join("Cargo.toml");
     let current = history::working_version(layout)?;
     let next = level.next(&current);
-    let published = index::published(registry, SHARED_LIB)?;
+    let published = index::published(&registry.client(), SHARED_LIB)?;
     if published.iter().any(|p| p.version == next) {
         bail!(
             "{SHARED_LIB} {next} is already published and versions are immutable; \

@@ -1,11 +1,12 @@
-//! The consumer check: which services break if the working tree's
-//! shared-lib is published? (`cargo xtask check-consumers` prints it,
-//! `cargo xtask release` gates on it.)
+//! The consumer check: which services break if the working tree's shared
+//! crate is published? (`cargo fleet check-consumers` prints it, `release`
+//! gates on it.)
 //!
-//! For every service of `fleet.toml`, in a throwaway copy under
-//! `.fleet/consumers/` (the service's own files stay untouched), the
-//! candidate is patched in for the registry's shared-lib with cargo's
-//! `[patch.local]` (given as `--config`), then the service is built and
+//! For every service of `fleet.toml` that depends on the shared crate, in
+//! its directory or its repository's checkout ([`crate::workspace`]), a
+//! throwaway copy is made under `.fleet/consumers/` (the service's own
+//! files stay untouched), the candidate is patched in for the registry's
+//! crate with cargo's `[patch.<registry>]` (given as `--config`), then the service is built and
 //! its tests run. A service whose requirement does not accept the
 //! candidate (a new line) is checked "as if bumped": the copy's
 //! requirement is rewritten first, and the row says what that bump costs.
@@ -24,10 +25,10 @@ use anyhow::{Context, Result, bail};
 use semver::{Version, VersionReq};
 use serde::Serialize;
 
-use crate::history::{self, SHARED_LIB, requirement};
-use crate::ops::cargo::{cargo_in, reading};
-use crate::ops::registry::Kellnr;
-use crate::paths::Layout;
+use crate::lock::{self, requirement};
+use crate::manifest::{Service, Shared};
+use crate::ops::cargo::cargo_in;
+use crate::workspace::Workspace;
 
 /// How one step went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -109,6 +110,8 @@ pub struct Outcome {
 /// The whole check.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The shared crate.
+    pub shared: String,
     /// The candidate's version.
     pub candidate: String,
     /// One row per service.
@@ -128,7 +131,7 @@ impl Report {
 }
 
 /// One line naming every broken service and its first failure.
-pub fn broken_message(broken: &[&Outcome], candidate: &Version) -> String {
+pub fn broken_message(broken: &[&Outcome], krate: &str, candidate: &Version) -> String {
     let names: Vec<String> = broken
         .iter()
         .map(|o| {
@@ -140,49 +143,57 @@ pub fn broken_message(broken: &[&Outcome], candidate: &Version) -> String {
         })
         .collect();
     format!(
-        "{SHARED_LIB} {candidate} breaks {} whose requirement accepts it; fix shared-lib (or the \
+        "{krate} {candidate} breaks {} whose requirement accepts it; fix {krate} (or the \
          service), or release it as a breaking version",
         names.join(", ")
     )
 }
 
-/// Checks every service against the working tree's shared-lib, carrying
-/// version `candidate`. Services are checked by as many workers as the
+/// Checks every service that depends on `shared` against the shared
+/// crate's working tree (its checkout, for one in a repository of its own),
+/// carrying version `candidate`. Services are checked by as many workers as the
 /// machine has cores: cargo builds one at a time in the shared cache (its
 /// lock), so one service's tests run while the next one builds. `progress`
 /// gets a line when a service starts and one when it is done; those lines
 /// and the rows follow the fleet's order whatever order the workers run in.
 pub fn check(
-    layout: &Layout,
-    registry: &Kellnr,
+    ws: &Workspace,
+    shared: &Shared,
     candidate: &Version,
     progress: &mut dyn FnMut(String),
 ) -> Result<Report> {
-    let fleet = layout.fleet()?;
-    let work = layout.state_dir().join("consumers");
+    let krate = shared.name.as_str();
+    let mut services = Vec::new();
+    for service in &ws.manifest.services {
+        if lock::depends_on(&ws.service_dir(service)?, krate) {
+            services.push(service.clone());
+        }
+    }
+    let work = ws.state_dir().join("consumers");
     if work.exists() {
         std::fs::remove_dir_all(&work)
             .with_context(|| format!("cannot clear {}", work.display()))?;
     }
     std::fs::create_dir_all(&work)?;
-    let lib = work.join(SHARED_LIB);
-    copy_project(&layout.project(SHARED_LIB), &lib)?;
+    let lib = work.join(krate);
+    copy_project(&ws.shared_dir(shared)?, &lib)?;
     set_package_version(&lib.join("Cargo.toml"), candidate)?;
     let patch = format!(
-        "patch.local.{SHARED_LIB}.path={}",
+        "patch.{}.{krate}.path={}",
+        ws.registry.name,
         toml::Value::String(lib.display().to_string())
     );
-    let target = layout.target_dir().join("consumers");
-    crate::ops::cargo::seed_target(&layout.target_dir(), &target, &[SHARED_LIB])?;
+    let target = ws.target.join("consumers");
+    crate::ops::cargo::seed_target(&ws.target, &target, &[krate])?;
     let job = Job {
-        layout,
-        registry,
+        ws,
+        krate,
         candidate,
         work: &work,
         patch: &patch,
         target,
     };
-    let total = fleet.services.len();
+    let total = services.len();
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, total.max(1));
@@ -191,7 +202,7 @@ pub fn check(
     let mut done: Vec<Option<Result<Outcome>>> = (0..total).map(|_| None).collect();
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            let (tx, next, job, services) = (tx.clone(), &next, &job, &fleet.services);
+            let (tx, next, job, services) = (tx.clone(), &next, &job, &services);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -199,7 +210,7 @@ pub fn check(
                         break;
                     };
                     let _ = tx.send((i, None));
-                    let _ = tx.send((i, Some(job.check_one(&service.name))));
+                    let _ = tx.send((i, Some(job.check_one(service))));
                 }
             });
         }
@@ -217,9 +228,9 @@ pub fn check(
             while printed < total {
                 if announced == printed && started[printed] {
                     progress(format!(
-                        "[{}/{total}] {}: building and testing against {SHARED_LIB} {candidate}",
+                        "[{}/{total}] {}: building and testing against {krate} {candidate}",
                         printed + 1,
-                        fleet.services[printed].name
+                        services[printed].name
                     ));
                     announced += 1;
                 }
@@ -239,14 +250,15 @@ pub fn check(
             }
         }
     });
-    let mut services = Vec::new();
+    let mut outcomes = Vec::new();
     for result in done {
-        services.push(result.context("a consumer check worker stopped early")??);
+        outcomes.push(result.context("a consumer check worker stopped early")??);
     }
     let markdown = work.join("report.md");
     let mut report = Report {
+        shared: krate.to_string(),
         candidate: candidate.to_string(),
-        services,
+        services: outcomes,
         markdown: markdown.clone(),
     };
     std::fs::write(&markdown, render_markdown(&report))?;
@@ -256,8 +268,8 @@ pub fn check(
 
 /// What every service's check shares.
 struct Job<'a> {
-    layout: &'a Layout,
-    registry: &'a Kellnr,
+    ws: &'a Workspace,
+    krate: &'a str,
     candidate: &'a Version,
     /// `.fleet/consumers/`: the copies, logs and report.
     work: &'a Path,
@@ -268,25 +280,26 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    /// Builds and tests a copy of `name` against the candidate.
-    fn check_one(&self, name: &str) -> Result<Outcome> {
-        let (registry, candidate) = (self.registry, self.candidate);
+    /// Builds and tests a copy of `service` against the candidate.
+    fn check_one(&self, service: &Service) -> Result<Outcome> {
+        let (registry, candidate, krate) = (&self.ws.registry, self.candidate, self.krate);
+        let name = service.name.as_str();
         let started = Instant::now();
-        let dir = self.layout.project(name);
-        let req = requirement(&dir)?;
-        let pinned = history::pin(&dir)?.version;
+        let dir = self.ws.service_dir(service)?;
+        let req = requirement(&dir, krate)?;
+        let pinned = lock::pin(&dir, krate)?.version;
         let accepts = req.matches(candidate);
         let copy = self.work.join(name);
         copy_project(&dir, &copy)?;
         if !accepts {
-            set_requirement(&copy.join("Cargo.toml"), candidate)?;
+            set_requirement(&copy.join("Cargo.toml"), krate, candidate)?;
         }
         let log = self.work.join(format!("{name}.log"));
         let mut text = String::new();
         let cargo_step = |args: &[&str], text: &mut String| -> Result<bool> {
             let mut cmd = cargo_in(self.target.clone(), &copy, &["--config", self.patch]);
             cmd.args(args).env("CARGO_TERM_COLOR", "never");
-            reading(&mut cmd, registry)?;
+            registry.configure(&mut cmd);
             let (ok, output) = crate::ops::run::transcript(&mut cmd)?;
             text.push_str(&format!("$ cargo {}\n", args.join(" ")));
             text.push_str(&output);
@@ -300,9 +313,9 @@ impl Job<'_> {
         // unless the candidate adds a dependency it has never seen: offline
         // first (no registry read per service), online only then.
         let candidate_text = candidate.to_string();
-        if history::pin(&copy)?.source == registry.index_url() {
+        if lock::pin(&copy, krate)?.source == registry.index {
             let update = |offline: bool, text: &mut String| {
-                let mut args = vec!["update", "-p", SHARED_LIB, "--precise", &candidate_text];
+                let mut args = vec!["update", "-p", krate, "--precise", &candidate_text];
                 if offline {
                     args.insert(1, "--offline");
                 }
@@ -315,7 +328,7 @@ impl Job<'_> {
                 if !updated {
                     std::fs::write(&log, &text)?;
                     bail!(
-                        "{name}: the candidate {SHARED_LIB} {candidate} could not be patched in: {} (log: {})",
+                        "{name}: the candidate {krate} {candidate} could not be patched in: {} (log: {})",
                         online
                             .lines()
                             .find(|l| l.starts_with("error"))
@@ -328,12 +341,12 @@ impl Job<'_> {
         let built = cargo_step(&["build", "--all-targets"], &mut text)?;
         // The check tests nothing unless the copy really took the candidate.
         let patched =
-            history::pin(&copy).is_ok_and(|p| &p.version == candidate && p.source == "path");
+            lock::pin(&copy, krate).is_ok_and(|p| &p.version == candidate && p.source == "path");
         if !patched {
             std::fs::write(&log, &text)?;
             bail!(
-                "{name}: the candidate {SHARED_LIB} {candidate} was not patched in: its Cargo.lock still names \
-                 another shared-lib (log: {})",
+                "{name}: the candidate {krate} {candidate} was not patched in: its Cargo.lock still names \
+                 another {krate} (log: {})",
                 log.display()
             );
         }
@@ -395,11 +408,11 @@ pub fn first_failure(text: &str) -> Option<String> {
         })
 }
 
-/// Copies a project's files (not `target/`, `vendor/` nor `data/`) to `to`,
+/// Copies a project's files (not `target/`, `vendor/`, `data/` nor `.git/`) to `to`,
 /// keeping their modification times: the copy lands at the same path every
 /// run, so cargo rebuilds in `<target>/consumers` only what changed.
 fn copy_project(from: &Path, to: &Path) -> Result<()> {
-    crate::ops::fs::mirror_tree(from, to, &["target", "vendor", "data"])
+    crate::ops::fs::mirror_tree(from, to, &["target", "vendor", "data", ".git"])
 }
 
 fn edit_manifest(path: &Path, edit: impl FnOnce(&mut toml::Table) -> Result<()>) -> Result<()> {
@@ -422,13 +435,13 @@ fn set_package_version(path: &Path, version: &Version) -> Result<()> {
     })
 }
 
-/// Rewrites the copy's shared-lib requirement to `^version` ("as if bumped").
-fn set_requirement(path: &Path, version: &Version) -> Result<()> {
+/// Rewrites the copy's requirement on `krate` to `^version` ("as if bumped").
+fn set_requirement(path: &Path, krate: &str, version: &Version) -> Result<()> {
     edit_manifest(path, |doc| {
         let dep = doc
             .get_mut("dependencies")
-            .and_then(|d| d.get_mut(SHARED_LIB))
-            .context("no shared-lib dependency")?;
+            .and_then(|d| d.get_mut(krate))
+            .with_context(|| format!("no {krate} dependency"))?;
         let req = VersionReq::parse(&format!("^{version}"))?.to_string();
         match dep {
             toml::Value::Table(t) => {
@@ -474,8 +487,8 @@ pub fn render(report: &Report) -> String {
 
 fn render_markdown(report: &Report) -> String {
     let mut md = format!(
-        "# {SHARED_LIB} {} against every service\n\n| service | pinned | requirement | accepts | builds | tests | verdict | time |\n|---|---|---|---|---|---|---|---|\n",
-        report.candidate
+        "# {} {} against every service\n\n| service | pinned | requirement | accepts | builds | tests | verdict | time |\n|---|---|---|---|---|---|---|---|\n",
+        report.shared, report.candidate
     );
     for o in &report.services {
         md.push_str(&format!(
@@ -498,11 +511,17 @@ fn render_markdown(report: &Report) -> String {
                 o.service,
                 o.verdict.as_text(),
                 o.first_failure.as_deref().unwrap_or("(none found)"),
-                crate::ops::procs::last_lines(&text, 200)
+                last_lines(&text, 200)
             ));
         }
     }
     md
+}
+
+/// The last `lines` lines of `text`.
+fn last_lines(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 #[cfg(test)]
@@ -527,8 +546,11 @@ mod tests {
             "[package]\nname = \"s\"\nversion = \"0.1.0\"\n[dependencies]\nshared-lib = \"0.1.2\"\n",
         ] {
             std::fs::write(&path, manifest).unwrap();
-            set_requirement(&path, &Version::new(0, 3, 0)).unwrap();
-            assert_eq!(requirement(dir.path()).unwrap().to_string(), "^0.3.0");
+            set_requirement(&path, "shared-lib", &Version::new(0, 3, 0)).unwrap();
+            assert_eq!(
+                requirement(dir.path(), "shared-lib").unwrap().to_string(),
+                "^0.3.0"
+            );
         }
     }
 }

@@ -1,17 +1,16 @@
 //! Where each service of the fleet stands against the registry: the
-//! shared-lib it requires (Cargo.toml) and locks (Cargo.lock), the newest
-//! published, and a verdict. `status` prints it; `renovate` prints it
-//! beside Renovate's proposals.
+//! shared crate it requires (Cargo.toml) and locks (Cargo.lock), the newest
+//! published, and a verdict. `status` prints it; the harness's `renovate`
+//! prints it beside Renovate's proposals.
 
 use anyhow::Result;
 use semver::{Version, VersionReq};
 use serde::Serialize;
 
-use crate::history::requirement;
-use crate::history::{self, SHARED_LIB};
 use crate::index::{self, Published};
-use crate::ops::registry::Kellnr;
-use crate::paths::Layout;
+use crate::lock;
+use crate::manifest::Shared;
+use crate::workspace::Workspace;
 
 /// Where a service stands against the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -22,11 +21,11 @@ pub enum Verdict {
     /// A newer version matches its requirement: `cargo update` takes it.
     CompatibleUpdateAvailable,
     /// Newer versions exist only outside its requirement: its owners must
-    /// change the requirement (`cargo xtask bump`).
+    /// change the requirement (`cargo fleet bump`).
     NeedsBreakingBump,
     /// The locked version was yanked.
     PinsYankedVersion,
-    /// The locked version is not in the registry (`cargo xtask up` publishes it).
+    /// The locked version is not in the registry.
     NotPublished,
 }
 
@@ -64,12 +63,23 @@ pub fn verdict(req: &VersionReq, locked: &Version, published: &[Published]) -> V
     }
 }
 
+/// One running instance of a service (the harness finds them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Instance {
+    /// Where it answers, `127.0.0.1:8081`.
+    pub instance: String,
+    /// The shared-lib version compiled into it.
+    pub shared_lib_version: String,
+}
+
 /// One row of `status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Row {
     /// The service.
     pub service: String,
-    /// Its shared-lib requirement in Cargo.toml, e.g. `0.1`.
+    /// The shared crate.
+    pub shared: String,
+    /// Its requirement on the shared crate in Cargo.toml, e.g. `0.1`.
     pub requirement: String,
     /// The version in its Cargo.lock.
     pub locked: String,
@@ -80,52 +90,60 @@ pub struct Row {
     /// Where the registry serves the locked version's docs (log in to the
     /// registry's web UI first: it serves them to signed-in users only).
     pub docs_url: String,
-    /// Its running instances and the shared-lib each runs (filled by
-    /// `status` from [`crate::running`]; empty when none answers).
-    pub running: Vec<crate::running::Instance>,
+    /// Its running instances and the shared-lib each runs (filled by the
+    /// harness's `status`; empty when none answers or nobody looked).
+    pub running: Vec<Instance>,
 }
 
 impl Row {
     /// The running instances whose shared-lib is not the locked one (a
     /// rollout under way, or a stale instance).
-    pub fn stale(&self) -> impl Iterator<Item = &crate::running::Instance> {
+    pub fn stale(&self) -> impl Iterator<Item = &Instance> {
         self.running
             .iter()
             .filter(|i| i.shared_lib_version != self.locked)
     }
 }
 
-/// The status of every service against `registry`.
-pub fn status(layout: &Layout, registry: &Kellnr) -> Result<Vec<Row>> {
-    let published = index::published(registry, SHARED_LIB)?;
+/// Where Kellnr serves the docs of `krate` `version`, relative to the
+/// registry's origin.
+pub fn docs_path(krate: &str, version: &Version) -> String {
+    format!(
+        "/docs/{krate}/{version}/doc/{}/index.html",
+        krate.replace('-', "_")
+    )
+}
+
+/// The status against the registry of every service of `ws` that depends
+/// on the shared crate `shared`.
+pub fn status(ws: &Workspace, shared: &Shared) -> Result<Vec<Row>> {
+    let krate = shared.name.as_str();
+    let published = index::published(&ws.registry, krate)?;
     let newest = published
         .iter()
         .filter(|p| !p.yanked)
         .map(|p| p.version.clone())
         .max();
-    layout
-        .fleet()?
-        .names()
-        .into_iter()
-        .map(|service| {
-            let dir = layout.project(service);
-            let req = requirement(&dir)?;
-            let pin = history::pin(&dir)?;
-            Ok(Row {
-                service: service.to_string(),
-                requirement: req.to_string(),
-                locked: pin.version.to_string(),
-                newest: newest.as_ref().map(ToString::to_string),
-                verdict: verdict(&req, &pin.version, &published),
-                docs_url: format!(
-                    "{}{}",
-                    registry.base_url(),
-                    history::docs_path(&pin.version)
-                ),
-                running: Vec::new(),
-            })
-        })
-        .collect()
+    let mut rows = Vec::new();
+    for service in &ws.manifest.services {
+        let dir = ws.service_dir(service)?;
+        if !lock::depends_on(&dir, krate) {
+            continue;
+        }
+        let req = lock::requirement(&dir, krate)?;
+        let pin = lock::pin(&dir, krate)?;
+        rows.push(Row {
+            service: service.name.clone(),
+            shared: krate.to_string(),
+            requirement: req.to_string(),
+            locked: pin.version.to_string(),
+            newest: newest.as_ref().map(ToString::to_string),
+            verdict: verdict(&req, &pin.version, &published),
+            docs_url: format!("{}{}", ws.registry.origin(), docs_path(krate, &pin.version)),
+            running: Vec::new(),
+        });
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]

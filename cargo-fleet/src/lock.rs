@@ -1,0 +1,97 @@
+//! What a project's own files say about a shared crate: the requirement in
+//! its `Cargo.toml`, the version in its `Cargo.lock` (cargo-lock), and the
+//! version a crate's manifest declares. Read only: manifests and lockfiles
+//! are changed through cargo itself (`cargo add`, `cargo update --precise`).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use semver::{Version, VersionReq};
+
+/// What one project's Cargo.lock says about a shared crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    /// The locked version.
+    pub version: Version,
+    /// The locked checksum (hex), if the lockfile records one.
+    pub checksum: Option<String>,
+    /// The locked source, e.g. `sparse+http://127.0.0.1:8000/api/v1/crates/`
+    /// (`path` for a path dependency).
+    pub source: String,
+}
+
+/// The `krate` entry of the lockfile in `project_dir`.
+pub fn pin(project_dir: &Path, krate: &str) -> Result<Pin> {
+    let path = project_dir.join("Cargo.lock");
+    let lock = cargo_lock::Lockfile::load(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let package = lock
+        .packages
+        .iter()
+        .find(|p| p.name.as_str() == krate)
+        .with_context(|| format!("{} has no {krate} entry", path.display()))?;
+    Ok(Pin {
+        version: Version::parse(&package.version.to_string())?,
+        checksum: package.checksum.as_ref().map(ToString::to_string),
+        source: package
+            .source
+            .as_ref()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "path".to_string()),
+    })
+}
+
+/// The requirement on `krate` in the manifest of `project_dir`.
+pub fn requirement(project_dir: &Path, krate: &str) -> Result<VersionReq> {
+    let path = project_dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let manifest: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let dep = manifest
+        .get("dependencies")
+        .and_then(|d| d.get(krate))
+        .with_context(|| format!("{} does not depend on {krate}", path.display()))?;
+    let req = dep
+        .as_str()
+        .or_else(|| dep.get("version").and_then(|v| v.as_str()))
+        .with_context(|| format!("{}: the {krate} dependency has no version", path.display()))?;
+    VersionReq::parse(req).with_context(|| format!("{}: bad requirement {req:?}", path.display()))
+}
+
+/// Whether the manifest of `project_dir` depends on `krate`.
+pub fn depends_on(project_dir: &Path, krate: &str) -> bool {
+    requirement(project_dir, krate).is_ok()
+}
+
+/// `package.version` of a manifest's text.
+pub fn manifest_version(manifest: &str) -> Result<Version> {
+    let doc: toml::Table = toml::from_str(manifest).context("not valid TOML")?;
+    let version = doc
+        .get("package")
+        .and_then(|p| p.get("version"))
+        .and_then(|v| v.as_str())
+        .context("no package.version")?;
+    Version::parse(version).with_context(|| format!("bad version {version:?}"))
+}
+
+/// The version the crate in `dir` declares.
+pub fn crate_version(dir: &Path) -> Result<Version> {
+    let manifest = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .with_context(|| format!("cannot read {}", manifest.display()))?;
+    manifest_version(&text).with_context(|| manifest.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_versions_are_read_from_the_package_table() {
+        let v = manifest_version("[package]\nname = \"x\"\nversion = \"0.2.1\"\n").unwrap();
+        assert_eq!(v, Version::new(0, 2, 1));
+        assert!(manifest_version("[package]\nname = \"x\"\n").is_err());
+        assert!(manifest_version("not toml [").is_err());
+    }
+}
