@@ -83,6 +83,17 @@ enum Cmd {
         #[arg(long)]
         execute: bool,
     },
+    /// Publish the shared crate's working tree version (a git shared
+    /// crate: its branch's head) when the registry lacks it. A dry run
+    /// unless --execute; the token must be one that may publish.
+    Publish {
+        /// The shared crate (needed when fleet.toml declares several).
+        #[arg(long = "crate", value_name = "NAME")]
+        krate: Option<String>,
+        /// Really publish.
+        #[arg(long)]
+        execute: bool,
+    },
 }
 
 fn workspace(manifest_path: Option<PathBuf>) -> anyhow::Result<Workspace> {
@@ -122,6 +133,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             krate,
             execute,
         } => commands::bump::run(&ws, &service, krate.as_deref(), to.as_ref(), execute),
+        Cmd::Publish { krate, execute } => commands::publish::run(&ws, krate.as_deref(), execute),
     }
 }
 

@@ -872,6 +872,81 @@ fn the_everyday_flows_work_in_their_plain_cargo_form() {
         read(sb.copy.project("user-service").join("Cargo.lock")),
         user_lock
     );
+
+    // The fleet tool: published to the registry like shared-lib, installed
+    // from it with plain `cargo install --registry local` into an empty
+    // root, and run as `cargo fleet` in a directory that is not this
+    // repository, on a fleet.toml naming the registry and order-service.
+    let tool = sb.copy.project("cargo-fleet");
+    plain_cargo(
+        &sb,
+        &tool,
+        &admin,
+        &["publish", "--registry", "local", "--locked", "--no-verify"],
+    );
+    // `cargo install` reads cargo's own configuration only, never a
+    // project's: the registry is given as a user's ~/.cargo/config.toml
+    // would (index and `cargo:token`), here in the environment.
+    let root = tempfile::tempdir().unwrap();
+    let install = Command::new("cargo")
+        .args([
+            "install",
+            "--registry",
+            "local",
+            "cargo-fleet",
+            "--locked",
+            "--debug",
+            "--root",
+        ])
+        .arg(root.path())
+        .env("CARGO_TARGET_DIR", sb.copy.target_dir())
+        .env("CARGO_REGISTRIES_LOCAL_INDEX", sb.registry.index_url())
+        .env("CARGO_REGISTRIES_LOCAL_CREDENTIAL_PROVIDER", "cargo:token")
+        .env("CARGO_REGISTRIES_LOCAL_TOKEN", &read_token)
+        .output()
+        .unwrap();
+    assert!(
+        install.status.success(),
+        "cargo install: {}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(
+        elsewhere.path().join("fleet.toml"),
+        format!(
+            "[registry]\nindex = \"{}\"\n\n[[service]]\nname = \"order-service\"\n",
+            sb.registry.index_url()
+        ),
+    )
+    .unwrap();
+    let service = elsewhere.path().join("order-service");
+    std::fs::create_dir_all(&service).unwrap();
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        std::fs::copy(orders.join(file), service.join(file)).unwrap();
+    }
+    let path = std::env::join_paths(
+        std::iter::once(root.path().join("bin"))
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let out = Command::new("cargo")
+        .args(["fleet", "status"])
+        .current_dir(elsewhere.path())
+        .env("PATH", path)
+        .env("CARGO_REGISTRIES_LOCAL_TOKEN", &read_token)
+        .env_remove("CARGO_REGISTRIES_LOCAL_INDEX")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "cargo fleet status: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("order-service  ^{next}")) && stdout.contains("up to date"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -5,4 +5,5 @@
 
 pub mod bump;
 pub mod check_consumers;
+pub mod publish;
 pub mod status;

@@ -100,7 +100,15 @@ fn start_native_fleet(layout: &Layout, backend: DataBackend) -> Result<()> {
     let started = Instant::now();
     let fleet = layout.fleet()?;
     let (registry, start) = registry(layout)?;
-    let published = publish_pinned(layout, &registry)?;
+    let mut published = publish_pinned(layout, &registry)?;
+    if let Some(version) = fleet::publish_tool(layout, &registry)? {
+        eprintln!(
+            "registry: published {} {version} (`cargo install --registry local {}` installs `cargo fleet`)",
+            fleet::tool::NAME,
+            fleet::tool::NAME
+        );
+        published = true;
+    }
     println!("services: building with `cargo build --locked`");
     fleet::build_services(layout, &registry, &fleet)?;
     let mut changed = start.started() || published;

@@ -4,6 +4,7 @@
 //!
 //! - [`registry`]: the fleet's Kellnr, native or in a container.
 //! - [`pinned`]: every pinned shared-lib version published to it.
+//! - [`tool`]: `cargo fleet` published to it.
 //! - [`services`]: each service's address, environment and data; building
 //!   and starting it.
 //! - [`prometheus`]: the fleet's Prometheus, scraping every service.
@@ -15,6 +16,7 @@ pub mod prometheus;
 pub mod registry;
 pub mod services;
 pub mod stop;
+pub mod tool;
 pub mod vendor;
 
 pub use pinned::{Docs, PinnedReport, Replayed, publish_pinned};
@@ -26,4 +28,5 @@ pub use services::{
     fleet_postgres, service_env, start_service, url,
 };
 pub use stop::{down, wipe_data};
+pub use tool::publish_tool;
 pub use vendor::vendor;
