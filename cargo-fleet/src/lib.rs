@@ -4,7 +4,7 @@
 //! `fleet.toml` ([`manifest`]).
 //!
 //! - [`commands`]: one module per subcommand (`status`, `check-consumers`,
-//!   `bump`, `publish`), each the only code that prints for its command.
+//!   `bump`, `publish`, `release`), each the only code that prints for its command.
 //! - [`workspace`]: the fleet being worked on: root, manifest, registry,
 //!   build cache, and the checkouts of services in their own repositories.
 //! - [`manifest`]: `fleet.toml`, read and checked.

@@ -83,6 +83,25 @@ enum Cmd {
         #[arg(long)]
         execute: bool,
     },
+    /// Release the shared crate with cargo-release after a semver check
+    /// against the last published version and a build and test of every
+    /// service against it. A dry run unless --execute; exit 1 when the guard
+    /// or a consumer refuses it.
+    Release {
+        /// How far to move the version.
+        level: Level,
+        /// The shared crate (needed when fleet.toml declares several).
+        #[arg(long = "crate", value_name = "NAME")]
+        krate: Option<String>,
+        /// Really commit, tag and publish.
+        #[arg(long)]
+        execute: bool,
+        /// Release even though this service's build or tests fail against
+        /// the candidate (a deliberate break; say so in the CHANGELOG).
+        /// Repeat it for several services.
+        #[arg(long = "allow-break", value_name = "SERVICE")]
+        allow_break: Vec<String>,
+    },
     /// Publish the shared crate's working tree version (a git shared
     /// crate: its branch's head) when the registry lacks it. A dry run
     /// unless --execute; the token must be one that may publish.
@@ -133,6 +152,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             krate,
             execute,
         } => commands::bump::run(&ws, &service, krate.as_deref(), to.as_ref(), execute),
+        Cmd::Release {
+            level,
+            krate,
+            execute,
+            allow_break,
+        } => commands::release::run(&ws, krate.as_deref(), level, execute, &allow_break),
         Cmd::Publish { krate, execute } => commands::publish::run(&ws, krate.as_deref(), execute),
     }
 }

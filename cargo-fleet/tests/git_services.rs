@@ -289,6 +289,17 @@ report: [ROOT]/fleet/.fleet/consumers/report.md
 
 "#]]);
 
+    // publish: the shared crate's head is a version the registry holds.
+    scratch
+        .fleet(&["publish"])
+        .assert()
+        .with_assert(scratch.assert())
+        .success()
+        .stdout_eq(str![[r#"
+shared-lib [NEWEST] is already in the registry; nothing to do (a published version is immutable: raise the version to publish changes)
+
+"#]]);
+
     // bump is a dry run without --execute: nothing reaches the repository.
     let branch = format!("fleet/shared-lib-{}", scratch.newest.version);
     let bare = scratch.root().join("repos/gamma-service.git");
@@ -399,6 +410,42 @@ error: unknown service "b-service"; the services in fleet.toml are a-service
     .code(3)
     .stderr_eq(str![[r#"
 error: the registry local at sparse+http://127.0.0.1:[..]/api/v1/crates/ does not answer ([..]); start it (in the fleet's repository: `cargo xtask up`) or correct [registry] index in fleet.toml
+
+"#]]);
+    // The help names every command and the exit codes.
+    run(&["--help"], "")
+        .assert()
+        .with_assert(assert.clone())
+        .success()
+        .stdout_eq(str![[r#"
+Day-two tooling for a shared crate and the services that pin it from a private registry: status, consumer check, bump (run as `cargo fleet`).
+
+Usage: cargo fleet [OPTIONS] <COMMAND>
+
+Commands:
+  status           Show which version of each shared crate every service requires and locks, against the registry. Exit 1 when one pins a yanked or unpublished version
+  check-consumers  Build and test every service against the shared crate's working tree (the release candidate), each in a throwaway copy. Exit 1 when one whose requirement accepts it breaks
+  bump             Move one service to a published version of a shared crate (the newest by default) and run its tests: in place for a path service, on a pushed branch of its repository for a git service. A dry run unless --execute
+  publish          Publish the shared crate's working tree version (a git shared crate: its branch's head) when the registry lacks it. A dry run unless --execute; the token must be one that may publish
+  help             Print this message or the help of the given subcommand(s)
+
+Options:
+      --manifest-path <PATH>  The fleet.toml to use (default: the nearest one at or above the working directory)
+  -h, --help                  Print help
+  -V, --version               Print version
+
+Exit codes:
+  0  success
+  1  the check found a problem: a consumer breaks, a service pins a yanked
+     or unpublished version, the tests of a bump fail
+  2  usage or configuration: a bad flag, a bad or missing fleet.toml key
+  3  the tool could not do its work: the registry does not answer, git or
+     cargo failed
+
+Configured by fleet.toml, in the working directory or above it: [registry]
+(name, index), [[shared]] crates and [[service]] entries, each by path or by
+git URL and branch. The registry's token is cargo's own:
+CARGO_REGISTRIES_<NAME>_TOKEN or `cargo login --registry <name>`.
 
 "#]]);
     // A flag that does not exist: clap's usage error, exit 2.

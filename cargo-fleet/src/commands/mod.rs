@@ -6,4 +6,5 @@
 pub mod bump;
 pub mod check_consumers;
 pub mod publish;
+pub mod release;
 pub mod status;

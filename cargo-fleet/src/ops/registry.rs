@@ -116,6 +116,53 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// A GET of `url` with the token, with the errors [`Registry::index_file`] gives.
+    fn get(&self, url: &str) -> Result<reqwest::blocking::Response> {
+        let mut request = crate::ops::http::client().get(url);
+        if let Some(token) = &self.token {
+            request = request.header("authorization", token);
+        }
+        request.send().map_err(|err| {
+            anyhow::anyhow!(
+                "the registry {} at {} does not answer ({}); start it (in the fleet's repository: \
+                 `cargo xtask up`) or correct [registry] index in {}",
+                self.name,
+                self.index,
+                root_cause(&err),
+                manifest::FILE
+            )
+        })
+    }
+
+    /// The `.crate` file of `name` `version`, from the address the index's
+    /// `config.json` gives (`dl`, with cargo's `{crate}`/`{version}`
+    /// markers or without, as cargo reads it).
+    pub fn download(&self, name: &str, version: &semver::Version) -> Result<Vec<u8>> {
+        let config_url = format!("{}config.json", self.http_index());
+        let config: serde_json::Value = self
+            .get(&config_url)?
+            .error_for_status()
+            .with_context(|| format!("reading {config_url}"))?
+            .json()
+            .with_context(|| format!("{config_url} is not JSON"))?;
+        let dl = config["dl"]
+            .as_str()
+            .with_context(|| format!("{config_url} has no dl address"))?;
+        let url = if dl.contains('{') {
+            dl.replace("{crate}", name)
+                .replace("{version}", &version.to_string())
+        } else {
+            format!("{}/{name}/{version}/download", dl.trim_end_matches('/'))
+        };
+        let resp = self.get(&url)?;
+        if !resp.status().is_success() {
+            anyhow::bail!("{url} answered {}", resp.status());
+        }
+        Ok(resp.bytes()?.to_vec())
+    }
+}
+
 fn root_cause(err: &dyn std::error::Error) -> String {
     let mut cause = err;
     while let Some(next) = cause.source() {

@@ -86,31 +86,6 @@ impl Kellnr {
         self.data_dir.join("admin.password")
     }
 
-    /// A GET of `url` with the read token, when there is one.
-    fn reading(&self, url: &str) -> reqwest::blocking::RequestBuilder {
-        let request = crate::ops::http::client().get(url);
-        match self.read_token() {
-            Ok(token) => request.header("authorization", token),
-            Err(_) => request,
-        }
-    }
-
-    /// The `.crate` file of `name` `version`.
-    pub fn download(&self, name: &str, version: &semver::Version) -> Result<Vec<u8>> {
-        let url = format!(
-            "{}/api/v1/crates/dl/{name}/{version}/download",
-            self.base_url()
-        );
-        let resp = self
-            .reading(&url)
-            .send()
-            .with_context(|| format!("cannot download {url}"))?;
-        if !resp.status().is_success() {
-            bail!("{url} answered {}", resp.status());
-        }
-        Ok(resp.bytes()?.to_vec())
-    }
-
     /// Uploads `archive` (a zip of a `doc/` directory) as the docs of
     /// `name` `version` (`PUT /api/v1/docs/<name>/<version>`, with the
     /// publish token: only an owner may).

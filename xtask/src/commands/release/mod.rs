@@ -1,46 +1,30 @@
-//! `cargo xtask release <level> [--execute]`: shared-lib released in
-//! steps, each in its own module, run in this order (cargo-release's
-//! `steps/` is the model):
+//! `cargo xtask release <level> [--execute] [--allow-break SERVICE]`:
+//! `cargo fleet release` ([`cargo_fleet::commands::release`]: the semver
+//! guard, the consumer gate, cargo-release) on this checkout's registry,
+//! with what the harness adds around it:
 //!
-//! 1. [`guard`]: the semver guard. cargo-semver-checks compares the working
-//!    tree with the newest non-yanked version in the registry and refuses
-//!    an API change larger than `level` allows.
-//! 2. [`gate`]: the consumer check. Every service is built and tested
-//!    against the candidate; a failure refuses the release unless
-//!    `--allow-break` names the service and the CHANGELOG says so (that
-//!    is checked before step 1, before any build).
-//! 3. [`publish`]: cargo-release (a dry run unless `--execute`: then it
-//!    commits, tags and publishes), and the new version's docs uploaded.
-//!
-//! Before step 1 the registry is started when it is down and every
-//! version the services pin is published to it from git history (the
-//! checks need them); the dry run says when it published any.
+//! - before: the registry started when it is down, every version the
+//!   services pin published to it from git history (the checks need them;
+//!   the dry run says when it published any), cargo-semver-checks and
+//!   cargo-release installed (pinned) when missing;
+//! - after `--execute`: the new version's docs built and uploaded to Kellnr.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use cargo_fleet::commands::release as fleet_release;
 use semver::Version;
 
 use crate::history::{self, SHARED_LIB};
 use crate::level::Level;
 use crate::ops::registry::Kellnr;
+use crate::ops::tools::{CARGO_RELEASE, SEMVER_CHECKS};
 use crate::paths::Layout;
-
-pub mod gate;
-pub mod guard;
-pub mod publish;
-
-pub use guard::semver_guard;
 
 /// Runs `release`: the semver guard, the consumer check, then cargo-release.
 pub fn run(layout: &Layout, level: Level, execute: bool, allow_break: &[String]) -> Result<()> {
     if execute {
         // cargo-release refuses a dirty tree; say so before minutes of checks.
-        let dirty = crate::ops::git::uncommitted(&layout.root)?;
-        if !dirty.is_empty() {
-            bail!(
-                "uncommitted changes ({}); commit or stash them, then run the release again",
-                dirty.join(", ")
-            );
-        }
+        let ws = cargo_fleet::Workspace::open(layout.root.clone(), None)?;
+        fleet_release::refuse_uncommitted(&ws, ws.manifest.shared(Some(SHARED_LIB))?)?;
     }
     let (registry, _) = super::registry(layout)?;
     // The checks need every version the services pin in the registry:
@@ -67,9 +51,27 @@ pub fn run(layout: &Layout, level: Level, execute: bool, allow_break: &[String])
     Ok(())
 }
 
-/// The semver guard, the consumer check, then cargo-release for shared-lib
-/// at `level`. Without `execute` it is cargo-release's dry run: nothing is
-/// written. Returns the version it makes.
+/// This checkout as `cargo fleet` releases from it: the registry read and
+/// written with the publish token.
+fn publishing(layout: &Layout, registry: &Kellnr) -> Result<cargo_fleet::Workspace> {
+    Ok(
+        cargo_fleet::Workspace::open(layout.root.clone(), Some(registry.token()?))?
+            .with_registry_index(registry.index_url())
+            .with_target(layout.target_dir()),
+    )
+}
+
+/// The tools the release runs, installed (pinned) when missing.
+fn tools() -> Result<fleet_release::Tools> {
+    Ok(fleet_release::Tools {
+        semver_checks: SEMVER_CHECKS.ensure()?,
+        cargo_release: CARGO_RELEASE.ensure()?,
+    })
+}
+
+/// `cargo fleet`'s release of shared-lib at `level` on `registry`, then,
+/// with `execute`, the new version's docs uploaded. Returns the version it
+/// makes.
 pub fn release(
     layout: &Layout,
     registry: &Kellnr,
@@ -77,11 +79,9 @@ pub fn release(
     execute: bool,
     allow_break: &[String],
 ) -> Result<Version> {
-    // What the arguments promise is checked before minutes of builds.
-    gate::declared_breaks(layout, allow_break)?;
-    let next = guard::semver_guard(layout, registry, level)?;
-    gate::consumer_gate(layout, registry, &next, allow_break)?;
-    publish::cargo_release(layout, registry, level, execute)?;
+    let ws = publishing(layout, registry)?;
+    let shared = ws.manifest.shared(Some(SHARED_LIB))?;
+    let next = fleet_release::release(&ws, shared, level, execute, allow_break, &tools()?)?;
     if execute {
         let release = history::releases(&layout.root)?
             .into_iter()
@@ -90,4 +90,11 @@ pub fn release(
         history::publish_docs(layout, registry, &release)?;
     }
     Ok(next)
+}
+
+/// The semver guard alone, on `registry`.
+pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<Version> {
+    let ws = publishing(layout, registry)?;
+    let shared = ws.manifest.shared(Some(SHARED_LIB))?;
+    fleet_release::semver_guard(&ws, shared, level, &SEMVER_CHECKS.ensure()?)
 }

@@ -1,21 +1,21 @@
 //! Step 1: the semver guard.
 //!
 //! cargo-semver-checks cannot read an alternative registry, so the guard
-//! downloads the last published `.crate` from Kellnr
-//! (`/api/v1/crates/dl/<name>/<version>/download`), unpacks it and hands
-//! it over as `--baseline-root`.
+//! downloads the last published `.crate` from the registry (its index's
+//! `dl` address), unpacks it and hands it over as `--baseline-root`.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use semver::Version;
 
-use crate::history::{self, SHARED_LIB};
+use crate::error::{problem, usage};
 use crate::index;
 use crate::level::Level;
-use crate::ops::registry::Kellnr;
-use crate::ops::tools::SEMVER_CHECKS;
-use crate::paths::Layout;
+use crate::manifest::Shared;
+use crate::ops::registry::Registry;
+use crate::ops::run::program;
+use crate::workspace::Workspace;
 
 /// Whether Cargo treats `from -> to` as compatible (same caret range):
 /// 0.1.0 -> 0.1.1 and 1.2.0 -> 1.3.0 are; 0.1.x -> 0.2.0 and 1.x -> 2.0 are not.
@@ -64,7 +64,7 @@ pub fn semver_checks_release_type(
 /// Downloads `name`'s published `version` from `registry` and unpacks it
 /// under `into`; returns the crate's directory.
 pub fn fetch_published_source(
-    registry: &Kellnr,
+    registry: &Registry,
     name: &str,
     version: &Version,
     into: &Path,
@@ -77,27 +77,36 @@ pub fn fetch_published_source(
 }
 
 /// Refuses a release whose API change is larger than `level` allows,
-/// comparing the working tree with the newest non-yanked version in
-/// `registry`. Returns the version the release makes.
-pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<Version> {
-    let manifest = layout.project(SHARED_LIB).join("Cargo.toml");
-    let current = history::working_version(layout)?;
+/// comparing the shared crate's working tree with the newest non-yanked
+/// version in the registry, with cargo-semver-checks (the binary
+/// `semver_checks`). Returns the version the release makes.
+pub fn semver_guard(
+    ws: &Workspace,
+    shared: &Shared,
+    level: Level,
+    semver_checks: &Path,
+) -> Result<Version> {
+    let krate = shared.name.as_str();
+    let dir = ws.shared_dir(shared)?;
+    let manifest = dir.join("Cargo.toml");
+    let current = crate::lock::crate_version(&dir)?;
     let next = level.next(&current);
-    let published = index::published(&registry.client(), SHARED_LIB)?;
+    let registry = &ws.registry;
+    let published = index::published(registry, krate)?;
     if published.iter().any(|p| p.version == next) {
-        bail!(
-            "{SHARED_LIB} {next} is already published and versions are immutable; \
-             set shared-lib/Cargo.toml to the last release of this line or pick another level"
-        );
+        return Err(usage(format!(
+            "{krate} {next} is already published and versions are immutable; \
+             set {krate}'s Cargo.toml to the last release of this line or pick another level"
+        )));
     }
     let Some(baseline) = baseline_for(&current, &next, &published) else {
         println!("semver guard: nothing published on this line yet, no API to compare with");
         return Ok(next);
     };
     let tmp = tempfile::tempdir()?;
-    let baseline_root = fetch_published_source(registry, SHARED_LIB, &baseline, tmp.path())?;
+    let baseline_root = fetch_published_source(registry, krate, &baseline, tmp.path())?;
     println!(
-        "semver guard: comparing the working tree with published {SHARED_LIB} {baseline} for a {} release ({current} -> {next})",
+        "semver guard: comparing the working tree with published {krate} {baseline} for a {} release ({current} -> {next})",
         level.as_str()
     );
     // cargo-semver-checks writes the rustdoc JSON of both versions to fixed
@@ -105,11 +114,10 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
     // the crate comes from: two guards at once over one build cache (two
     // checkouts, or tests in parallel) would read each other's. One at a
     // time.
-    let target = layout.target_dir().join("semver-checks");
+    let target = ws.target.join("semver-checks");
     let _one_at_a_time = crate::ops::fs::lock(&target)?;
     let passes = crate::ops::run::succeeds(
-        SEMVER_CHECKS
-            .command()?
+        program(semver_checks)
             .args(["semver-checks", "check-release", "--manifest-path"])
             .arg(&manifest)
             .arg("--baseline-root")
@@ -126,13 +134,13 @@ pub fn semver_guard(layout: &Layout, registry: &Kellnr, level: Level) -> Result<
         } else {
             "major"
         };
-        bail!(
-            "refused: the API changes above break users of {SHARED_LIB} {baseline}, but {current} -> {next} \
+        return Err(problem(format!(
+            "refused: the API changes above break users of {krate} {baseline}, but {current} -> {next} \
              is a compatible {} release for Cargo. Release them as a {needed} bump \
-             (`cargo xtask release {}`), or keep the old API",
+             (`release {}`), or keep the old API",
             level.as_str(),
             if next.major == 0 { "minor" } else { "major" }
-        );
+        )));
     }
     Ok(next)
 }
