@@ -4,7 +4,7 @@
 //! `fleet.toml` ([`manifest`]).
 //!
 //! - [`commands`]: one module per subcommand (`status`, `check-consumers`,
-//!   `bump`, `publish`, `release`), each the only code that prints for its command.
+//!   `bump`, `publish`, `release`, `renovate`), each the only code that prints for its command.
 //! - [`workspace`]: the fleet being worked on: root, manifest, registry,
 //!   build cache, and the checkouts of services in their own repositories.
 //! - [`manifest`]: `fleet.toml`, read and checked.
@@ -12,6 +12,7 @@
 //! - [`lock`]: what a project's Cargo.toml and Cargo.lock say.
 //! - [`pins`]: where each service stands against the registry.
 //! - [`consumers`]: every service built and tested against a candidate.
+//! - [`renovate`]: Renovate's proposals, read from its report.
 //! - [`level`]: how far a release moves a version.
 //! - [`error`]: the kind of each failure, and its exit code.
 //! - [`ops`]: every process and HTTP call (the registry's sparse index,
@@ -26,6 +27,7 @@ pub mod lock;
 pub mod manifest;
 pub mod ops;
 pub mod pins;
+pub mod renovate;
 pub mod workspace;
 
 pub use workspace::Workspace;

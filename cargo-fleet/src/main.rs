@@ -102,6 +102,17 @@ enum Cmd {
         #[arg(long = "allow-break", value_name = "SERVICE")]
         allow_break: Vec<String>,
     },
+    /// Run Renovate (dry run) on the fleet's repository and on each git
+    /// service's repository, and print per service the update of the
+    /// shared crate it proposes beside `status`.
+    Renovate {
+        /// The shared crate (needed when fleet.toml declares several).
+        #[arg(long = "crate", value_name = "NAME")]
+        krate: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Publish the shared crate's working tree version (a git shared
     /// crate: its branch's head) when the registry lacks it. A dry run
     /// unless --execute; the token must be one that may publish.
@@ -152,6 +163,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             krate,
             execute,
         } => commands::bump::run(&ws, &service, krate.as_deref(), to.as_ref(), execute),
+        Cmd::Renovate { krate, json } => commands::renovate::run(&ws, krate.as_deref(), json),
         Cmd::Release {
             level,
             krate,

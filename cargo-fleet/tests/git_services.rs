@@ -3,7 +3,8 @@
 //! binary, real bare repositories reached by `file://` URL, real cargo,
 //! and the fleet's registry on port 8000 (`cargo xtask up` starts it;
 //! `cargo xtask test` does), read with its read token as cargo would
-//! (`CARGO_REGISTRIES_LOCAL_TOKEN`). Output is pinned by snapshots
+//! (`CARGO_REGISTRIES_LOCAL_TOKEN`), and Renovate on `PATH` (`cargo xtask
+//! test` puts the one it installs there). Output is pinned by snapshots
 //! (snapbox); what changes from run to run is redacted: `[NEWEST]` the
 //! newest shared-lib, `[OLDER]` an older line's newest, `[ROOT]` the
 //! scratch directory, `[TIME]` durations, `[..]` columns whose width varies.
@@ -262,6 +263,22 @@ docs (sign in to the registry's web UI first):
 
 "#]]);
 
+    // renovate runs Renovate on each repository: it proposes the newest
+    // shared-lib to gamma only.
+    scratch
+        .fleet(&["renovate"])
+        .assert()
+        .with_assert(scratch.assert())
+        .success()
+        .stdout_eq(str![[r#"
+project        requirement  locked   renovate proposes                                            status
+alpha-service  [NEWEST][..][NEWEST][..]nothing[..]up to date
+beta-service   [NEWEST][..][NEWEST][..]nothing[..]up to date
+gamma-service  [OLDER][..][OLDER][..][NEWEST] ([..]) on renovate/shared-lib-[..]needs a breaking bump
+(Renovate ran in [TIME]; its reports: [ROOT]/fleet/.fleet/renovate/alpha-service.json, [ROOT]/fleet/.fleet/renovate/beta-service.json, [ROOT]/fleet/.fleet/renovate/gamma-service.json)
+
+"#]]);
+
     // check-consumers builds and tests each repository's checkout against
     // shared-lib's (its repository's head, as [NEWEST]); beta breaks: exit 1.
     scratch
@@ -418,7 +435,7 @@ error: the registry local at sparse+http://127.0.0.1:[..]/api/v1/crates/ does no
         .with_assert(assert.clone())
         .success()
         .stdout_eq(str![[r#"
-Day-two tooling for a shared crate and the services that pin it from a private registry: status, consumer check, bump (run as `cargo fleet`).
+Day-two tooling for a shared crate and the services that pin it from a private registry: status, consumer check, bump, publish, release (run as `cargo fleet`).
 
 Usage: cargo fleet [OPTIONS] <COMMAND>
 
@@ -426,6 +443,8 @@ Commands:
   status           Show which version of each shared crate every service requires and locks, against the registry. Exit 1 when one pins a yanked or unpublished version
   check-consumers  Build and test every service against the shared crate's working tree (the release candidate), each in a throwaway copy. Exit 1 when one whose requirement accepts it breaks
   bump             Move one service to a published version of a shared crate (the newest by default) and run its tests: in place for a path service, on a pushed branch of its repository for a git service. A dry run unless --execute
+  release          Release the shared crate with cargo-release after a semver check against the last published version and a build and test of every service against it. A dry run unless --execute; exit 1 when the guard or a consumer refuses it
+  renovate         Run Renovate (dry run) on the fleet's repository and on each git service's repository, and print per service the update of the shared crate it proposes beside `status`
   publish          Publish the shared crate's working tree version (a git shared crate: its branch's head) when the registry lacks it. A dry run unless --execute; the token must be one that may publish
   help             Print this message or the help of the given subcommand(s)
 

@@ -4,10 +4,12 @@
 //! - [`commands`]: one module per subcommand (`up`, `down`, `test`,
 //!   `publish`, `release`, `check-consumers`, `status`, `bump`, `bench`,
 //!   `fleet-bench`, `new-service`, `renovate`, `k8s`), each the only code that prints for its command.
-//! - The product's commands (`status`, `check-consumers`, `bump`) and their
-//!   library are `cargo fleet`'s ([`cargo_fleet`]): the harness's commands
-//!   of those names are aliases that start the registry first; [`consumers`],
-//!   [`index`], [`level`] and [`pins`] are its modules.
+//! - The product's commands (`status`, `check-consumers`, `bump`,
+//!   `release`, `renovate`) and their library are `cargo fleet`'s
+//!   ([`cargo_fleet`]): the harness's commands of those names are aliases
+//!   that start the registry first (and install the tools they run);
+//!   [`consumers`], [`index`], [`level`], [`pins`] and [`renovate`] are its
+//!   modules.
 //! - [`manifest`]: the harness's view of `fleet.toml`, the one place the
 //!   services are declared.
 //! - [`fleet`]: the registry on port 8000, the versions the services pin,
@@ -18,7 +20,6 @@
 //!   behind HAProxy, PostgreSQL), generated from `fleet.toml`.
 //! - [`k8s`]: the Kubernetes manifests (Kustomize base and overlays)
 //!   generated from `fleet.toml`.
-//! - [`renovate`]: Renovate's proposals for the fleet, read from its report.
 //! - [`ops`]: every process and HTTP call (elsewhere a `Command` comes from
 //!   `ops`, gets its arguments and goes back to `ops::run` or
 //!   `ops::procs`), tree walks and copies, pid records, secrets, Kellnr,
@@ -32,7 +33,7 @@
 //! - [`stats`]: the median and range of a figure measured several times.
 //! - [`paths`]: where things are.
 
-pub use cargo_fleet::{consumers, index, level, pins};
+pub use cargo_fleet::{consumers, index, level, pins, renovate};
 
 pub mod bench_plan;
 pub mod commands;
@@ -43,7 +44,6 @@ pub mod k8s;
 pub mod manifest;
 pub mod ops;
 pub mod paths;
-pub mod renovate;
 pub mod running;
 pub mod stats;
 pub mod swarm;

@@ -997,5 +997,5 @@ fn renovate_proposes_a_new_shared_lib_per_service_and_never_a_yanked_one() {
             p.project
         );
     }
-    assert!(std::path::Path::new(&outcome.report).is_file());
+    assert!(std::path::Path::new(&outcome.reports[0]).is_file());
 }

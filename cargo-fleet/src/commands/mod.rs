@@ -7,4 +7,5 @@ pub mod bump;
 pub mod check_consumers;
 pub mod publish;
 pub mod release;
+pub mod renovate;
 pub mod status;

@@ -46,6 +46,11 @@ impl Registry {
         }
     }
 
+    /// The token the tool reads (and cargo gets) with, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     /// The index over plain HTTP(S), ending in `/`.
     pub fn http_index(&self) -> &str {
         self.index.strip_prefix("sparse+").unwrap_or(&self.index)

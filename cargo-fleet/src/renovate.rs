@@ -1,12 +1,10 @@
-//! What Renovate proposes for shared-lib, read from the JSON report of a
+//! What Renovate proposes for a shared crate, read from the JSON report of a
 //! `renovate --platform=local` run (`--report-type=file`):
 //! `repositories.<repo>.packageFiles.cargo[]`, each with its `deps[]` and
 //! their `updates[]`.
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-
-use crate::history::SHARED_LIB;
 
 /// Renovate's view of shared-lib in one project (a service, or another
 /// project that depends on it, such as the benchmark's anchor).
@@ -74,20 +72,23 @@ struct RawUpdate {
     branch_name: Option<String>,
 }
 
-/// Every project whose Cargo.toml depends on shared-lib, with what
-/// Renovate proposes for it, in the report's order.
-pub fn proposals(report_json: &str) -> Result<Vec<Proposal>> {
+/// Every project whose Cargo.toml depends on `krate`, with what Renovate
+/// proposes for it, in the report's order; a project is named by its
+/// directory in the repository Renovate ran on (`""` at its root).
+pub fn proposals(report_json: &str, krate: &str) -> Result<Vec<Proposal>> {
     let report: Report =
         serde_json::from_str(report_json).context("Renovate's report is not the JSON it writes")?;
     let mut all = Vec::new();
     for repo in report.repositories.into_values() {
         for file in repo.package_files.get("cargo").into_iter().flatten() {
-            for dep in file.deps.iter().filter(|d| d.dep_name == SHARED_LIB) {
-                let project = file
-                    .package_file
-                    .strip_suffix("/Cargo.toml")
-                    .unwrap_or(&file.package_file)
-                    .to_string();
+            for dep in file.deps.iter().filter(|d| d.dep_name == krate) {
+                let project = match file.package_file.as_str() {
+                    "Cargo.toml" => String::new(),
+                    other => other
+                        .strip_suffix("/Cargo.toml")
+                        .unwrap_or(other)
+                        .to_string(),
+                };
                 all.push(Proposal {
                     project,
                     current: dep.current_value.clone().unwrap_or_default(),
@@ -131,13 +132,13 @@ mod tests {
             ],
             "dockerfile": [{"packageFile": "orders-svc/Dockerfile", "deps": []}]
           }}}}"#;
-        let all = proposals(report).unwrap();
+        let all = proposals(report, "shared-lib").unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].project, "orders-svc");
         assert_eq!(all[0].updates[0].version, "0.3.2");
         assert_eq!(all[0].updates[0].kind, "patch");
         assert_eq!(all[1].project, "users-svc");
         assert!(all[1].updates.is_empty());
-        assert!(proposals("<html>").is_err());
+        assert!(proposals("<html>", "shared-lib").is_err());
     }
 }
