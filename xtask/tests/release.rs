@@ -999,3 +999,363 @@ fn renovate_proposes_a_new_shared_lib_per_service_and_never_a_yanked_one() {
     }
     assert!(std::path::Path::new(&outcome.reports[0]).is_file());
 }
+
+/// `cargo fleet`, the real binary, in a directory that is not this
+/// repository, serving shared-lib and three services that each live in a
+/// bare git repository of their own, reached by `file://` URL, against the
+/// sandbox's throwaway registry (so it passes with nothing running on port
+/// 8000). alpha and beta lock the newest shared-lib (beta's one test fails
+/// on any shared-lib), gamma the older line. Every command's output is
+/// pinned by a snapshot (snapbox); `SNAPSHOTS=overwrite cargo test --test
+/// release cargo_fleet` rewrites them.
+mod fleet_tool {
+    use std::path::{Path, PathBuf};
+
+    use snapbox::cmd::Command;
+    use snapbox::{Redactions, str};
+    use xtask::index::Published;
+
+    use super::{SHARED_LIB, Sandbox, git, sandbox};
+
+    const PASSES: &str =
+        "#[test]\nfn sees_shared_lib() {\n    assert!(!shared_lib::VERSION.is_empty());\n}\n";
+    const BREAKS: &str = "#[test]\nfn wants_another_shared_lib() {\n    assert_eq!(shared_lib::VERSION, \"0.0.0\", \"not the shared-lib it was written for\");\n}\n";
+
+    /// The `cargo-fleet` binary of this checkout, built into the shared cache.
+    fn binary() -> PathBuf {
+        let real = xtask::paths::Layout::detect();
+        let out = std::process::Command::new("cargo")
+            .args(["build", "--quiet", "--locked", "--manifest-path"])
+            .arg(real.project("cargo-fleet").join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", real.target_dir())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        real.target_dir().join("debug").join("cargo-fleet")
+    }
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// Commits `work` as the first commit of a new repository and clones it
+    /// bare under `repos/`; its `file://` URL.
+    fn bare_repository(scratch: &Path, name: &str, work: &Path) -> String {
+        git(work, &["init", "-q", "-b", "main"]);
+        git(work, &["add", "-A"]);
+        git(
+            work,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "commit",
+                "-q",
+                "-m",
+                "first",
+            ],
+        );
+        let bare = scratch.join("repos").join(format!("{name}.git"));
+        let status = std::process::Command::new("git")
+            .args(["clone", "-q", "--bare"])
+            .arg(work)
+            .arg(&bare)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        format!("file://{}", bare.display())
+    }
+
+    /// A service like the clone's user-service (its dependencies and
+    /// lockfile, so its builds reuse what the suite compiled) named `name`,
+    /// requiring and locking shared-lib `pin` from the sandbox's registry,
+    /// whose one test is `test`; its repository's URL.
+    fn service_repository(
+        sb: &Sandbox,
+        scratch: &Path,
+        name: &str,
+        pin: &Published,
+        test: &str,
+    ) -> String {
+        let user = sb.copy.project("user-service");
+        let manifest = std::fs::read_to_string(user.join("Cargo.toml")).unwrap();
+        let requirement = regex::Regex::new(r#"(?m)^shared-lib = \{ version = "[^"]*""#).unwrap();
+        assert!(
+            requirement.is_match(&manifest),
+            "user-service's shared-lib line moved"
+        );
+        let manifest = requirement
+            .replace(
+                &manifest,
+                format!(r#"shared-lib = {{ version = "{}""#, pin.version).as_str(),
+            )
+            .replacen("name = \"user-service\"", &format!("name = \"{name}\""), 1);
+        let lock = std::fs::read_to_string(user.join("Cargo.lock")).unwrap();
+        let entry = regex::Regex::new(
+            r#"name = "shared-lib"\nversion = "[^"]*"\nsource = "[^"]*"\nchecksum = "[0-9a-f]*""#,
+        )
+        .unwrap();
+        assert!(
+            entry.is_match(&lock),
+            "user-service's lockfile has no shared-lib entry"
+        );
+        let lock = entry
+            .replace(
+                &lock,
+                format!(
+                    "name = \"shared-lib\"\nversion = \"{}\"\nsource = \"{}\"\nchecksum = \"{}\"",
+                    pin.version,
+                    sb.registry.index_url(),
+                    pin.checksum
+                )
+                .as_str(),
+            )
+            .replacen("name = \"user-service\"", &format!("name = \"{name}\""), 1);
+        let work = scratch.join("work").join(name);
+        write(&work.join("Cargo.toml"), &manifest);
+        write(&work.join("Cargo.lock"), &lock);
+        write(&work.join("src/lib.rs"), test);
+        write(
+            &work.join(".cargo/config.toml"),
+            &std::fs::read_to_string(user.join(".cargo/config.toml")).unwrap(),
+        );
+        bare_repository(scratch, name, &work)
+    }
+
+    #[test]
+    fn cargo_fleet_serves_services_in_their_own_repositories() {
+        let sb = sandbox();
+        let scratch = sb.copy.root.parent().unwrap().join("own-repos");
+        let versions: Vec<Published> = xtask::index::published(&sb.registry.client(), SHARED_LIB)
+            .unwrap()
+            .into_iter()
+            .filter(|p| !p.yanked)
+            .collect();
+        let newest = versions.last().expect("shared-lib is published").clone();
+        let older = versions
+            .iter()
+            .rev()
+            .find(|p| {
+                (p.version.major, p.version.minor) < (newest.version.major, newest.version.minor)
+            })
+            .expect("an older line of shared-lib is pinned (bench/db-anchor pins one)")
+            .clone();
+        let shared = scratch.join("work").join(SHARED_LIB);
+        xtask::ops::fs::copy_tree(&sb.copy.project(SHARED_LIB), &shared, &["target"], None)
+            .unwrap();
+        let shared_url = bare_repository(&scratch, SHARED_LIB, &shared);
+        let alpha = service_repository(&sb, &scratch, "alpha-service", &newest, PASSES);
+        let beta = service_repository(&sb, &scratch, "beta-service", &newest, BREAKS);
+        let gamma = service_repository(&sb, &scratch, "gamma-service", &older, PASSES);
+        write(
+            &scratch.join("fleet/fleet.toml"),
+            &format!(
+                "[registry]\nindex = \"{}\"\n\n\
+                 [[shared]]\nname = \"shared-lib\"\ngit = \"{shared_url}\"\n\n\
+                 [[service]]\nname = \"alpha-service\"\ngit = \"{alpha}\"\n\n\
+                 [[service]]\nname = \"beta-service\"\ngit = \"{beta}\"\n\n\
+                 [[service]]\nname = \"gamma-service\"\ngit = \"{gamma}\"\nbranch = \"main\"\n",
+                sb.registry.index_url()
+            ),
+        );
+        let bin = binary();
+        let path = std::env::join_paths(
+            std::iter::once(xtask::ops::tools::RENOVATE.bin_dir()).chain(std::env::split_paths(
+                &std::env::var_os("PATH").unwrap_or_default(),
+            )),
+        )
+        .unwrap();
+        let read_token = sb.registry.read_token().unwrap();
+        let fleet = |args: &[&str]| {
+            Command::new(&bin)
+                .arg("fleet")
+                .args(args)
+                .current_dir(scratch.join("fleet"))
+                .env("CARGO_REGISTRIES_LOCAL_TOKEN", &read_token)
+                .env("CARGO_TARGET_DIR", sb.copy.target_dir())
+                .env("CARGO_FLEET_CACHE", scratch.join("cache"))
+                .env("CARGO_TERM_COLOR", "never")
+                .env("PATH", &path)
+                .env_remove("CARGO_REGISTRIES_LOCAL_INDEX")
+        };
+        let mut redactions = Redactions::new();
+        for (placeholder, value) in [
+            ("[ROOT]", scratch.display().to_string()),
+            ("[REGISTRY]", sb.registry.base_url()),
+            ("[NEWEST]", newest.version.to_string()),
+            ("[OLDER]", older.version.to_string()),
+            (
+                "[NEXT]",
+                xtask::level::Level::Patch.next(&newest.version).to_string(),
+            ),
+        ] {
+            redactions.insert(placeholder, value).unwrap();
+        }
+        redactions
+            .insert("[TIME]", regex::Regex::new(r"\b\d+s\b").unwrap())
+            .unwrap();
+        let assert = snapbox::Assert::new()
+            .action_env("SNAPSHOTS")
+            .redact_with(redactions);
+
+        // status reads each service's Cargo.toml and Cargo.lock from its
+        // repository.
+        fleet(&["status"])
+            .assert()
+            .with_assert(assert.clone())
+            .success()
+            .stdout_eq(str![[r#"
+service        requirement  locked   newest   verdict
+alpha-service  ^[NEWEST][..][NEWEST][..][NEWEST][..]up to date
+beta-service   ^[NEWEST][..][NEWEST][..][NEWEST][..]up to date
+gamma-service  ^[OLDER][..][OLDER][..][NEWEST][..]needs a breaking bump
+docs (sign in to the registry's web UI first):
+  alpha-service  [REGISTRY]/docs/shared-lib/[NEWEST]/doc/shared_lib/index.html
+  beta-service   [REGISTRY]/docs/shared-lib/[NEWEST]/doc/shared_lib/index.html
+  gamma-service  [REGISTRY]/docs/shared-lib/[OLDER]/doc/shared_lib/index.html
+
+"#]]);
+
+        // renovate runs Renovate on each repository: it proposes the newest
+        // shared-lib to gamma only.
+        fleet(&["renovate"])
+            .assert()
+            .with_assert(assert.clone())
+            .success()
+            .stdout_eq(str![[r#"
+project        requirement  locked   renovate proposes                                            status
+alpha-service  [NEWEST][..][NEWEST][..]nothing[..]up to date
+beta-service   [NEWEST][..][NEWEST][..]nothing[..]up to date
+gamma-service  [OLDER][..][OLDER][..][NEWEST] ([..]) on renovate/shared-lib-[..]needs a breaking bump
+(Renovate ran in [TIME]; its reports: [ROOT]/fleet/.fleet/renovate/alpha-service.json, [ROOT]/fleet/.fleet/renovate/beta-service.json, [ROOT]/fleet/.fleet/renovate/gamma-service.json)
+
+"#]]);
+
+        // check-consumers builds and tests each repository's checkout
+        // against shared-lib's (its repository's head); beta breaks: exit 1.
+        fleet(&["check-consumers"])
+            .assert()
+            .with_assert(assert.clone())
+            .code(1)
+            .stderr_eq(str![[r#"
+[1/3] alpha-service: building and testing against shared-lib [NEWEST]
+[1/3] alpha-service: passes ([TIME])
+[2/3] beta-service: building and testing against shared-lib [NEWEST]
+[2/3] beta-service: BREAKS on its next cargo update ([TIME])
+[3/3] gamma-service: building and testing against shared-lib [NEWEST]
+[3/3] gamma-service: needs a breaking bump; it would pass ([TIME])
+error: shared-lib [NEWEST] breaks beta-service (test wants_another_shared_lib) whose requirement accepts it; fix shared-lib (or the service), or release it as a breaking version
+
+"#]])
+            .stdout_eq(str![[r#"
+service        pinned   candidate  accepts  builds  tests     time  verdict
+alpha-service  [NEWEST][..][NEWEST][..]yes      ok      ok[..][TIME]  passes
+beta-service   [NEWEST][..][NEWEST][..]yes      ok      FAILED[..][TIME]  BREAKS on its next cargo update
+                 first failure: test wants_another_shared_lib
+gamma-service  [OLDER][..][NEWEST][..]no       ok      ok[..][TIME]  needs a breaking bump; it would pass
+report: [ROOT]/fleet/.fleet/consumers/report.md
+
+"#]]);
+
+        // release: the semver guard lets a patch through, the consumer
+        // gate refuses it, naming beta: exit 1, nothing published.
+        let tools = std::env::join_paths(
+            [
+                xtask::ops::tools::SEMVER_CHECKS.ensure().unwrap(),
+                xtask::ops::tools::CARGO_RELEASE.ensure().unwrap(),
+            ]
+            .iter()
+            .map(|bin| bin.parent().unwrap().to_path_buf())
+            .chain(std::env::split_paths(&path)),
+        )
+        .unwrap();
+        fleet(&["release", "patch"])
+            .env("PATH", &tools)
+            .assert()
+            .with_assert(assert.clone())
+            .code(1)
+            .stdout_eq(str![[r#"
+semver guard: comparing the working tree with published shared-lib [NEWEST] for a patch release ([NEWEST] -> [NEXT])
+consumer check: every service against shared-lib [NEXT]
+  [1/3] alpha-service: building and testing against shared-lib [NEXT]
+  [1/3] alpha-service: passes ([TIME])
+  [2/3] beta-service: building and testing against shared-lib [NEXT]
+  [2/3] beta-service: BREAKS on its next cargo update ([TIME])
+  [3/3] gamma-service: building and testing against shared-lib [NEXT]
+  [3/3] gamma-service: needs a breaking bump; it would pass ([TIME])
+service        pinned   candidate  accepts  builds  tests     time  verdict
+alpha-service  [NEWEST][..][NEXT][..]yes      ok      ok[..][TIME]  passes
+beta-service   [NEWEST][..][NEXT][..]yes      ok      FAILED[..][TIME]  BREAKS on its next cargo update
+                 first failure: test wants_another_shared_lib
+gamma-service  [OLDER][..][NEXT][..]no       ok      ok[..][TIME]  needs a breaking bump; it would pass
+
+"#]])
+            .stderr_eq(str![[r#"
+...
+error: refused: shared-lib [NEXT] breaks beta-service (test wants_another_shared_lib) whose requirement accepts it; fix shared-lib (or the service), or release it as a breaking version. Logs: [ROOT]/fleet/.fleet/consumers/report.md. To break it on purpose, pass --allow-break <service> and say so in shared-lib's CHANGELOG.md
+
+"#]]);
+        // publish: the shared crate's head is a version the registry holds.
+        fleet(&["publish"])
+            .assert()
+            .with_assert(assert.clone())
+            .success()
+            .stdout_eq(str![[r#"
+shared-lib [NEWEST] is already in the registry; nothing to do (a published version is immutable: raise the version to publish changes)
+
+"#]]);
+
+        // bump is a dry run without --execute: nothing reaches the repository.
+        let branch = format!("fleet/shared-lib-{}", newest.version);
+        let bare = scratch.join("repos/gamma-service.git");
+        fleet(&["bump", "gamma-service"])
+            .assert()
+            .with_assert(assert.clone())
+            .success()
+            .stdout_eq(str![[r#"
+would move gamma-service from shared-lib [OLDER] to [NEWEST] on branch fleet/shared-lib-[NEWEST] of file://[ROOT]/repos/gamma-service.git (from main), run its tests, commit and push the branch; run again with --execute
+
+"#]]);
+        assert_eq!(git(&bare, &["branch", "--list", &branch]), "");
+
+        // With --execute: the change is made on a branch of gamma's
+        // repository, its tests run, and the branch is pushed for its
+        // owners to merge; main does not move.
+        let main_before = git(&bare, &["rev-parse", "main"]);
+        fleet(&["bump", "gamma-service", "--execute"])
+            .assert()
+            .with_assert(assert.clone())
+            .success()
+            .stdout_eq(str![[r#"
+gamma-service: shared-lib [OLDER] -> [NEWEST], tests pass. Untouched: alpha-service, beta-service.
+pushed branch fleet/shared-lib-[NEWEST] (commit [..]) to file://[ROOT]/repos/gamma-service.git; merge it into main there (e.g. git fetch origin fleet/shared-lib-[NEWEST] && git merge origin/fleet/shared-lib-[NEWEST])
+
+"#]]);
+        assert_eq!(git(&bare, &["rev-parse", "main"]), main_before);
+        let lock = git(&bare, &["show", &format!("{branch}:Cargo.lock")]);
+        assert!(
+            lock.contains(&format!(
+                "name = \"shared-lib\"\nversion = \"{}\"",
+                newest.version
+            )),
+            "{lock}"
+        );
+        assert_eq!(
+            git(&bare, &["log", "-1", "--format=%s", &branch]),
+            format!("Move to shared-lib {}", newest.version)
+        );
+        // The user's directory holds fleet.toml and the tool's reports only.
+        let mut entries: Vec<String> = std::fs::read_dir(scratch.join("fleet"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        entries.sort();
+        assert_eq!(entries, [".fleet", "fleet.toml"]);
+    }
+}

@@ -410,23 +410,14 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
         on_pg.cmd.env(TEST_POSTGRES_VAR, pg_url);
         steps.push(on_pg);
     }
-    // `cargo fleet`'s tests: services in repositories of their own, on the
-    // fleet's registry, with the Renovate installed above on PATH.
-    let mut fleet_tool = step(
+    // `cargo fleet`'s own tests (its commands against a registry, with
+    // services in repositories of their own, are among the release tests).
+    steps.push(step(
         layout,
         format!("test {FLEET_TOOL}"),
         FLEET_TOOL,
         &["test", "--locked"],
-    );
-    fleet_tool.cmd.env(
-        "PATH",
-        std::env::join_paths(
-            std::iter::once(RENOVATE.bin_dir()).chain(std::env::split_paths(
-                &std::env::var_os("PATH").unwrap_or_default(),
-            )),
-        )?,
-    );
-    steps.push(fleet_tool);
+    ));
     for service in &services {
         steps.push(step(
             layout,
