@@ -455,34 +455,35 @@ fn set_requirement(path: &Path, krate: &str, version: &Version) -> Result<()> {
 
 /// The table, one row per service.
 pub fn render(report: &Report) -> String {
-    let w = report
-        .services
-        .iter()
-        .map(|o| o.service.len())
-        .max()
-        .unwrap_or(0)
-        .max(14);
-    let mut out = format!(
-        "{:<w$} {:<8} {:<10} {:<8} {:<7} {:<7} {:>6}  {}\n",
-        "service", "pinned", "candidate", "accepts", "builds", "tests", "time", "verdict"
-    );
+    let mut table = crate::table::Table::new(&{
+        use crate::table::Column;
+        [
+            Column::left("service", 14),
+            Column::left("pinned", 8),
+            Column::left("candidate", 10),
+            Column::left("accepts", 8),
+            Column::left("builds", 7),
+            Column::left("tests", 7),
+            Column::right("time", 6),
+            Column::left("verdict", 0),
+        ]
+    });
     for o in &report.services {
-        out.push_str(&format!(
-            "{:<w$} {:<8} {:<10} {:<8} {:<7} {:<7} {:>5.0}s  {}\n",
-            o.service,
-            o.pinned,
-            o.candidate,
-            if o.accepts { "yes" } else { "no" },
-            o.build.as_text(),
-            o.tests.as_text(),
-            o.seconds,
-            o.verdict.as_text()
-        ));
+        table.row(vec![
+            o.service.clone(),
+            o.pinned.clone(),
+            o.candidate.clone(),
+            if o.accepts { "yes" } else { "no" }.to_string(),
+            o.build.as_text().to_string(),
+            o.tests.as_text().to_string(),
+            format!("{:.0}s", o.seconds),
+            o.verdict.as_text().to_string(),
+        ]);
         if let Some(failure) = &o.first_failure {
-            out.push_str(&format!("{:<w$}   first failure: {failure}\n", ""));
+            table.note(format!("  first failure: {failure}"));
         }
     }
-    out
+    table.render()
 }
 
 fn render_markdown(report: &Report) -> String {

@@ -15,6 +15,7 @@
 //! - [`renovate`]: Renovate's proposals, read from its report.
 //! - [`level`]: how far a release moves a version.
 //! - [`error`]: the kind of each failure, and its exit code.
+//! - [`table`]: the aligned text tables the commands print.
 //! - [`ops`]: every process and HTTP call (the registry's sparse index,
 //!   with cargo's token, among them), and the tree copies.
 
@@ -28,6 +29,7 @@ pub mod manifest;
 pub mod ops;
 pub mod pins;
 pub mod renovate;
+pub mod table;
 pub mod workspace;
 
 pub use workspace::Workspace;

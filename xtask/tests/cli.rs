@@ -321,7 +321,7 @@ error: shared-lib [CANDIDATE] breaks beta-service (test wants_another_shared_lib
 
 "#]])
         .stdout_eq(str![[r#"
-service        pinned   candidate  accepts  builds  tests     time  verdict
+service        pinned   candidate  accepts  builds  tests     time verdict
 alpha-service  [..]yes      ok      ok[..]passes
 beta-service   [..]yes      ok      FAILED[..]BREAKS on its next cargo update
                  first failure: test wants_another_shared_lib

@@ -1254,11 +1254,11 @@ error: shared-lib [NEWEST] breaks beta-service (test wants_another_shared_lib) w
 
 "#]])
             .stdout_eq(str![[r#"
-service        pinned   candidate  accepts  builds  tests     time  verdict
-alpha-service  [NEWEST][..][NEWEST][..]yes      ok      ok[..][TIME]  passes
-beta-service   [NEWEST][..][NEWEST][..]yes      ok      FAILED[..][TIME]  BREAKS on its next cargo update
+service        pinned   candidate  accepts  builds  tests     time verdict
+alpha-service  [NEWEST][..][NEWEST][..]yes      ok      ok[..][TIME] passes
+beta-service   [NEWEST][..][NEWEST][..]yes      ok      FAILED[..][TIME] BREAKS on its next cargo update
                  first failure: test wants_another_shared_lib
-gamma-service  [OLDER][..][NEWEST][..]no       ok      ok[..][TIME]  needs a breaking bump; it would pass
+gamma-service  [OLDER][..][NEWEST][..]no       ok      ok[..][TIME] needs a breaking bump; it would pass
 report: [ROOT]/fleet/.fleet/consumers/report.md
 
 "#]]);
@@ -1289,11 +1289,11 @@ consumer check: every service against shared-lib [NEXT]
   [2/3] beta-service: BREAKS on its next cargo update ([TIME])
   [3/3] gamma-service: building and testing against shared-lib [NEXT]
   [3/3] gamma-service: needs a breaking bump; it would pass ([TIME])
-service        pinned   candidate  accepts  builds  tests     time  verdict
-alpha-service  [NEWEST][..][NEXT][..]yes      ok      ok[..][TIME]  passes
-beta-service   [NEWEST][..][NEXT][..]yes      ok      FAILED[..][TIME]  BREAKS on its next cargo update
+service        pinned   candidate  accepts  builds  tests     time verdict
+alpha-service  [NEWEST][..][NEXT][..]yes      ok      ok[..][TIME] passes
+beta-service   [NEWEST][..][NEXT][..]yes      ok      FAILED[..][TIME] BREAKS on its next cargo update
                  first failure: test wants_another_shared_lib
-gamma-service  [OLDER][..][NEXT][..]no       ok      ok[..][TIME]  needs a breaking bump; it would pass
+gamma-service  [OLDER][..][NEXT][..]no       ok      ok[..][TIME] needs a breaking bump; it would pass
 
 "#]])
             .stderr_eq(str![[r#"

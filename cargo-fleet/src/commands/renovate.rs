@@ -22,6 +22,7 @@ use crate::manifest::{Shared, Source};
 use crate::ops::run::{output_to, program, succeeds};
 use crate::pins::Row;
 use crate::renovate::{Proposal, proposals};
+use crate::table::{Column, Table};
 use crate::workspace::Workspace;
 
 /// What one run of the command found.
@@ -165,17 +166,13 @@ fn configure(
 
 /// The proposals beside `status`'s verdicts, as an aligned table.
 pub fn render(outcome: &Outcome) -> String {
-    let w = outcome
-        .proposals
-        .iter()
-        .map(|p| p.project.len())
-        .max()
-        .unwrap_or(0)
-        .max(14);
-    let mut out = format!(
-        "{:<w$} {:<12} {:<8} {:<60} {}\n",
-        "project", "requirement", "locked", "renovate proposes", "status"
-    );
+    let mut table = Table::new(&[
+        Column::left("project", 14),
+        Column::left("requirement", 12),
+        Column::left("locked", 8),
+        Column::left("renovate proposes", 60),
+        Column::left("status", 0),
+    ]);
     for p in &outcome.proposals {
         let proposes = match (&p.skipped, p.updates.as_slice()) {
             (Some(why), _) => format!("skipped: {why}"),
@@ -191,16 +188,15 @@ pub fn render(outcome: &Outcome) -> String {
             .iter()
             .find(|r| r.service == p.project)
             .map_or("(not a service of fleet.toml)", |r| r.verdict.as_text());
-        out.push_str(&format!(
-            "{:<w$} {:<12} {:<8} {:<60} {}\n",
-            p.project,
-            p.current,
-            p.locked.as_deref().unwrap_or("-"),
+        table.row(vec![
+            p.project.clone(),
+            p.current.clone(),
+            p.locked.clone().unwrap_or_else(|| "-".into()),
             proposes,
-            verdict
-        ));
+            verdict.to_string(),
+        ]);
     }
-    out
+    table.render()
 }
 
 /// Runs `renovate`.

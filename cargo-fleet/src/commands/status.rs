@@ -8,6 +8,7 @@ use anyhow::Result;
 
 use crate::error::problem;
 use crate::pins::{Row, Verdict, status};
+use crate::table::{Column, Table};
 use crate::workspace::Workspace;
 
 /// The rows of every shared crate (or of `krate` alone).
@@ -33,33 +34,31 @@ pub fn render(rows: &[Row]) -> String {
         .unwrap_or(0)
         .max(14);
     let several = rows.iter().any(|r| r.shared != rows[0].shared);
-    let shared = |r: &Row| {
-        if several {
-            format!("{:<14} ", r.shared)
-        } else {
-            String::new()
-        }
-    };
-    let mut out = format!(
-        "{:<w$} {}{:<12} {:<8} {:<8} {}\n",
-        "service",
-        if several { "shared         " } else { "" },
-        "requirement",
-        "locked",
-        "newest",
-        "verdict"
-    );
-    for r in rows {
-        out.push_str(&format!(
-            "{:<w$} {}{:<12} {:<8} {:<8} {}\n",
-            r.service,
-            shared(r),
-            r.requirement,
-            r.locked,
-            r.newest.as_deref().unwrap_or("-"),
-            r.verdict.as_text()
-        ));
+    let mut columns = vec![Column::left("service", 14)];
+    if several {
+        columns.push(Column::left("shared", 14));
     }
+    columns.extend([
+        Column::left("requirement", 12),
+        Column::left("locked", 8),
+        Column::left("newest", 8),
+        Column::left("verdict", 0),
+    ]);
+    let mut table = Table::new(&columns);
+    for r in rows {
+        let mut cells = vec![r.service.clone()];
+        if several {
+            cells.push(r.shared.clone());
+        }
+        cells.extend([
+            r.requirement.clone(),
+            r.locked.clone(),
+            r.newest.clone().unwrap_or_else(|| "-".into()),
+            r.verdict.as_text().to_string(),
+        ]);
+        table.row(cells);
+    }
+    let mut out = table.render();
     out.push_str("docs (sign in to the registry's web UI first):\n");
     for r in rows {
         out.push_str(&format!("  {:<w$} {}\n", r.service, r.docs_url));
