@@ -1,6 +1,7 @@
 //! Settings, read from the environment.
 
 use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig, process_env};
+use shared_lib::db::DbConfig;
 
 /// The port {{name}} listens on unless `PORT` says otherwise.
 pub const DEFAULT_PORT: u16 = {{port}};
@@ -10,6 +11,9 @@ pub const DEFAULT_PORT: u16 = {{port}};
 pub struct Config {
     /// `BIND_ADDR`, `PORT` (default {{port}}) and `LOG_FORMAT`.
     pub server: ServerConfig,
+    /// `DATABASE_URL`, else a SQLite file under `DATA_DIR` (default
+    /// `data/{{name}}.db`); pool size and acquire timeout.
+    pub database: DbConfig,
 }
 
 impl Config {
@@ -17,6 +21,7 @@ impl Config {
     pub fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         Ok(Config {
             server: ServerConfig::from_lookup(lookup, DEFAULT_PORT)?,
+            database: DbConfig::from_lookup(lookup, crate::SERVICE)?,
         })
     }
 
@@ -37,10 +42,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_default_port_is_the_fleet_manifests() {
+    fn defaults_are_the_fleet_manifests_port_and_a_sqlite_file_under_data() {
         let c = Config::from_lookup(&|_| None).unwrap();
         assert_eq!(c.server.port, {{port}});
+        assert_eq!(
+            c.database.sqlite_file().unwrap(),
+            std::path::Path::new("data/{{name}}.db")
+        );
         let bad = Config::from_lookup(&|k| (k == "PORT").then(|| "http".to_string()));
         assert_eq!(bad.unwrap_err().key, "PORT");
+        let bad = Config::from_lookup(&|k| (k == "DATABASE_URL").then(|| "items.db".to_string()));
+        assert_eq!(bad.unwrap_err().key, "DATABASE_URL");
     }
 }

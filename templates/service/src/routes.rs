@@ -7,58 +7,90 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use shared_lib::error::{ErrorBody, handle_rejection};
-use shared_lib::filters::{health, ready, service_info, with_state};
-use shared_lib::openapi::{self, Contract};
+use shared_lib::filters::{
+    JSON_BODY_LIMIT, health, id_param, json_body, ready, service_info, with_state,
+};
+use shared_lib::openapi::{self, Contract, JsonBodyErrors, Unavailable};
 use utoipa::OpenApi;
 use warp::{Filter, Reply};
 
 use crate::AppState;
-use crate::handlers::{self, Greeting, HelloQuery};
+use crate::handlers::{self, CreateItem};
+use crate::store::Item;
 
 /// This service's endpoints, as its OpenAPI document describes them.
 #[derive(OpenApi)]
 #[openapi(
     info(description = "{{name}}: a service of the fleet (describe what it does)."),
-    paths(hello)
+    paths(create_item, get_item)
 )]
 pub struct ApiDoc;
 
-/// The service's contract: [`ApiDoc`] with shared-lib's endpoints. When
-/// the service gets a database or calls another service, use
-/// `Contract::new` (its `/ready` can then answer 503).
+/// The service's contract: [`ApiDoc`] with shared-lib's endpoints; its
+/// `/ready` answers 503 while the database does not.
 pub fn contract() -> Contract {
-    Contract::without_dependencies(ApiDoc::openapi(), crate::SERVICE, crate::VERSION)
+    Contract::new(ApiDoc::openapi(), crate::SERVICE, crate::VERSION)
 }
 
 /// The whole API, every rejection recovered into the shared error body.
 pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
     let contract = Arc::new(contract());
+    let db = state.db.clone();
     service_info(crate::SERVICE, crate::VERSION)
         .or(health())
-        .or(ready(|| async { Ok(()) }))
+        .or(ready(move || {
+            let db = db.clone();
+            async move { db.ready().await }
+        }))
         .or(openapi::serve(contract.clone()))
-        .or(hello(state))
+        .or(create_item(state.clone()))
+        .or(get_item(state))
         .or(openapi::method_not_allowed(contract))
         .recover(handle_rejection)
 }
 
-/// `GET /api/hello?name=Ada`
+/// `POST /api/items` with `{"name": "..."}`
 #[utoipa::path(
-    get,
-    path = "/api/hello",
-    params(HelloQuery),
+    post,
+    path = "/api/items",
+    request_body = CreateItem,
     responses(
-        (status = 200, description = "The greeting", body = Greeting),
-        (status = 400, description = "`invalid_query`: `name` is missing or another parameter is given", body = ErrorBody),
+        (status = 201, description = "The new item", body = Item),
         (status = 422, description = "`invalid_name`: the trimmed name is empty, too long or holds control characters", body = ErrorBody),
+        JsonBodyErrors,
+        Unavailable,
     )
 )]
-pub fn hello(
+pub fn create_item(
     state: AppState,
 ) -> impl Filter<Extract = (impl Reply,), Error = warp::Rejection> + Clone {
-    warp::path!("api" / "hello")
-        .and(warp::get())
-        .and(warp::query::<HelloQuery>())
+    warp::path!("api" / "items")
+        .and(warp::post())
+        .and(json_body(JSON_BODY_LIMIT))
         .and(with_state(state))
-        .and_then(handlers::hello)
+        .and_then(handlers::create_item)
+}
+
+/// `GET /api/items/{id}`
+#[utoipa::path(
+    get,
+    path = "/api/items/{id}",
+    params(("id" = u64, Path, minimum = 1, description = "The item's id")),
+    responses(
+        (status = 200, description = "The item", body = Item),
+        (status = 400, description = "`invalid_id`: the id is not a positive integer", body = ErrorBody),
+        (status = 404, description = "`item_not_found`", body = ErrorBody),
+        Unavailable,
+    )
+)]
+pub fn get_item(
+    state: AppState,
+) -> impl Filter<Extract = (impl Reply,), Error = warp::Rejection> + Clone {
+    warp::path("api")
+        .and(warp::path("items"))
+        .and(id_param())
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(with_state(state))
+        .and_then(handlers::get_item)
 }

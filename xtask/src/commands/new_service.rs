@@ -155,6 +155,7 @@ pub fn create(
     )?;
     add_to_compose(
         &layout.root.join("docker-compose.yml"),
+        name,
         &compose_entry(name, port, &calls, &fleet),
     )?;
     crate::k8s::write(layout)?;
@@ -244,7 +245,11 @@ fn compose_entry(name: &str, port: u16, calls: &[Call], fleet: &Fleet) -> String
       BIND_ADDR: 0.0.0.0
       PORT: "{port}"
       LOG_FORMAT: json
-{urls}    ports:
+      # Its SQLite file, on the named volume below: kept across `down --docker`.
+      DATA_DIR: /var/lib/{name}
+{urls}    volumes:
+      - {name}-data:/var/lib/{name}
+    ports:
       - "127.0.0.1:{port}:{port}"
 {depends}    healthcheck:
       test: ["CMD", "/usr/local/bin/{name}", "healthcheck"]
@@ -268,8 +273,9 @@ fn append(path: &Path, text: &str) -> Result<()> {
 }
 
 /// Inserts a service block at the end of the compose file's `services:`
-/// (before the top-level `volumes:`).
-fn add_to_compose(path: &Path, block: &str) -> Result<()> {
+/// (before the top-level `volumes:`) and its data volume at the end of
+/// `volumes:` (the file's last section).
+fn add_to_compose(path: &Path, name: &str, block: &str) -> Result<()> {
     let text = std::fs::read_to_string(path)?;
     let at = text.find("\nvolumes:").map(|i| i + 1).with_context(|| {
         format!(
@@ -280,6 +286,10 @@ fn add_to_compose(path: &Path, block: &str) -> Result<()> {
     let mut out = text[..at].to_string();
     out.push_str(block);
     out.push_str(&text[at..]);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&format!("  {name}-data:\n"));
     std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
 }
 

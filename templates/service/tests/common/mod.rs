@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
+use shared_lib::db::ScratchDb;
 use shared_lib::testing::TestServer;
 use {{crate}}::{AppState, Config};
 
@@ -13,14 +15,23 @@ use {{crate}}::{AppState, Config};
 #[allow(unused_imports)]
 pub use shared_lib::testing::{Resp, error_code, post_json};
 
-/// The settings with every default.
-pub fn config() -> Config {
-    Config::from_lookup(&|_| None).unwrap()
+/// Settings for tests: every default, the database `db` with a patient
+/// pool (tests run beside builds on a busy machine).
+pub fn config(db: &ScratchDb) -> Config {
+    let mut config = Config::from_lookup(&|_| None).unwrap();
+    config.database = db.config.clone();
+    config.database.acquire_timeout = Duration::from_secs(30);
+    config
 }
 
-/// The state for the default settings.
-pub fn state() -> AppState {
-    AppState::new(&config())
+/// A fresh database of the test's own (a SQLite file; a PostgreSQL
+/// database when `FLEET_TEST_POSTGRES` names a server) and the state on
+/// it, migrated. Keep the database as long as the state.
+pub async fn state() -> (AppState, ScratchDb) {
+    let db = ScratchDb::new({{crate}}::SERVICE).await;
+    let state = AppState::new(&config(&db)).unwrap();
+    state.db.migrated().await.unwrap();
+    (state, db)
 }
 
 /// A running {{name}} on an ephemeral port.
@@ -29,17 +40,23 @@ pub struct TestApp {
     pub addr: SocketAddr,
     /// The server, stopped by [`TestApp::shutdown`] or when dropped.
     server: TestServer,
+    /// Its database, removed when the app is dropped.
+    _db: ScratchDb,
 }
 
-/// Starts the real server on port 0; returns once `/ready` answers.
+/// Starts the real server on port 0, on a fresh database; returns once
+/// `/ready` answers (the database is migrated).
 pub async fn spawn_app() -> TestApp {
+    let db = ScratchDb::new({{crate}}::SERVICE).await;
+    let config = config(&db);
     let server = TestServer::start("/ready", |listener, shutdown| {
-        {{crate}}::run(listener, config(), shutdown)
+        {{crate}}::run(listener, config, shutdown)
     })
     .await;
     TestApp {
         addr: server.addr,
         server,
+        _db: db,
     }
 }
 
