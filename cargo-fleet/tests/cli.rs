@@ -4,6 +4,11 @@
 //! release tests on a throwaway Kellnr: `xtask/tests/release.rs`,
 //! `cargo_fleet_serves_services_in_their_own_repositories`).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 use snapbox::cmd::Command;
 use snapbox::str;
 

@@ -3,6 +3,11 @@
 //! body and never a 5xx (except 503 when user-service or the database
 //! cannot be asked).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 mod common;
 
 use common::{Peer, Resp, dead_url, error_code, post_json, state, stub_users};

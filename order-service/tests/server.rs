@@ -1,6 +1,11 @@
 //! The real order-service on port 0, over real sockets: request-id
 //! propagation to user-service, concurrency and graceful shutdown.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 mod common;
 
 use common::{Peer, spawn_app, spawn_app_with, stub_users};

@@ -1,6 +1,11 @@
 //! Handler and filter tests in process (`warp::test`): every endpoint and
 //! every kind of bad input, each answered with the shared error body.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 mod common;
 
 use common::{error_code, state};

@@ -1,6 +1,11 @@
 //! The real server on port 0, over real sockets: concurrency, request ids
 //! and graceful shutdown.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 mod common;
 
 use common::spawn_app;

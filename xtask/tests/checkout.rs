@@ -2,6 +2,11 @@
 //! clones that share one build cache share one xtask binary, and a command
 //! run in one of them must never touch the other's fleet.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 

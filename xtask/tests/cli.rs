@@ -12,6 +12,11 @@
 //! `SNAPSHOTS=overwrite cargo test --test cli` rewrites the snapshots after
 //! a deliberate change of the output.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 use std::path::Path;
 
 use snapbox::cmd::Command;

@@ -8,6 +8,11 @@
 //! real, so this file no longer runs their cargo commands natively (two
 //! release builds of their own, five and a half minutes on a cold cache).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 mod common;
 
 use common::containers::{check_compose, check_dockerfiles};

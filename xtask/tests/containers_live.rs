@@ -3,6 +3,11 @@
 //! and the base images exist, with port 8000 free for the registry
 //! container.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};

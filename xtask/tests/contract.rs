@@ -19,6 +19,11 @@
 //! email address) answer 422, which the document lists for those
 //! operations.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

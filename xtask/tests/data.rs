@@ -6,6 +6,11 @@
 //! recovery by itself. (A migration added after data exists is shared-lib's
 //! `db` tests, on both backends.)
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 mod common;
 
 use std::path::Path;

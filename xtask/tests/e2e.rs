@@ -5,6 +5,11 @@
 //! `FLEET_BIN_DIR` at them; Kellnr must be installed (the same command
 //! installs it).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 mod common;
 
 use std::path::Path;

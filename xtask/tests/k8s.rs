@@ -3,6 +3,11 @@
 //! API (`kubernetes-validate --strict`, offline), and carrying for every
 //! service of `fleet.toml` what the README promises. No cluster runs here.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 use std::collections::BTreeMap;
 
 use serde::Deserialize;

@@ -8,6 +8,11 @@
 //!   `command()`, `ops::cargo::cargo`), adds its arguments and hands it to
 //!   `ops::run` or `ops::procs`.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

@@ -3,6 +3,11 @@
 //! requests in flight, and a registry that does not answer. Every loop is
 //! bounded in count and time.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 mod common;
 
 use std::net::TcpListener;

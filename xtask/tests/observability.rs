@@ -4,6 +4,11 @@
 //! every instance's `build_info`, `status`'s running versions read from it,
 //! and readiness that does not cascade when user-service stops.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 mod common;
 
 use std::time::Duration;

@@ -2,6 +2,11 @@
 //! developer meets it: private, with docs, and usable by cargo with the
 //! read-only token alone.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 use std::process::Command;
 
 use xtask::fleet::fleet_registry;

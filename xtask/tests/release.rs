@@ -3,6 +3,11 @@
 //! `cargo add`, `cargo update`, `cargo yank`, cargo-release and
 //! cargo-semver-checks. `cargo xtask test` installs the tools first.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};

@@ -3,6 +3,11 @@
 //! helpers (`tests/common`) exist under the same names, and `main.rs` is
 //! the template's, word for word.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 use std::collections::BTreeSet;
 use std::path::Path;
 

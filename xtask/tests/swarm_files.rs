@@ -4,6 +4,11 @@
 //! first, and only the proxy published, on every service's port. The live
 //! run is `swarm_live.rs`.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 use serde_yaml::Value;
 use xtask::paths::Layout;
 use xtask::swarm::{DIR, REPLICAS, render};

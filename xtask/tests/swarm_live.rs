@@ -3,6 +3,11 @@
 //! engine in swarm mode, under a steady load through the front proxy. `cargo xtask test` runs it after the compose
 //! checks (it is `#[ignore]`d for a plain `cargo test`).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

@@ -5,6 +5,11 @@
 //! shared error body `{code, message}` (every 405 an `Allow` header);
 //! nothing may get a 5xx.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 mod common;
 
 use std::io::{Read, Write};

@@ -1,6 +1,11 @@
 //! The API in-process, through warp's test client, on a database of the
 //! test's own.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 mod common;
 
 use serde_json::Value;

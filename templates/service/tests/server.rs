@@ -1,5 +1,10 @@
 //! The real server on port 0, over real sockets, on a database of its own.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is the failing assertion"
+)]
+
 mod common;
 
 #[tokio::test]
