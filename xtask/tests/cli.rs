@@ -296,13 +296,13 @@ fn check_consumers_prints_a_row_per_service_and_names_the_one_it_breaks() {
             "alpha-service",
             &requirement,
             &alpha_lock,
-            "#[test]\nfn sees_shared_lib() {\n    assert!(!shared_lib::VERSION.is_empty());\n}\n",
+            "//! A fixture service.\n#[test]\nfn sees_shared_lib() {\n    assert!(!shared_lib::VERSION.is_empty());\n}\n",
         ),
         (
             "beta-service",
             &requirement,
             &beta_lock,
-            "#[test]\nfn wants_another_shared_lib() {\n    assert_eq!(shared_lib::VERSION, \"0.0.0\", \"not the shared-lib it was written for\");\n}\n",
+            "//! A fixture service.\n#[test]\nfn wants_another_shared_lib() {\n    assert_eq!(shared_lib::VERSION, \"0.0.0\", \"not the shared-lib it was written for\");\n}\n",
         ),
     ]);
     let candidate = history::working_version(&repo)

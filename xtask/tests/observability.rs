@@ -227,10 +227,7 @@ fn metrics_traces_prometheus_and_readiness_with_the_real_binaries() {
     // user-service stopped: order-service stays ready (its body says
     // user-service is down) and keeps answering reads.
     drop(users);
-    let ready = http.get(format!("{}/ready", orders.url)).send().unwrap();
-    assert_eq!(ready.status(), 200);
-    let ready: Value = ready.json().unwrap();
-    assert_eq!(ready["dependencies"][0]["up"], false, "{ready}");
+    common::assert_orders_degrade_without_user_service(&http, &orders.url, id + 1000);
     let list = http
         .get(format!("{}/api/orders?user_id={id}", orders.url))
         .send()

@@ -1022,9 +1022,9 @@ mod fleet_tool {
 
     use super::{SHARED_LIB, Sandbox, git, sandbox};
 
-    const PASSES: &str =
-        "#[test]\nfn sees_shared_lib() {\n    assert!(!shared_lib::VERSION.is_empty());\n}\n";
-    const BREAKS: &str = "#[test]\nfn wants_another_shared_lib() {\n    assert_eq!(shared_lib::VERSION, \"0.0.0\", \"not the shared-lib it was written for\");\n}\n";
+    // Crate docs first: the manifest is user-service's, missing_docs denied.
+    const PASSES: &str = "//! A fixture service.\n#[test]\nfn sees_shared_lib() {\n    assert!(!shared_lib::VERSION.is_empty());\n}\n";
+    const BREAKS: &str = "//! A fixture service.\n#[test]\nfn wants_another_shared_lib() {\n    assert_eq!(shared_lib::VERSION, \"0.0.0\", \"not the shared-lib it was written for\");\n}\n";
 
     /// The `cargo-fleet` binary of this checkout, built into the shared cache.
     fn binary() -> PathBuf {

@@ -199,10 +199,20 @@ pub fn render(outcome: &Outcome) -> String {
     table.render()
 }
 
-/// Runs `renovate`.
+/// Runs `renovate` with Renovate from `PATH`.
 pub fn run(ws: &Workspace, krate: Option<&str>, json: bool) -> Result<()> {
+    run_with(ws, krate, json, &from_path)
+}
+
+/// Runs `renovate`, `renovate` making the command to run.
+pub fn run_with(
+    ws: &Workspace,
+    krate: Option<&str>,
+    json: bool,
+    renovate: &dyn Fn() -> Result<Command>,
+) -> Result<()> {
     let shared = ws.manifest.shared(krate)?;
-    let outcome = renovate(ws, shared, &from_path)?;
+    let outcome = self::renovate(ws, shared, renovate)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {

@@ -27,12 +27,7 @@ pub fn rows(ws: &Workspace, krate: Option<&str>) -> Result<Vec<Row>> {
 /// The rows as an aligned text table (a `shared` column when the fleet has
 /// several shared crates), then where each locked version's docs are.
 pub fn render(rows: &[Row]) -> String {
-    let w = rows
-        .iter()
-        .map(|r| r.service.len())
-        .max()
-        .unwrap_or(0)
-        .max(14);
+    let w = name_width(rows);
     let several = rows.iter().any(|r| r.shared != rows[0].shared);
     let mut columns = vec![Column::left("service", 14)];
     if several {
@@ -64,6 +59,15 @@ pub fn render(rows: &[Row]) -> String {
         out.push_str(&format!("  {:<w$} {}\n", r.service, r.docs_url));
     }
     out
+}
+
+/// The width of the service names' column: the longest, at least 14.
+pub fn name_width(rows: &[Row]) -> usize {
+    rows.iter()
+        .map(|r| r.service.len())
+        .max()
+        .unwrap_or(0)
+        .max(14)
 }
 
 /// An error of kind "problem" naming every service that pins a yanked or

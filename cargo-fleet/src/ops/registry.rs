@@ -79,20 +79,7 @@ impl Registry {
     /// the registry has no such crate.
     pub fn index_file(&self, path: &str) -> Result<Option<Vec<u8>>> {
         let url = format!("{}{path}", self.http_index());
-        let mut request = crate::ops::http::client().get(&url);
-        if let Some(token) = &self.token {
-            request = request.header("authorization", token);
-        }
-        let resp = request.send().map_err(|err| {
-            anyhow::anyhow!(
-                "the registry {} at {} does not answer ({}); start it (in the fleet's repository: \
-                 `cargo xtask up`) or correct [registry] index in {}",
-                self.name,
-                self.index,
-                root_cause(&err),
-                manifest::FILE
-            )
-        })?;
+        let resp = self.get(&url)?;
         match resp.status().as_u16() {
             404 => Ok(None),
             401 | 403 => Err(usage(format!(
@@ -122,7 +109,8 @@ impl Registry {
 }
 
 impl Registry {
-    /// A GET of `url` with the token, with the errors [`Registry::index_file`] gives.
+    /// A GET of `url` with the token; an error saying how to start the
+    /// registry when it does not answer.
     fn get(&self, url: &str) -> Result<reqwest::blocking::Response> {
         let mut request = crate::ops::http::client().get(url);
         if let Some(token) = &self.token {

@@ -135,7 +135,7 @@ pub fn create(
         })?;
         // Formatted for its own name (imports sort by crate name).
         capture(&mut cargo(layout, &dir, &["fmt"]))?;
-        seed_lockfile(layout, &fleet, &dir, &newest)?;
+        seed_lockfile(layout, registry, &fleet, &dir, &newest)?;
         let mut update = cargo(layout, &dir, &["update", "--workspace", "--quiet"]);
         reading(&mut update, registry)?;
         capture(&mut update)?;
@@ -183,18 +183,36 @@ fn render_template(from: &Path, to: &Path, fill: &dyn Fn(&str) -> String) -> Res
 }
 
 /// Starts the lockfile from the one of the service pinning `newest` (else
-/// the first service's), so versions match what the fleet already tests.
-fn seed_lockfile(layout: &Layout, fleet: &Fleet, dir: &Path, newest: &Version) -> Result<()> {
+/// the first service's), so versions match what the fleet already tests;
+/// its registry entries name `registry`'s index (a throwaway registry's, in
+/// tests), so cargo never asks the one the copied lockfile named.
+fn seed_lockfile(
+    layout: &Layout,
+    registry: &Kellnr,
+    fleet: &Fleet,
+    dir: &Path,
+    newest: &Version,
+) -> Result<()> {
     let seed = fleet
         .services
         .iter()
         .find(|s| history::pin(&layout.project(&s.name)).is_ok_and(|p| &p.version == newest))
         .or(fleet.services.first());
     if let Some(seed) = seed {
-        std::fs::copy(
-            layout.project(&seed.name).join("Cargo.lock"),
-            dir.join("Cargo.lock"),
-        )?;
+        let lock = std::fs::read_to_string(layout.project(&seed.name).join("Cargo.lock"))?;
+        let ours = format!("source = \"{}\"", registry.index_url());
+        let lock = lock
+            .lines()
+            .map(|l| {
+                if l.starts_with("source = \"sparse+") {
+                    ours.as_str()
+                } else {
+                    l
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(dir.join("Cargo.lock"), lock + "\n")?;
     }
     Ok(())
 }

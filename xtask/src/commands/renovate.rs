@@ -22,16 +22,6 @@ pub fn renovate(layout: &Layout, registry: &Kellnr) -> Result<Outcome> {
 /// Runs `renovate`.
 pub fn run(layout: &Layout, json: bool) -> Result<()> {
     let (registry, _) = super::registry(layout)?;
-    let outcome = renovate(layout, &registry)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
-    } else {
-        print!("{}", render(&outcome));
-        println!(
-            "(Renovate ran in {:.0}s; its reports: {})",
-            outcome.seconds,
-            outcome.reports.join(", ")
-        );
-    }
-    Ok(())
+    let ws = layout.workspace(&registry)?;
+    cargo_fleet::commands::renovate::run_with(&ws, Some(SHARED_LIB), json, &|| RENOVATE.command())
 }

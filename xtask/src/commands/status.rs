@@ -13,12 +13,7 @@ use crate::running::{self, Source};
 
 /// What runs, read from `source`, beside each service's locked version.
 pub fn render_running(rows: &[Row], source: &Source) -> String {
-    let w = rows
-        .iter()
-        .map(|r| r.service.len())
-        .max()
-        .unwrap_or(0)
-        .max(14);
+    let w = fleet_status::name_width(rows);
     let mut out = match source {
         Source::Prometheus(url) => format!("running (build_info through Prometheus at {url}):\n"),
         Source::ServiceInfo => {

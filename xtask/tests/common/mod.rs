@@ -124,6 +124,31 @@ pub fn order_body(user_id: u64) -> serde_json::Value {
     ]})
 }
 
+/// What order-service does while user-service is down, wherever it runs
+/// (processes, containers): an order of `unchecked` (a user it has not
+/// confirmed lately) is a 503 `user_service_unavailable`, and it stays
+/// ready, its `/ready` body saying user-service is down (readiness does
+/// not cascade).
+pub fn assert_orders_degrade_without_user_service(
+    http: &reqwest::blocking::Client,
+    orders: &str,
+    unchecked: u64,
+) {
+    let refused = http
+        .post(format!("{orders}/api/orders"))
+        .json(&order_body(unchecked))
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    let body: serde_json::Value = refused.json().unwrap();
+    assert_eq!(body["code"], "user_service_unavailable", "{body}");
+    let ready = http.get(format!("{orders}/ready")).send().unwrap();
+    assert_eq!(ready.status(), 200, "order-service stays ready");
+    let ready: serde_json::Value = ready.json().unwrap();
+    assert_eq!(ready["dependencies"][0]["name"], "user-service", "{ready}");
+    assert_eq!(ready["dependencies"][0]["up"], false, "{ready}");
+}
+
 /// Creates a user and returns its id.
 pub fn create_user(http: &reqwest::blocking::Client, users: &str, email: &str) -> u64 {
     let resp = http
