@@ -1362,5 +1362,71 @@ pushed branch fleet/shared-lib-[NEWEST] (commit [..]) to file://[ROOT]/repos/gam
             .collect();
         entries.sort();
         assert_eq!(entries, [".fleet", "fleet.toml"]);
+
+        // publish: a new version committed to shared-lib's repository is
+        // published from its head, a dry run first, then with a token that
+        // may publish.
+        let next = xtask::level::Level::Patch.next(&newest.version);
+        let work = scratch.join("work").join(SHARED_LIB);
+        let manifest = std::fs::read_to_string(work.join("Cargo.toml")).unwrap();
+        write(
+            &work.join("Cargo.toml"),
+            &manifest.replacen(
+                &format!("\nversion = \"{}\"\n", newest.version),
+                &format!("\nversion = \"{next}\"\n"),
+                1,
+            ),
+        );
+        let status = std::process::Command::new("cargo")
+            .args(["update", "--workspace", "--offline", "--quiet"])
+            .current_dir(&work)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        git(
+            &work,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "commit",
+                "-q",
+                "-am",
+                "next",
+            ],
+        );
+        git(
+            &work,
+            &[
+                "push",
+                "-q",
+                scratch.join("repos/shared-lib.git").to_str().unwrap(),
+                "main",
+            ],
+        );
+        fleet(&["publish"])
+            .assert()
+            .with_assert(assert.clone())
+            .success()
+            .stdout_eq(str![[r#"
+would publish shared-lib [NEXT] from [ROOT]/cache/git/shared-lib-[..] to local (sparse+[REGISTRY]/api/v1/crates/); run again with --execute
+
+"#]]);
+        fleet(&["publish", "--execute"])
+            .env("CARGO_REGISTRIES_LOCAL_TOKEN", sb.registry.token().unwrap())
+            .assert()
+            .with_assert(assert.clone())
+            .success()
+            .stdout_eq(str![[r#"
+published shared-lib [NEXT] to local (sparse+[REGISTRY]/api/v1/crates/)
+
+"#]]);
+        assert!(
+            xtask::index::published(&sb.registry.client(), SHARED_LIB)
+                .unwrap()
+                .iter()
+                .any(|p| p.version == next)
+        );
     }
 }
