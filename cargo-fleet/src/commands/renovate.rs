@@ -41,14 +41,9 @@ pub struct Outcome {
 
 /// Renovate found on `PATH`.
 pub fn from_path() -> Result<Command> {
-    let found = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join("renovate"))
-        .find(|path| path.is_file())
-        .context(
-            "renovate is not on PATH; install it with `npm install -g renovate@44.121.2` (Node 24)",
-        )?;
+    let found = crate::ops::run::on_path("renovate").context(
+        "renovate is not on PATH; install it with `npm install -g renovate@44.121.2` (Node 24)",
+    )?;
     Ok(program(found))
 }
 

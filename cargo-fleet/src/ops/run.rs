@@ -40,6 +40,13 @@ pub fn program(program: impl AsRef<std::ffi::OsStr>) -> Command {
     Command::new(program)
 }
 
+/// The program `name` in the first directory of `PATH` that has it.
+pub fn on_path(name: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
 /// Runs `cmd` with inherited output; an error when it fails.
 pub fn run(cmd: &mut Command) -> Result<()> {
     let what = describe(cmd);

@@ -456,12 +456,7 @@ pub fn ensure_debian(bin: &str, package: &str) -> Result<PathBuf> {
     })
 }
 
-/// `name` on PATH.
-pub fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-}
+pub use cargo_fleet::ops::run::on_path;
 
 fn tools_dir_existing() -> Result<PathBuf> {
     let dir = tools_dir();

@@ -45,16 +45,11 @@ impl Tools {
     /// The tools on `PATH`, or an error saying how to install the missing one.
     pub fn from_path() -> Result<Tools> {
         let find = |bin: &str, install: &str| {
-            std::env::var_os("PATH")
-                .into_iter()
-                .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-                .map(|dir| dir.join(bin))
-                .find(|path| path.is_file())
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "{bin} is not on PATH; install it with `cargo install --locked {install}`"
-                    )
-                })
+            crate::ops::run::on_path(bin).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{bin} is not on PATH; install it with `cargo install --locked {install}`"
+                )
+            })
         };
         Ok(Tools {
             semver_checks: find("cargo-semver-checks", "cargo-semver-checks@0.51.0")?,
