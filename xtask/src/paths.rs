@@ -107,8 +107,17 @@ impl Layout {
         &self,
         registry: &crate::ops::registry::Kellnr,
     ) -> anyhow::Result<cargo_fleet::Workspace> {
+        self.workspace_with_token(registry, registry.read_token()?)
+    }
+
+    /// [`Layout::workspace`] with `token` (the publish token, for a release).
+    pub fn workspace_with_token(
+        &self,
+        registry: &crate::ops::registry::Kellnr,
+        token: String,
+    ) -> anyhow::Result<cargo_fleet::Workspace> {
         Ok(
-            cargo_fleet::Workspace::open(self.root.clone(), Some(registry.read_token()?))?
+            cargo_fleet::Workspace::open(self.root.clone(), Some(token))?
                 .with_registry_index(registry.index_url())
                 .with_target(self.target_dir()),
         )

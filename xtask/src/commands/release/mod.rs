@@ -54,11 +54,7 @@ pub fn run(layout: &Layout, level: Level, execute: bool, allow_break: &[String])
 /// This checkout as `cargo fleet` releases from it: the registry read and
 /// written with the publish token.
 fn publishing(layout: &Layout, registry: &Kellnr) -> Result<cargo_fleet::Workspace> {
-    Ok(
-        cargo_fleet::Workspace::open(layout.root.clone(), Some(registry.token()?))?
-            .with_registry_index(registry.index_url())
-            .with_target(layout.target_dir()),
-    )
+    layout.workspace_with_token(registry, registry.token()?)
 }
 
 /// The tools the release runs, installed (pinned) when missing.
