@@ -106,21 +106,37 @@ pub fn publish_release(
     release: &Release,
     verify: Verify,
 ) -> Result<()> {
-    let name = format!("{SHARED_LIB}-{}-{}", release.version, registry.port);
-    in_worktree(layout, release, &name, |worktree| {
-        cargo_publish(layout, registry, release, worktree, verify)
-    })
+    publish_at(
+        layout,
+        registry,
+        SHARED_LIB,
+        &release.version,
+        &release.commit,
+        verify,
+    )
 }
 
-/// Runs `work` in a clean detached worktree of `release`'s commit under
-/// `.fleet/worktrees/<name>`, removed afterwards whatever happened.
-fn in_worktree(
+/// Publishes the crate in the checkout's directory `project` (its package
+/// name too), version `version`, to `registry` with real `cargo publish`,
+/// from a clean worktree at `commit`.
+pub fn publish_at(
     layout: &Layout,
-    release: &Release,
-    name: &str,
-    work: impl FnOnce(&Path) -> Result<()>,
+    registry: &Kellnr,
+    project: &str,
+    version: &Version,
+    commit: &str,
+    verify: Verify,
 ) -> Result<()> {
-    in_worktree_at(layout, &release.commit, name, work)
+    let name = format!("{project}-{version}-{}", registry.port);
+    in_worktree_at(layout, commit, &name, |worktree| {
+        cargo_publish(layout, registry, &worktree.join(project), project, verify)
+    })
+    .with_context(|| {
+        format!(
+            "publishing {project} {version} from commit {} failed",
+            &commit[..12.min(commit.len())]
+        )
+    })
 }
 
 /// Runs `work` in a clean detached worktree of `commit` under
@@ -145,34 +161,25 @@ pub fn in_worktree_at<T>(
     result
 }
 
+/// `cargo publish` of the crate `package` in `dir`.
 fn cargo_publish(
     layout: &Layout,
     registry: &Kellnr,
-    release: &Release,
-    worktree: &Path,
+    dir: &Path,
+    package: &str,
     verify: Verify,
 ) -> Result<()> {
     let target = layout.target_dir().join("publish");
     if verify == Verify::Build {
         // The verification build starts from what the shared cache compiled.
-        crate::ops::cargo::seed_target(&layout.target_dir(), &target, &[SHARED_LIB])?;
+        crate::ops::cargo::seed_target(&layout.target_dir(), &target, &[package])?;
     }
-    let mut publish = cargo_in(
-        target,
-        worktree.join(SHARED_LIB),
-        &["publish", "--locked", "--registry", "local"],
-    );
+    let mut publish = cargo_in(target, dir, &["publish", "--locked", "--registry", "local"]);
     publishing(&mut publish, registry)?;
     if verify == Verify::Skip {
         publish.arg("--no-verify");
     }
-    capture(&mut publish).map(drop).with_context(|| {
-        format!(
-            "publishing {SHARED_LIB} {} from commit {} failed",
-            release.version,
-            &release.commit[..12.min(release.commit.len())]
-        )
-    })
+    capture(&mut publish).map(drop)
 }
 
 /// Where Kellnr serves `version`'s docs, relative to the registry's base URL.
@@ -186,7 +193,7 @@ pub fn docs_path(version: &Version) -> String {
 /// publish token: only an owner may).
 pub fn publish_docs(layout: &Layout, registry: &Kellnr, release: &Release) -> Result<()> {
     let name = format!("{SHARED_LIB}-docs-{}-{}", release.version, registry.port);
-    let result = in_worktree(layout, release, &name, |worktree| {
+    let result = in_worktree_at(layout, &release.commit, &name, |worktree| {
         let target = layout.target_dir().join("docs");
         let doc = target.join("doc");
         if doc.exists() {

@@ -7,9 +7,8 @@
 use anyhow::{Context, Result};
 use semver::Version;
 
-use crate::history::in_worktree_at;
+use crate::history::{Verify, publish_at};
 use crate::index;
-use crate::ops::cargo::{cargo_in, publishing};
 use crate::ops::registry::Kellnr;
 use crate::ops::run::capture;
 use crate::paths::Layout;
@@ -32,16 +31,6 @@ pub fn publish_tool(layout: &Layout, registry: &Kellnr) -> Result<Option<Version
     {
         return Ok(None);
     }
-    let name = format!("{NAME}-{version}-{}", registry.port);
-    in_worktree_at(layout, &head, &name, |tree| {
-        let mut publish = cargo_in(
-            layout.target_dir().join("publish"),
-            tree.join(NAME),
-            &["publish", "--locked", "--no-verify", "--registry", "local"],
-        );
-        publishing(&mut publish, registry)?;
-        capture(&mut publish).map(drop)
-    })
-    .with_context(|| format!("publishing {NAME} {version} from {} failed", &head[..12]))?;
+    publish_at(layout, registry, NAME, &version, &head, Verify::Skip)?;
     Ok(Some(version))
 }
