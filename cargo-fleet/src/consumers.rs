@@ -165,7 +165,7 @@ pub fn check(
     let krate = shared.name.as_str();
     let mut services = Vec::new();
     for service in &ws.manifest.services {
-        if lock::depends_on(&ws.service_dir(service)?, krate) {
+        if lock::dependency(&ws.service_dir(service)?, krate)?.is_some() {
             services.push(service.clone());
         }
     }

@@ -43,25 +43,33 @@ pub fn pin(project_dir: &Path, krate: &str) -> Result<Pin> {
 
 /// The requirement on `krate` in the manifest of `project_dir`.
 pub fn requirement(project_dir: &Path, krate: &str) -> Result<VersionReq> {
+    dependency(project_dir, krate)?.with_context(|| {
+        format!(
+            "{} does not depend on {krate}",
+            project_dir.join("Cargo.toml").display()
+        )
+    })
+}
+
+/// The requirement on `krate` in the manifest of `project_dir`, `None`
+/// when it does not depend on it; an error when the manifest cannot be
+/// read or the dependency has no valid version.
+pub fn dependency(project_dir: &Path, krate: &str) -> Result<Option<VersionReq>> {
     let path = project_dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
     let manifest: toml::Table =
         toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
-    let dep = manifest
-        .get("dependencies")
-        .and_then(|d| d.get(krate))
-        .with_context(|| format!("{} does not depend on {krate}", path.display()))?;
+    let Some(dep) = manifest.get("dependencies").and_then(|d| d.get(krate)) else {
+        return Ok(None);
+    };
     let req = dep
         .as_str()
         .or_else(|| dep.get("version").and_then(|v| v.as_str()))
         .with_context(|| format!("{}: the {krate} dependency has no version", path.display()))?;
-    VersionReq::parse(req).with_context(|| format!("{}: bad requirement {req:?}", path.display()))
-}
-
-/// Whether the manifest of `project_dir` depends on `krate`.
-pub fn depends_on(project_dir: &Path, krate: &str) -> bool {
-    requirement(project_dir, krate).is_ok()
+    VersionReq::parse(req)
+        .map(Some)
+        .with_context(|| format!("{}: bad requirement {req:?}", path.display()))
 }
 
 /// `package.version` of a manifest's text.
@@ -86,6 +94,26 @@ pub fn crate_version(dir: &Path) -> Result<Version> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_dependency_is_none_and_a_broken_manifest_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |text: &str| std::fs::write(dir.path().join("Cargo.toml"), text).unwrap();
+        write(
+            "[package]\nname = \"s\"\n[dependencies]\nshared-lib = { version = \"0.4\", registry = \"local\" }\n",
+        );
+        assert_eq!(
+            dependency(dir.path(), "shared-lib")
+                .unwrap()
+                .unwrap()
+                .to_string(),
+            "^0.4"
+        );
+        assert!(dependency(dir.path(), "other").unwrap().is_none());
+        assert!(requirement(dir.path(), "other").is_err());
+        write("[package\n");
+        assert!(dependency(dir.path(), "shared-lib").is_err());
+    }
 
     #[test]
     fn manifest_versions_are_read_from_the_package_table() {

@@ -127,10 +127,9 @@ pub fn status(ws: &Workspace, shared: &Shared) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for service in &ws.manifest.services {
         let dir = ws.service_dir(service)?;
-        if !lock::depends_on(&dir, krate) {
+        let Some(req) = lock::dependency(&dir, krate)? else {
             continue;
-        }
-        let req = lock::requirement(&dir, krate)?;
+        };
         let pin = lock::pin(&dir, krate)?;
         rows.push(Row {
             service: service.name.clone(),
