@@ -95,11 +95,22 @@ pub fn lookup_from(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + 
     move |k| map.get(k).cloned()
 }
 
-/// What every service's settings carry: the server part, which
-/// [`crate::lifecycle::main`] binds and logs with.
-pub trait ServiceConfig {
+/// A service's settings: read through a lookup (so tests pass their own
+/// variables) or from the process environment, and carrying the server
+/// part, which [`crate::lifecycle::main`] binds and logs with. A service
+/// writes `from_lookup` and `server`; `from_env` comes with the trait.
+pub trait ServiceConfig: Sized {
+    /// Reads the settings through `lookup` (a variable's value, or `None`
+    /// when unset).
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError>;
+
     /// `BIND_ADDR`, `PORT` and `LOG_FORMAT`.
     fn server(&self) -> &ServerConfig;
+
+    /// Reads the settings from the process environment.
+    fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&process_env)
+    }
 }
 
 #[cfg(test)]

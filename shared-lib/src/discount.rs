@@ -3,15 +3,14 @@
 //! As in the original system, every order gets a random whole percentage
 //! between 0 and 20 inclusive, drawn uniformly. Since 0.2, an order of at
 //! least 10 units gets a volume bonus of 5 more percentage points (so at
-//! most 25 %). The random number generator is a parameter, so tests and
-//! reproducible runs pass a seeded one:
+//! most 25 %). The percentages come from a [`DiscountRng`], a parameter, so
+//! tests and reproducible runs pass a seeded one:
 //!
 //! ```
-//! use rand::SeedableRng;
-//! use shared_lib::discount::DiscountRule;
+//! use shared_lib::discount::{DiscountRng, DiscountRule};
 //! use shared_lib::money::Cents;
 //!
-//! let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+//! let mut rng = DiscountRng::seeded(7);
 //! let rule = DiscountRule::STANDARD;
 //! let discount = rule.price(Cents::new(10_000).unwrap(), 12, &mut rng);
 //! assert_eq!(discount.volume_bonus, 5); // 12 units: volume bonus
@@ -22,12 +21,29 @@
 //!
 //! The amount is rounded as [`Cents::percent`] documents (half up).
 
-use rand::Rng;
-pub use rand::SeedableRng;
-pub use rand::rngs::StdRng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::money::Cents;
+
+/// Where the drawn percentages come from: seeded (tests, reproducible
+/// runs: the same seed draws the same percentages) or seeded from the
+/// operating system. The generator underneath is shared-lib's business.
+#[derive(Debug, Clone)]
+pub struct DiscountRng(StdRng);
+
+impl DiscountRng {
+    /// Draws that repeat for the same `seed`.
+    pub fn seeded(seed: u64) -> DiscountRng {
+        DiscountRng(StdRng::seed_from_u64(seed))
+    }
+
+    /// Draws seeded from the operating system's randomness.
+    pub fn from_os() -> DiscountRng {
+        DiscountRng(StdRng::from_os_rng())
+    }
+}
 
 /// A discount rule: a uniformly drawn percentage from 0 to `max_percent`,
 /// plus `volume_bonus` points for orders of at least `volume_threshold` units.
@@ -82,8 +98,8 @@ impl DiscountRule {
     }
 
     /// Draws a percentage from 0 to [`DiscountRule::max_percent`], inclusive.
-    pub fn draw<R: Rng + ?Sized>(self, rng: &mut R) -> u8 {
-        rng.random_range(0..=self.max_percent)
+    pub fn draw(self, rng: &mut DiscountRng) -> u8 {
+        rng.0.random_range(0..=self.max_percent)
     }
 
     /// Applies a `drawn` percentage (capped at the rule's maximum) plus the
@@ -103,7 +119,7 @@ impl DiscountRule {
 
     /// Draws a percentage with `rng` and applies it, with the volume bonus
     /// for an order of `units` units, to `subtotal`.
-    pub fn price<R: Rng + ?Sized>(self, subtotal: Cents, units: u64, rng: &mut R) -> Discount {
+    pub fn price(self, subtotal: Cents, units: u64, rng: &mut DiscountRng) -> Discount {
         let drawn = self.draw(rng);
         self.apply(subtotal, drawn, units)
     }
@@ -121,7 +137,7 @@ mod tests {
 
     #[test]
     fn draws_cover_exactly_zero_to_twenty() {
-        let mut rng = StdRng::seed_from_u64(1);
+        let mut rng = DiscountRng::seeded(1);
         let mut seen = [false; 21];
         for _ in 0..5_000 {
             let p = DiscountRule::STANDARD.draw(&mut rng);
@@ -134,7 +150,7 @@ mod tests {
     #[test]
     fn the_same_seed_gives_the_same_discounts() {
         let draw = |seed| {
-            let mut rng = StdRng::seed_from_u64(seed);
+            let mut rng = DiscountRng::seeded(seed);
             (0..10)
                 .map(|_| DiscountRule::STANDARD.draw(&mut rng))
                 .collect::<Vec<_>>()

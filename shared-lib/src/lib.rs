@@ -24,8 +24,9 @@
 //!   migrations, readiness and one mapping of database errors.
 //! - [`sync`]: locks that keep serving after a panic elsewhere.
 //! - [`validate`]: field checks every service makes the same way.
-//! - [`testing`]: what every service's tests use: a request answered in
-//!   process, the error body's code, the real server on an ephemeral port.
+//! - `testing` (feature `testing`, for a service's dev-dependency): what
+//!   every service's tests use: a request answered in process, the error
+//!   body's code, the real server on an ephemeral port, a scratch database.
 //! - [`server`]: serving a warp filter on a listener with request ids,
 //!   trace context, metrics, access logs, timeouts, graceful shutdown and
 //!   a lingering close.
@@ -47,6 +48,7 @@ pub mod openapi;
 pub mod server;
 pub mod sync;
 pub mod telemetry;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod validate;
 pub mod wire;

@@ -61,6 +61,9 @@ pub type Shutdown = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 /// ```no_run
 /// # struct Config { server: shared_lib::config::ServerConfig }
 /// # impl shared_lib::config::ServiceConfig for Config {
+/// #     fn from_lookup(l: &impl Fn(&str) -> Option<String>) -> Result<Config, shared_lib::config::ConfigError> {
+/// #         Ok(Config { server: shared_lib::config::ServerConfig::from_lookup(l, 8081)? })
+/// #     }
 /// #     fn server(&self) -> &shared_lib::config::ServerConfig { &self.server }
 /// # }
 /// # async fn run(_: tokio::net::TcpListener, _: Config, _: impl std::future::Future<Output = ()>) -> std::io::Result<()> { Ok(()) }

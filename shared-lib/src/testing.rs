@@ -3,11 +3,16 @@
 //! process, the code of the shared error body, and the real server on an
 //! ephemeral port with a clean shutdown.
 //!
-//! Nothing here runs in a service binary; it costs a few functions and no
-//! dependency of its own.
+//! And a database of its own for each test ([`ScratchDb`]), SQLite or
+//! PostgreSQL.
+//!
+//! Behind the `testing` feature: a service enables it for its tests only,
+//! `shared-lib = { ..., features = ["testing"] }` under
+//! `[dev-dependencies]`, so nothing here is compiled into a service binary.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -15,6 +20,9 @@ use tokio::sync::oneshot;
 use warp::hyper::body::Bytes;
 use warp::{Filter, Reply};
 
+use sqlx::{Connection, PgConnection};
+
+use crate::db::DbConfig;
 use crate::error::ErrorBody;
 use crate::lifecycle::Shutdown;
 
@@ -192,5 +200,76 @@ mod tests {
             tokio::net::TcpStream::connect(addr).await.is_err(),
             "listener closed"
         );
+    }
+}
+
+/// A database of its own for one test. With `FLEET_TEST_POSTGRES` set to a
+/// PostgreSQL server URL whose user may create databases (`cargo xtask
+/// test` sets it for the second run of every suite), a new, empty database
+/// on that server; otherwise a SQLite file in a new temporary directory,
+/// removed on drop.
+#[derive(Debug)]
+pub struct ScratchDb {
+    /// The settings that reach it.
+    pub config: DbConfig,
+    dir: Option<PathBuf>,
+}
+
+impl ScratchDb {
+    /// A fresh, empty database for `service`'s tests.
+    ///
+    /// # Panics
+    /// When the PostgreSQL server of `FLEET_TEST_POSTGRES` refuses: a test
+    /// helper fails loudly.
+    pub async fn new(service: &str) -> ScratchDb {
+        let unique = format!(
+            "t{}_{}",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+                .simple()
+                .to_string()
+                .get(..12)
+                .unwrap_or("0")
+        );
+        match std::env::var("FLEET_TEST_POSTGRES")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            Some(server) => {
+                let mut admin = PgConnection::connect(&server)
+                    .await
+                    .unwrap_or_else(|e| panic!("FLEET_TEST_POSTGRES={}: {e}", crate::db::redact(&server)));
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {unique}")))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot create database {unique}: {e}"));
+                let _ = admin.close().await;
+                let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+                let url = format!("{base}/{unique}");
+                let config =
+                    DbConfig::from_lookup(&|k| (k == "DATABASE_URL").then(|| url.clone()), service)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                ScratchDb { config, dir: None }
+            }
+            None => {
+                let dir = std::env::temp_dir().join(format!("{service}-{unique}"));
+                let data = dir.to_string_lossy().into_owned();
+                let config =
+                    DbConfig::from_lookup(&|k| (k == "DATA_DIR").then(|| data.clone()), service)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                ScratchDb {
+                    config,
+                    dir: Some(dir),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }

@@ -25,13 +25,16 @@
 //!   busy or not yet migrated database is a 503 `database_unavailable` in
 //!   the shared error body; anything else is a bug (500, cause logged).
 //!
-//! Queries go through sqlx's `Any` driver, re-exported as [`sqlx`], with
-//! `$1, $2, ...` placeholders (in order of appearance: SQLite numbers
-//! named parameters as it meets them) and plain types only: integers,
-//! text, bytes.
+//! - **Queries**: [`query`] with `$1, $2, ...` placeholders (in order of
+//!   appearance: SQLite numbers them as it meets them), parameters and
+//!   columns of plain types (integers, text, bytes, booleans, [`Cents`](crate::money::Cents)):
+//!   reads with `read_*`, writes with `write*` or a [`Transaction`]. The
+//!   API is shared-lib's own: the driver underneath (sqlx, with its SQLite
+//!   and PostgreSQL drivers, no `Any` layer) can change without a breaking
+//!   release.
 //!
 //! ```no_run
-//! use shared_lib::db::{Database, DbConfig, Migration, sqlx};
+//! use shared_lib::db::{Database, DbConfig, DbError, Migration, query};
 //!
 //! const MIGRATIONS: &[Migration] = &[Migration {
 //!     version: 1,
@@ -43,12 +46,18 @@
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = DbConfig::from_lookup(&shared_lib::config::process_env, "note-service")?;
 //! let db = Database::open(&config, MIGRATIONS)?;
-//! let id: i64 = sqlx::query_scalar("INSERT INTO notes (body) VALUES ($1) RETURNING id")
-//!     .bind("hello")
-//!     .fetch_one(db.writer()?)
-//!     .await
-//!     .map_err(shared_lib::db::DbError::from)?;
-//! # let _ = id; Ok(()) }
+//! let id: u64 = db
+//!     .write_returning(query("INSERT INTO notes (body) VALUES ($1) RETURNING id").bind("hello"))
+//!     .await?
+//!     .get("id")?;
+//! let body: Option<String> = match db
+//!     .read_optional(query("SELECT body FROM notes WHERE id = $1").bind(id as i64))
+//!     .await?
+//! {
+//!     Some(row) => Some(row.get("body")?),
+//!     None => None,
+//! };
+//! # let _ = body; Ok(()) }
 //! ```
 
 use std::borrow::Cow;
@@ -58,13 +67,15 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use sqlx;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{MigrateError, MigrationType, Migrator};
-use sqlx::{AnyConnection, AnyPool, Connection, SqlSafeStr};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Connection, Postgres, SqlSafeStr, Sqlite};
 
 use crate::config::{ConfigError, var_or};
-use crate::error::{ApiError, codes};
 use crate::sync::lock;
 
 /// Pool size unless `DATABASE_MAX_CONNECTIONS` says otherwise. Replicas x
@@ -164,8 +175,11 @@ impl DbConfig {
                 (format!("sqlite://{path}?mode=rwc"), Backend::Sqlite)
             }
         };
-        AnyConnectOptions::from_str(&url)
-            .map_err(|e| bad("DATABASE_URL", &redact(&url), &e.to_string()))?;
+        let parsed = match backend {
+            Backend::Sqlite => SqliteConnectOptions::from_str(&url).map(drop),
+            Backend::Postgres => PgConnectOptions::from_str(&url).map(drop),
+        };
+        parsed.map_err(|e| bad("DATABASE_URL", &redact(&url), &e.to_string()))?;
         let max_connections: u32 =
             var_or(lookup, "DATABASE_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS)?;
         if max_connections == 0 {
@@ -206,7 +220,7 @@ impl DbConfig {
 }
 
 /// `scheme://user:password@host` without the password.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
@@ -258,111 +272,12 @@ fn migrator(backend: Backend, migrations: &'static [Migration]) -> Migrator {
     migrator
 }
 
-/// A database failure, classified once for every service.
-#[derive(Debug)]
-pub enum DbError {
-    /// A unique constraint refused the write: the service answers with its
-    /// own 409.
-    UniqueViolation(sqlx::Error),
-    /// The database cannot answer now (down, unreachable, busy, out of
-    /// connections, not migrated yet): 503, and worth retrying.
-    Unavailable(String),
-    /// Anything else: a bug or a schema mismatch (500, cause logged).
-    Other(sqlx::Error),
-}
 
-impl DbError {
-    /// Whether this is a unique-constraint violation.
-    pub fn is_unique_violation(&self) -> bool {
-        matches!(self, DbError::UniqueViolation(_))
-    }
+mod error;
+mod query;
 
-    /// Whether the database could not answer (a 503).
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, DbError::Unavailable(_))
-    }
-}
-
-impl std::fmt::Display for DbError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DbError::UniqueViolation(e) => write!(f, "unique violation: {e}"),
-            DbError::Unavailable(why) => write!(f, "the database is unavailable: {why}"),
-            DbError::Other(e) => write!(f, "database error: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for DbError {}
-
-impl From<sqlx::Error> for DbError {
-    fn from(err: sqlx::Error) -> DbError {
-        if transient(&err) {
-            return DbError::Unavailable(err.to_string());
-        }
-        match &err {
-            sqlx::Error::Database(db) if db.is_unique_violation() => DbError::UniqueViolation(err),
-            _ => DbError::Other(err),
-        }
-    }
-}
-
-impl From<DbError> for ApiError {
-    /// Unavailable: 503 `database_unavailable`. A unique violation the
-    /// service did not map itself: 409 `conflict`. Anything else: 500,
-    /// with the cause in the log only.
-    fn from(err: DbError) -> ApiError {
-        match err {
-            DbError::Unavailable(why) => {
-                tracing::warn!(%why, "database unavailable");
-                ApiError::unavailable(
-                    codes::DATABASE_UNAVAILABLE,
-                    "the database is unavailable; retry shortly",
-                )
-            }
-            DbError::UniqueViolation(_) => {
-                ApiError::conflict(codes::CONFLICT, "this clashes with existing data")
-            }
-            DbError::Other(e) => ApiError::internal(e),
-        }
-    }
-}
-
-impl From<DbError> for warp::Rejection {
-    fn from(err: DbError) -> warp::Rejection {
-        warp::reject::custom(ApiError::from(err))
-    }
-}
-
-/// Whether `err` means "the database cannot answer now" rather than "this
-/// statement is wrong": connection and pool failures, PostgreSQL's
-/// connection exceptions (class 08), shutdowns (57P01-57P03), too many
-/// connections (53300) and other resource shortages (class 53),
-/// SQLite's busy, locked, I/O, full and cannot-open codes.
-fn transient(err: &sqlx::Error) -> bool {
-    match err {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => {
-            let code = db.code().unwrap_or_default();
-            match code.parse::<u32>() {
-                // SQLite's extended result code; the primary code is its low byte.
-                Ok(extended) if code.len() <= 5 && !code.starts_with('0') => {
-                    matches!(extended & 0xff, 5 | 6 | 10 | 13 | 14)
-                }
-                _ => {
-                    code.starts_with("08")
-                        || code.starts_with("53")
-                        || matches!(&*code, "57P01" | "57P02" | "57P03")
-                }
-            }
-        }
-        _ => false,
-    }
-}
+pub use error::DbError;
+pub use query::{Column, Query, Raw, Row, Value, query};
 
 const PENDING: u8 = 0;
 const MIGRATED: u8 = 1;
@@ -392,26 +307,82 @@ pub struct PoolStats {
     pub max: u32,
 }
 
+/// The pools of one backend, with the driver of that backend (no `Any`
+/// layer: a row is decoded once, by the service's [`Row::get`]).
+#[derive(Debug, Clone)]
+enum Pools {
+    /// Reads through `read`; writes through `write`, one connection of its
+    /// own (SQLite takes one writer at a time; writers queueing in the
+    /// pool, first come first served, wait far less at the tail than
+    /// writers retrying in SQLite's busy handler).
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    /// One pool for both.
+    Postgres(PgPool),
+}
+
+/// How a connection is opened, for the pools and the migrations.
+#[derive(Debug, Clone)]
+enum Connect {
+    Sqlite(SqliteConnectOptions),
+    Postgres(PgConnectOptions),
+}
+
+impl Connect {
+    fn of(config: &DbConfig) -> Result<Connect, sqlx::Error> {
+        Ok(match config.backend {
+            // The session settings of every connection, sent as it opens.
+            Backend::Sqlite => Connect::Sqlite(
+                SqliteConnectOptions::from_str(&config.url)?
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true),
+            ),
+            Backend::Postgres => Connect::Postgres(PgConnectOptions::from_str(&config.url)?),
+        })
+    }
+}
+
 /// A service's database: the pools, and the migrations applied in the
 /// background. Cheap to clone (clones share the pools).
+///
+/// Reads (`read_*`) go to the read pool, writes (`write*`, [`Database::begin`])
+/// to the writer; every method answers [`DbError::Unavailable`] until the
+/// migrations are applied, so no query meets a schema that is not there yet.
 #[derive(Debug, Clone)]
 pub struct Database {
-    pool: AnyPool,
-    /// Where writes go: on SQLite, one connection of its own (SQLite takes
-    /// one writer at a time; writers queueing in the pool, first come first
-    /// served, wait far less at the tail than writers retrying in SQLite's
-    /// busy handler); on PostgreSQL, the same pool.
-    writer: AnyPool,
-    backend: Backend,
+    pools: Pools,
     progress: Arc<Progress>,
 }
 
+/// Runs `$body` with `$q` bound for the backend of `$pool` and the pool
+/// itself as `$exec`, converting the driver's rows into [`Row`]s.
+macro_rules! on {
+    ($pools:expr, $q:ident, $exec:ident => $body:expr) => {
+        match $pools {
+            Either::Sqlite($exec) => {
+                let $q = $q.sqlite();
+                $body
+            }
+            Either::Postgres($exec) => {
+                let $q = $q.postgres();
+                $body
+            }
+        }
+    };
+}
+
+/// A pool (or connection) of either backend.
+enum Either<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
 impl Database {
-    /// The pool for `config`, connecting lazily, and a task that applies
+    /// The pools for `config`, connecting lazily, and a task that applies
     /// `migrations` as soon as the database answers. Creates the SQLite
     /// file's directory. Call it inside a tokio runtime.
     pub fn open(config: &DbConfig, migrations: &'static [Migration]) -> Result<Database, DbError> {
-        sqlx::any::install_default_drivers();
         if let Some(file) = config.sqlite_file()
             && let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
         {
@@ -419,19 +390,31 @@ impl Database {
                 DbError::Unavailable(format!("cannot create {}: {e}", dir.display()))
             })?;
         }
-        let options = AnyConnectOptions::from_str(&config.url).map_err(DbError::Other)?;
-        let backend = config.backend;
-        let pool_of = |size: u32| {
-            AnyPoolOptions::new()
-                .max_connections(size)
-                .acquire_timeout(config.acquire_timeout)
-                .after_connect(move |conn, _| Box::pin(async move { prepare(conn, backend).await }))
-                .connect_lazy_with(options.clone())
-        };
-        let pool = pool_of(config.max_connections);
-        let writer = match backend {
-            Backend::Sqlite => pool_of(1),
-            Backend::Postgres => pool.clone(),
+        let connect = Connect::of(config)?;
+        // No ping before a pooled connection is handed out: a connection
+        // that died fails its query (503, `DbError::Unavailable`) and sqlx
+        // closes it when it comes back, so the next request opens a new one.
+        let pools = match &connect {
+            Connect::Sqlite(options) => {
+                let pool = |size: u32| {
+                    SqlitePoolOptions::new()
+                        .max_connections(size)
+                        .acquire_timeout(config.acquire_timeout)
+                        .test_before_acquire(false)
+                        .connect_lazy_with(options.clone())
+                };
+                Pools::Sqlite {
+                    read: pool(config.max_connections),
+                    write: pool(1),
+                }
+            }
+            Connect::Postgres(options) => Pools::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(config.max_connections)
+                    .acquire_timeout(config.acquire_timeout)
+                    .test_before_acquire(false)
+                    .connect_lazy_with(options.clone()),
+            ),
         };
         let progress = Arc::new(Progress {
             state: AtomicU8::new(PENDING),
@@ -439,56 +422,89 @@ impl Database {
             done: tokio::sync::Notify::new(),
         });
         tokio::spawn(migrate(
-            options,
-            backend,
-            migrator(backend, migrations),
+            connect,
+            migrator(config.backend, migrations),
             config.acquire_timeout,
             progress.clone(),
         ));
-        Ok(Database {
-            pool,
-            writer,
-            backend,
-            progress,
-        })
+        Ok(Database { pools, progress })
     }
 
-    /// The pool for reads, once the migrations are applied; before that
-    /// (or after they failed) [`DbError::Unavailable`], so no query meets a
-    /// schema that is not there yet.
-    pub fn pool(&self) -> Result<&AnyPool, DbError> {
-        self.gate(&self.pool)
-    }
-
-    /// The pool for writes (inserts, updates, write transactions), gated
-    /// like [`Database::pool`]. On SQLite one connection, so writers queue
-    /// in order instead of contending for SQLite's lock; on PostgreSQL the
-    /// same pool as reads.
-    pub fn writer(&self) -> Result<&AnyPool, DbError> {
-        self.gate(&self.writer)
-    }
-
-    fn gate<'a>(&self, pool: &'a AnyPool) -> Result<&'a AnyPool, DbError> {
+    fn gate(&self) -> Result<(), DbError> {
         match self.progress.state.load(Ordering::Acquire) {
-            MIGRATED => Ok(pool),
+            MIGRATED => Ok(()),
             _ => Err(DbError::Unavailable(lock(&self.progress.why).clone())),
         }
     }
 
+    fn reader(&self) -> Result<Either<&SqlitePool, &PgPool>, DbError> {
+        self.gate()?;
+        Ok(match &self.pools {
+            Pools::Sqlite { read, .. } => Either::Sqlite(read),
+            Pools::Postgres(pool) => Either::Postgres(pool),
+        })
+    }
+
+    fn writer(&self) -> Result<Either<&SqlitePool, &PgPool>, DbError> {
+        self.gate()?;
+        Ok(match &self.pools {
+            Pools::Sqlite { write, .. } => Either::Sqlite(write),
+            Pools::Postgres(pool) => Either::Postgres(pool),
+        })
+    }
+
+    /// The one row `q` reads; an error when there is none.
+    pub async fn read_one(&self, q: Query) -> Result<Row, DbError> {
+        on!(self.reader()?, q, pool => Ok(q.fetch_one(pool).await?.into()))
+    }
+
+    /// The row `q` reads, if any.
+    pub async fn read_optional(&self, q: Query) -> Result<Option<Row>, DbError> {
+        on!(self.reader()?, q, pool => Ok(q.fetch_optional(pool).await?.map(Row::from)))
+    }
+
+    /// Every row `q` reads (bound it with `LIMIT`).
+    pub async fn read_all(&self, q: Query) -> Result<Vec<Row>, DbError> {
+        on!(self.reader()?, q, pool => Ok(q.fetch_all(pool).await?.into_iter().map(Row::from).collect()))
+    }
+
+    /// Runs the write `q` (its own transaction, committed before this
+    /// returns: on SQLite, on disk) and returns how many rows it changed.
+    pub async fn write(&self, q: Query) -> Result<u64, DbError> {
+        on!(self.writer()?, q, pool => Ok(q.execute(pool).await?.rows_affected()))
+    }
+
+    /// Runs the write `q` that returns one row (`INSERT ... RETURNING id`),
+    /// committed before this returns.
+    pub async fn write_returning(&self, q: Query) -> Result<Row, DbError> {
+        on!(self.writer()?, q, pool => Ok(q.fetch_one(pool).await?.into()))
+    }
+
+    /// A transaction on the writer: several statements that are stored
+    /// together or not at all ([`Transaction::commit`]; dropped
+    /// uncommitted, it rolls back).
+    pub async fn begin(&self) -> Result<Transaction, DbError> {
+        Ok(Transaction(match self.writer()? {
+            Either::Sqlite(pool) => Either::Sqlite(pool.begin().await?),
+            Either::Postgres(pool) => Either::Postgres(pool.begin().await?),
+        }))
+    }
+
     /// Which engine this is.
     pub fn backend(&self) -> Backend {
-        self.backend
+        match self.pools {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// Ok when the migrations are applied and the database answers a
     /// trivial query within the acquire timeout; else why not (for `/ready`).
     pub async fn ready(&self) -> Result<(), String> {
-        let pool = self.pool().map_err(|e| e.to_string())?;
-        sqlx::query("SELECT 1")
-            .execute(pool)
+        self.read_one(query("SELECT 1"))
             .await
             .map(|_| ())
-            .map_err(|e| DbError::from(e).to_string())
+            .map_err(|e| e.to_string())
     }
 
     /// Waits until the migrations are applied (Ok) or have failed for good
@@ -508,67 +524,127 @@ impl Database {
     /// `read` pool and the one-connection `write` pool, on PostgreSQL the
     /// one `shared` pool.
     pub fn pool_stats(&self) -> Vec<PoolStats> {
-        let stats = |name, pool: &AnyPool| PoolStats {
-            name,
-            size: pool.size(),
-            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-            max: pool.options().get_max_connections(),
-        };
-        match self.backend {
-            Backend::Sqlite => vec![stats("read", &self.pool), stats("write", &self.writer)],
-            Backend::Postgres => vec![stats("shared", &self.pool)],
+        fn stats<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> PoolStats {
+            PoolStats {
+                name,
+                size: pool.size(),
+                idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                max: pool.options().get_max_connections(),
+            }
+        }
+        match &self.pools {
+            Pools::Sqlite { read, write } => vec![stats("read", read), stats("write", write)],
+            Pools::Postgres(pool) => vec![stats("shared", pool)],
         }
     }
 
     /// Closes the pools: waits for checked-out connections to come back.
     pub async fn close(&self) {
-        self.writer.close().await;
-        self.pool.close().await;
+        match &self.pools {
+            Pools::Sqlite { read, write } => {
+                write.close().await;
+                read.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
-/// The session settings of every connection: for SQLite the busy timeout,
-/// WAL, full sync and foreign keys (PostgreSQL needs none).
-async fn prepare(conn: &mut AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
-    if backend == Backend::Sqlite {
-        for pragma in [
-            "PRAGMA busy_timeout = 5000",
-            "PRAGMA journal_mode = WAL",
-            "PRAGMA synchronous = FULL",
-            "PRAGMA foreign_keys = ON",
-        ] {
-            sqlx::query(pragma).execute(&mut *conn).await?;
+/// Statements stored together or not at all, on the writer
+/// ([`Database::begin`]). Dropped without [`Transaction::commit`], it
+/// rolls back.
+#[derive(Debug)]
+pub struct Transaction(
+    Either<sqlx::Transaction<'static, Sqlite>, sqlx::Transaction<'static, Postgres>>,
+);
+
+impl<S, P> std::fmt::Debug for Either<S, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Either::Sqlite(_) => "Sqlite",
+            Either::Postgres(_) => "Postgres",
+        })
+    }
+}
+
+impl Transaction {
+    fn conn(&mut self) -> Either<&mut SqliteConnection, &mut PgConnection> {
+        match &mut self.0 {
+            Either::Sqlite(tx) => Either::Sqlite(&mut **tx),
+            Either::Postgres(tx) => Either::Postgres(&mut **tx),
         }
     }
-    Ok(())
+
+    /// The one row `q` reads; an error when there is none.
+    pub async fn read_one(&mut self, q: Query) -> Result<Row, DbError> {
+        on!(self.conn(), q, conn => Ok(q.fetch_one(conn).await?.into()))
+    }
+
+    /// The row `q` reads, if any.
+    pub async fn read_optional(&mut self, q: Query) -> Result<Option<Row>, DbError> {
+        on!(self.conn(), q, conn => Ok(q.fetch_optional(conn).await?.map(Row::from)))
+    }
+
+    /// Every row `q` reads.
+    pub async fn read_all(&mut self, q: Query) -> Result<Vec<Row>, DbError> {
+        on!(self.conn(), q, conn => Ok(q.fetch_all(conn).await?.into_iter().map(Row::from).collect()))
+    }
+
+    /// Runs the write `q`; how many rows it changed.
+    pub async fn write(&mut self, q: Query) -> Result<u64, DbError> {
+        on!(self.conn(), q, conn => Ok(q.execute(conn).await?.rows_affected()))
+    }
+
+    /// Runs the write `q` that returns one row (`INSERT ... RETURNING id`).
+    pub async fn write_returning(&mut self, q: Query) -> Result<Row, DbError> {
+        on!(self.conn(), q, conn => Ok(q.fetch_one(conn).await?.into()))
+    }
+
+    /// Stores every statement of the transaction (on SQLite: on disk
+    /// before this returns).
+    pub async fn commit(self) -> Result<(), DbError> {
+        match self.0 {
+            Either::Sqlite(tx) => tx.commit().await?,
+            Either::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
 }
+
 
 /// Applies the migrations on a connection of their own, retrying while the
 /// database does not answer; records the outcome in `progress`.
-async fn migrate(
-    options: AnyConnectOptions,
-    backend: Backend,
-    migrator: Migrator,
-    timeout: Duration,
-    progress: Arc<Progress>,
-) {
+async fn migrate(connect: Connect, migrator: Migrator, timeout: Duration, progress: Arc<Progress>) {
     let mut pause = Duration::from_millis(100);
     let mut warned = false;
+    let backend = match connect {
+        Connect::Sqlite(_) => Backend::Sqlite,
+        Connect::Postgres(_) => Backend::Postgres,
+    };
     loop {
+        // `run_direct` is what `run` calls; `run` itself cannot be awaited
+        // in a spawned task (sqlx: "Acquire is not general enough").
+        // Closing the session releases PostgreSQL's migration lock even
+        // when a migration failed half-way.
         let attempt = async {
-            let mut conn = AnyConnection::connect_with(&options)
-                .await
-                .map_err(MigrateError::Execute)?;
-            prepare(&mut conn, backend)
-                .await
-                .map_err(MigrateError::Execute)?;
-            // `run_direct` is what `run` calls; `run` itself cannot be
-            // awaited in a spawned task (sqlx: "Acquire is not general enough").
-            let outcome = migrator.run_direct(None, &mut conn, false).await;
-            // Closing the session releases PostgreSQL's migration lock even
-            // when a migration failed half-way.
-            let _ = conn.close().await;
-            outcome
+            match &connect {
+                Connect::Sqlite(options) => {
+                    let mut conn = SqliteConnection::connect_with(options)
+                        .await
+                        .map_err(MigrateError::Execute)?;
+                    let outcome = migrator.run_direct(None, &mut conn, false).await;
+                    let _ = conn.close().await;
+                    outcome
+                }
+                Connect::Postgres(options) => {
+                    let mut conn = PgConnection::connect_with(options)
+                        .await
+                        .map_err(MigrateError::Execute)?;
+                    let outcome = migrator.run_direct(None, &mut conn, false).await;
+                    let _ = conn.close().await;
+                    outcome
+                }
+            }
         };
         let outcome =
             match tokio::time::timeout(timeout.max(Duration::from_secs(10)), attempt).await {
@@ -582,7 +658,7 @@ async fn migrate(
                 tracing::info!(%backend, versions = migrator.iter().count(), "database migrated");
                 return;
             }
-            Err(MigrateError::Execute(err)) if transient(&err) => {
+            Err(MigrateError::Execute(err)) if error::transient(&err) => {
                 let why = format!("the database does not answer yet: {err}");
                 if !warned {
                     tracing::warn!(%backend, %err, "database not reachable; retrying the migrations");
@@ -604,82 +680,12 @@ async fn migrate(
     }
 }
 
-/// A database of its own for one test. With `FLEET_TEST_POSTGRES` set to a
-/// PostgreSQL server URL whose user may create databases (`cargo xtask
-/// test` sets it for the second run of every suite), a new, empty database
-/// on that server; otherwise a SQLite file in a new temporary directory,
-/// removed on drop.
-#[derive(Debug)]
-pub struct ScratchDb {
-    /// The settings that reach it.
-    pub config: DbConfig,
-    dir: Option<PathBuf>,
-}
-
-impl ScratchDb {
-    /// A fresh, empty database for `service`'s tests.
-    ///
-    /// # Panics
-    /// When the PostgreSQL server of `FLEET_TEST_POSTGRES` refuses: a test
-    /// helper fails loudly.
-    pub async fn new(service: &str) -> ScratchDb {
-        let unique = format!(
-            "t{}_{}",
-            std::process::id(),
-            uuid::Uuid::new_v4()
-                .simple()
-                .to_string()
-                .get(..12)
-                .unwrap_or("0")
-        );
-        match std::env::var("FLEET_TEST_POSTGRES")
-            .ok()
-            .filter(|v| !v.is_empty())
-        {
-            Some(server) => {
-                sqlx::any::install_default_drivers();
-                let mut admin = AnyConnection::connect(&server)
-                    .await
-                    .unwrap_or_else(|e| panic!("FLEET_TEST_POSTGRES={}: {e}", redact(&server)));
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {unique}")))
-                    .execute(&mut admin)
-                    .await
-                    .unwrap_or_else(|e| panic!("cannot create database {unique}: {e}"));
-                let _ = admin.close().await;
-                let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-                let url = format!("{base}/{unique}");
-                let config =
-                    DbConfig::from_lookup(&|k| (k == "DATABASE_URL").then(|| url.clone()), service)
-                        .unwrap_or_else(|e| panic!("{e}"));
-                ScratchDb { config, dir: None }
-            }
-            None => {
-                let dir = std::env::temp_dir().join(format!("{service}-{unique}"));
-                let data = dir.to_string_lossy().into_owned();
-                let config =
-                    DbConfig::from_lookup(&|k| (k == "DATA_DIR").then(|| data.clone()), service)
-                        .unwrap_or_else(|e| panic!("{e}"));
-                ScratchDb {
-                    config,
-                    dir: Some(dir),
-                }
-            }
-        }
-    }
-}
-
-impl Drop for ScratchDb {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::lookup_from;
+    use crate::error::ApiError;
+    use crate::testing::ScratchDb;
 
     const NOTES: &[Migration] = &[Migration {
         version: 1,
@@ -744,25 +750,57 @@ mod tests {
         let db = Database::open(&scratch.config, NOTES).unwrap();
         db.migrated().await.unwrap();
         db.ready().await.unwrap();
-        let id: i64 = sqlx::query_scalar("INSERT INTO notes (body) VALUES ($1) RETURNING id")
-            .bind("a")
-            .fetch_one(db.writer().unwrap())
+        let id: i64 = db
+            .write_returning(query("INSERT INTO notes (body) VALUES ($1) RETURNING id").bind("a"))
             .await
+            .unwrap()
+            .get("id")
             .unwrap();
         assert_eq!(id, 1);
-        let body: String = sqlx::query_scalar("SELECT body FROM notes WHERE id = $1")
-            .bind(id)
-            .fetch_one(db.pool().unwrap())
+        let row = db
+            .read_one(query("SELECT body, id, NULL AS absent FROM notes WHERE id = $1").bind(id))
             .await
             .unwrap();
-        assert_eq!(body, "a");
-        let dup = sqlx::query("INSERT INTO notes (body) VALUES ($1)")
-            .bind("a")
-            .execute(db.writer().unwrap())
+        assert_eq!(row.get::<String>("body").unwrap(), "a");
+        assert_eq!(row.get::<u8>("id").unwrap(), 1);
+        assert_eq!(row.get::<Option<i64>>("absent").unwrap(), None);
+        let wrong = row.get::<i64>("absent").unwrap_err();
+        assert!(wrong.to_string().contains("column absent"), "{wrong}");
+        assert!(row.get::<i64>("missing").is_err());
+        let count: u64 = db
+            .read_one(query("SELECT COUNT(*) AS n FROM notes"))
             .await
-            .map_err(DbError::from)
+            .unwrap()
+            .get("n")
+            .unwrap();
+        assert_eq!(count, 1);
+        let dup = db
+            .write(query("INSERT INTO notes (body) VALUES ($1)").bind("a"))
+            .await
             .unwrap_err();
         assert!(dup.is_unique_violation(), "{dup}");
+        // A transaction dropped before its commit stores nothing.
+        let mut tx = db.begin().await.unwrap();
+        tx.write(query("INSERT INTO notes (body) VALUES ($1)").bind("b"))
+            .await
+            .unwrap();
+        drop(tx);
+        let mut tx = db.begin().await.unwrap();
+        let n = tx
+            .read_all(query("SELECT id FROM notes WHERE body = $1").bind("b"))
+            .await
+            .unwrap();
+        assert!(n.is_empty());
+        tx.write(query("INSERT INTO notes (body) VALUES ($1)").bind("c"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let all = db
+            .read_all(query("SELECT body FROM notes ORDER BY id"))
+            .await
+            .unwrap();
+        let bodies: Vec<String> = all.iter().map(|r| r.get("body").unwrap()).collect();
+        assert_eq!(bodies, ["a", "c"]);
         let api = ApiError::from(DbError::Unavailable("down".into()));
         assert_eq!(
             (api.status().as_u16(), api.code()),
@@ -776,20 +814,18 @@ mod tests {
         let scratch = ScratchDb::new("notes").await;
         let old = Database::open(&scratch.config, NOTES).unwrap();
         old.migrated().await.unwrap();
-        sqlx::query("INSERT INTO notes (body) VALUES ($1)")
-            .bind("kept")
-            .execute(old.pool().unwrap())
+        old.write(query("INSERT INTO notes (body) VALUES ($1)").bind("kept"))
             .await
             .unwrap();
         old.close().await;
 
         let new = Database::open(&scratch.config, NOTES_AND_TAGS).unwrap();
         new.migrated().await.unwrap();
-        let row: (String, String) = sqlx::query_as("SELECT body, tag FROM notes WHERE id = $1")
-            .bind(1_i64)
-            .fetch_one(new.pool().unwrap())
+        let row = new
+            .read_one(query("SELECT body, tag FROM notes WHERE id = $1").bind(1_i64))
             .await
             .unwrap();
+        let row: (String, String) = (row.get("body").unwrap(), row.get("tag").unwrap());
         assert_eq!(row, ("kept".to_string(), "none".to_string()));
         new.close().await;
 
@@ -814,7 +850,8 @@ mod tests {
         let edited = Database::open(&scratch.config, EDITED).unwrap();
         let why = edited.migrated().await.unwrap_err();
         assert!(why.contains("migrations failed"), "{why}");
-        assert!(edited.pool().unwrap_err().is_unavailable());
+        let refused = edited.read_all(query("SELECT 1")).await.unwrap_err();
+        assert!(refused.is_unavailable(), "{refused}");
         assert!(edited.ready().await.is_err());
     }
 
@@ -832,8 +869,8 @@ mod tests {
         let db = Database::open(&config, NOTES).unwrap();
         let why = db.ready().await.unwrap_err();
         assert!(why.contains("unavailable"), "{why}");
-        assert!(db.pool().unwrap_err().is_unavailable());
-        let err = DbError::from(sqlx::Error::PoolTimedOut);
-        assert!(err.is_unavailable());
+        let refused = db.write(query("SELECT 1")).await.unwrap_err();
+        assert!(refused.is_unavailable(), "{refused}");
+        assert!(DbError::from(sqlx::Error::PoolTimedOut).is_unavailable());
     }
 }
