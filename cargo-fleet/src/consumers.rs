@@ -435,20 +435,26 @@ fn set_package_version(path: &Path, version: &Version) -> Result<()> {
     })
 }
 
-/// Rewrites the copy's requirement on `krate` to `^version` ("as if bumped").
+/// Rewrites the copy's requirement on `krate` to `^version` ("as if
+/// bumped"), in `[dependencies]` and, when the tests depend on it too (a
+/// `testing` feature), in `[dev-dependencies]`.
 fn set_requirement(path: &Path, krate: &str, version: &Version) -> Result<()> {
     edit_manifest(path, |doc| {
-        let dep = doc
-            .get_mut("dependencies")
-            .and_then(|d| d.get_mut(krate))
-            .with_context(|| format!("no {krate} dependency"))?;
         let req = VersionReq::parse(&format!("^{version}"))?.to_string();
-        match dep {
-            toml::Value::Table(t) => {
-                t.insert("version".into(), req.into());
+        let mut found = false;
+        for section in ["dependencies", "dev-dependencies"] {
+            let Some(dep) = doc.get_mut(section).and_then(|d| d.get_mut(krate)) else {
+                continue;
+            };
+            found = true;
+            match dep {
+                toml::Value::Table(t) => {
+                    t.insert("version".into(), req.clone().into());
+                }
+                other => *other = req.clone().into(),
             }
-            other => *other = req.into(),
         }
+        anyhow::ensure!(found, "no {krate} dependency");
         Ok(())
     })
 }
@@ -553,5 +559,13 @@ mod tests {
                 "^0.3.0"
             );
         }
+        std::fs::write(
+            &path,
+            "[package]\nname = \"s\"\nversion = \"0.1.0\"\n[dependencies]\nshared-lib = { version = \"0.1.2\", registry = \"local\" }\n[dev-dependencies]\nshared-lib = { version = \"0.1.2\", registry = \"local\", features = [\"testing\"] }\n",
+        )
+        .unwrap();
+        set_requirement(&path, "shared-lib", &Version::new(0, 3, 0)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("\"^0.3.0\"").count(), 2, "{text}");
     }
 }

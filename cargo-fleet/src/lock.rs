@@ -55,11 +55,7 @@ pub fn requirement(project_dir: &Path, krate: &str) -> Result<VersionReq> {
 /// when it does not depend on it; an error when the manifest cannot be
 /// read or the dependency has no valid version.
 pub fn dependency(project_dir: &Path, krate: &str) -> Result<Option<VersionReq>> {
-    let path = project_dir.join("Cargo.toml");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let manifest: toml::Table =
-        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let (path, manifest) = read_manifest(project_dir)?;
     let Some(dep) = manifest.get("dependencies").and_then(|d| d.get(krate)) else {
         return Ok(None);
     };
@@ -70,6 +66,26 @@ pub fn dependency(project_dir: &Path, krate: &str) -> Result<Option<VersionReq>>
     VersionReq::parse(req)
         .map(Some)
         .with_context(|| format!("{}: bad requirement {req:?}", path.display()))
+}
+
+/// Whether the manifest of `project_dir` names `krate` under
+/// `[dev-dependencies]` too (for its tests' features).
+pub fn dev_dependency(project_dir: &Path, krate: &str) -> Result<bool> {
+    let (_, manifest) = read_manifest(project_dir)?;
+    Ok(manifest
+        .get("dev-dependencies")
+        .and_then(|d| d.get(krate))
+        .is_some())
+}
+
+/// The path and parsed text of the manifest of `project_dir`.
+fn read_manifest(project_dir: &Path) -> Result<(std::path::PathBuf, toml::Table)> {
+    let path = project_dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let manifest =
+        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    Ok((path, manifest))
 }
 
 /// `package.version` of a manifest's text.

@@ -85,12 +85,19 @@ pub fn apply(ws: &Workspace, dir: &Path, shared: &Shared, to: &Version) -> Resul
         cmd.stdout(std::io::stderr());
         cmd
     };
-    exec(&mut cargo(&[
-        "add",
-        &format!("{krate}@{to}"),
-        "--registry",
-        &ws.registry.name,
-    ]))?;
+    let add = format!("{krate}@{to}");
+    exec(&mut cargo(&["add", &add, "--registry", &ws.registry.name]))?;
+    // The tests' own dependency on it (its `testing` feature) moves too:
+    // `cargo add --dev` keeps its features.
+    if lock::dev_dependency(dir, krate)? {
+        exec(&mut cargo(&[
+            "add",
+            "--dev",
+            &add,
+            "--registry",
+            &ws.registry.name,
+        ]))?;
+    }
     exec(&mut cargo(&[
         "update",
         "-p",
