@@ -236,9 +236,9 @@ impl ScratchDb {
             .filter(|v| !v.is_empty())
         {
             Some(server) => {
-                let mut admin = PgConnection::connect(&server)
-                    .await
-                    .unwrap_or_else(|e| panic!("FLEET_TEST_POSTGRES={}: {e}", crate::db::redact(&server)));
+                let mut admin = PgConnection::connect(&server).await.unwrap_or_else(|e| {
+                    panic!("FLEET_TEST_POSTGRES={}: {e}", crate::db::redact(&server))
+                });
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {unique}")))
                     .execute(&mut admin)
                     .await

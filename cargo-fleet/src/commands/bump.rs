@@ -86,9 +86,10 @@ pub fn apply(ws: &Workspace, dir: &Path, shared: &Shared, to: &Version) -> Resul
         cmd
     };
     let add = format!("{krate}@{to}");
-    exec(&mut cargo(&["add", &add, "--registry", &ws.registry.name]))?;
-    // The tests' own dependency on it (its `testing` feature) moves too:
-    // `cargo add --dev` keeps its features.
+    // The tests' own dependency on it (for a feature such as `testing`)
+    // moves first, keeping its features: moved second, cargo would resolve
+    // the new dependency beside the old dev-dependency and refuse a
+    // feature the old version lacks.
     if lock::dev_dependency(dir, krate)? {
         exec(&mut cargo(&[
             "add",
@@ -98,6 +99,7 @@ pub fn apply(ws: &Workspace, dir: &Path, shared: &Shared, to: &Version) -> Resul
             &ws.registry.name,
         ]))?;
     }
+    exec(&mut cargo(&["add", &add, "--registry", &ws.registry.name]))?;
     exec(&mut cargo(&[
         "update",
         "-p",

@@ -272,7 +272,6 @@ fn migrator(backend: Backend, migrations: &'static [Migration]) -> Migrator {
     migrator
 }
 
-
 mod error;
 mod query;
 
@@ -610,7 +609,6 @@ impl Transaction {
         Ok(())
     }
 }
-
 
 /// Applies the migrations on a connection of their own, retrying while the
 /// database does not answer; records the outcome in `progress`.

@@ -5,7 +5,6 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Postgres, Row as _, Sqlite, TypeInfo as _, ValueRef as _};
 
-
 use super::DbError;
 use crate::money::Cents;
 
@@ -225,7 +224,9 @@ impl Raw<'_> {
         match self.0 {
             Raw::Null => Err(NULL.into()),
             Raw::Sqlite(row, c) => row.try_get::<i64, _>(c).map_err(|e| e.to_string()),
-            Raw::Postgres(row, c, PgInt::I64) => row.try_get::<i64, _>(c).map_err(|e| e.to_string()),
+            Raw::Postgres(row, c, PgInt::I64) => {
+                row.try_get::<i64, _>(c).map_err(|e| e.to_string())
+            }
             Raw::Postgres(row, c, PgInt::I32) => row
                 .try_get::<i32, _>(c)
                 .map(i64::from)
