@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig, process_env, var_or};
+use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig, var_or};
 use shared_lib::db::DbConfig;
 
 /// The port order-service listens on unless `PORT` says otherwise.
@@ -32,9 +32,8 @@ pub struct Config {
     pub user_cache_max: usize,
 }
 
-impl Config {
-    /// Reads the settings through `lookup`.
-    pub fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+impl ServiceConfig for Config {
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let url: String = var_or(
             lookup,
             "USER_SERVICE_URL",
@@ -70,13 +69,6 @@ impl Config {
         })
     }
 
-    /// Reads the settings from the process environment.
-    pub fn from_env() -> Result<Config, ConfigError> {
-        Config::from_lookup(&process_env)
-    }
-}
-
-impl ServiceConfig for Config {
     fn server(&self) -> &ServerConfig {
         &self.server
     }

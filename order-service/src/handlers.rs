@@ -45,7 +45,7 @@ pub async fn create_order(
     let units: u64 = lines.iter().map(|l| u64::from(l.quantity)).sum();
     let discount = {
         let mut rng = lock(&state.rng);
-        state.rule.price(sub, units, &mut *rng)
+        state.rule.price(sub, units, &mut rng)
     };
     let order = state
         .store

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 
 pub use config::Config;
 use shared_lib::db::{Database, DbError};
-use shared_lib::discount::{DiscountRule, SeedableRng, StdRng};
+use shared_lib::discount::{DiscountRng, DiscountRule};
 use shared_lib::metrics::Metrics;
 use shared_lib::server::ServeOptions;
 use tokio::net::TcpListener;
@@ -51,7 +51,7 @@ pub struct AppState {
     pub rule: DiscountRule,
     /// The discount RNG: seeded from `DISCOUNT_SEED` for reproducible runs,
     /// else from the OS.
-    pub rng: Arc<Mutex<StdRng>>,
+    pub rng: Arc<Mutex<DiscountRng>>,
     /// What `GET /metrics` serves: requests, latency, calls to
     /// user-service, the database pools.
     pub metrics: Arc<Metrics>,
@@ -62,8 +62,8 @@ impl AppState {
     /// migrations apply in the background as soon as it answers).
     pub fn new(config: &Config) -> Result<AppState, DbError> {
         let rng = match config.discount_seed {
-            Some(seed) => StdRng::seed_from_u64(seed),
-            None => StdRng::from_os_rng(),
+            Some(seed) => DiscountRng::seeded(seed),
+            None => DiscountRng::from_os(),
         };
         let db = Database::open(&config.database, store::MIGRATIONS)?;
         let metrics = Metrics::new(&routes::contract());

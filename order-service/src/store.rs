@@ -3,9 +3,7 @@
 //! PostgreSQL when `DATABASE_URL` says so). An order and its lines are
 //! written in one transaction: none is ever stored without its lines.
 
-use shared_lib::db::sqlx::{self, Row, any::AnyRow};
-use shared_lib::db::{Database, DbError, Migration};
-use shared_lib::money::Cents;
+use shared_lib::db::{Database, DbError, Migration, Row, query};
 use shared_lib::wire::{Order, OrderLine, Page};
 
 /// This service's schema, in application order. Add a migration at the
@@ -32,36 +30,41 @@ impl OrderStore {
     /// Stores `order` and its lines in one transaction under the next id
     /// (its own `id` is ignored) and returns it with that id.
     pub async fn add(&self, mut order: Order) -> Result<Order, DbError> {
-        let mut tx = self.db.writer()?.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO orders (user_id, subtotal_cents, discount_percent, volume_bonus_percent, \
-             discount_cents, total_cents, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(order.user_id as i64)
-        .bind(order.subtotal_cents.get() as i64)
-        .bind(i64::from(order.discount_percent))
-        .bind(i64::from(order.volume_bonus_percent))
-        .bind(order.discount_cents.get() as i64)
-        .bind(order.total_cents.get() as i64)
-        .bind(&order.created_at)
-        .fetch_one(&mut *tx)
-        .await?;
-        for (line_no, line) in order.items.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price_cents, \
-                 line_total_cents) VALUES ($1, $2, $3, $4, $5, $6)",
+        let mut tx = self.db.begin().await?;
+        let id: u64 = tx
+            .write_returning(
+                query(
+                    "INSERT INTO orders (user_id, subtotal_cents, discount_percent, \
+                     volume_bonus_percent, discount_cents, total_cents, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(id_param(order.user_id)?)
+                .bind(order.subtotal_cents)
+                .bind(order.discount_percent)
+                .bind(order.volume_bonus_percent)
+                .bind(order.discount_cents)
+                .bind(order.total_cents)
+                .bind(&order.created_at),
             )
-            .bind(id)
-            .bind(line_no as i64)
-            .bind(&line.sku)
-            .bind(i64::from(line.quantity))
-            .bind(line.unit_price_cents.get() as i64)
-            .bind(line.line_total_cents.get() as i64)
-            .execute(&mut *tx)
+            .await?
+            .get("id")?;
+        for (line_no, line) in order.items.iter().enumerate() {
+            tx.write(
+                query(
+                    "INSERT INTO order_lines (order_id, line_no, sku, quantity, \
+                     unit_price_cents, line_total_cents) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(id_param(id)?)
+                .bind(id_param(line_no as u64)?)
+                .bind(&line.sku)
+                .bind(line.quantity)
+                .bind(line.unit_price_cents)
+                .bind(line.line_total_cents),
+            )
             .await?;
         }
         tx.commit().await?;
-        order.id = id as u64;
+        order.id = id;
         Ok(order)
     }
 
@@ -70,25 +73,30 @@ impl OrderStore {
         let Ok(id) = i64::try_from(id) else {
             return Ok(None);
         };
-        let pool = self.db.pool()?;
-        let Some(row) = sqlx::query(
-            "SELECT id, user_id, subtotal_cents, discount_percent, volume_bonus_percent, \
-             discount_cents, total_cents, created_at FROM orders WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
+        let Some(row) = self
+            .db
+            .read_optional(
+                query(
+                    "SELECT id, user_id, subtotal_cents, discount_percent, volume_bonus_percent, \
+                     discount_cents, total_cents, created_at FROM orders WHERE id = $1",
+                )
+                .bind(id),
+            )
+            .await?
         else {
             return Ok(None);
         };
         let mut order = order(&row)?;
-        let lines = sqlx::query(
-            "SELECT order_id, sku, quantity, unit_price_cents, line_total_cents \
-             FROM order_lines WHERE order_id = $1 ORDER BY line_no",
-        )
-        .bind(id)
-        .fetch_all(pool)
-        .await?;
+        let lines = self
+            .db
+            .read_all(
+                query(
+                    "SELECT order_id, sku, quantity, unit_price_cents, line_total_cents \
+                     FROM order_lines WHERE order_id = $1 ORDER BY line_no",
+                )
+                .bind(id),
+            )
+            .await?;
         for row in &lines {
             order.items.push(line(row)?.1);
         }
@@ -103,64 +111,59 @@ impl OrderStore {
         offset: usize,
         limit: usize,
     ) -> Result<Page<Order>, DbError> {
-        let pool = self.db.pool()?;
         // No user has an id beyond i64: their page is empty.
         let user = user_id.map(|u| i64::try_from(u).unwrap_or(-1));
         let offset_i = i64::try_from(offset).unwrap_or(i64::MAX);
-        let (total, rows): (i64, Vec<AnyRow>) = match user {
+        let limit_i = i64::try_from(limit).unwrap_or(i64::MAX);
+        let (count, orders) = match user {
             None => (
-                sqlx::query_scalar("SELECT COUNT(*) FROM orders")
-                    .fetch_one(pool)
-                    .await?,
-                sqlx::query(
+                query("SELECT COUNT(*) AS n FROM orders"),
+                query(
                     "SELECT id, user_id, subtotal_cents, discount_percent, volume_bonus_percent, \
                      discount_cents, total_cents, created_at FROM orders \
                      ORDER BY id LIMIT $1 OFFSET $2",
                 )
-                .bind(limit as i64)
-                .bind(offset_i)
-                .fetch_all(pool)
-                .await?,
+                .bind(limit_i)
+                .bind(offset_i),
             ),
             Some(user) => (
-                sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE user_id = $1")
-                    .bind(user)
-                    .fetch_one(pool)
-                    .await?,
-                sqlx::query(
+                query("SELECT COUNT(*) AS n FROM orders WHERE user_id = $1").bind(user),
+                query(
                     "SELECT id, user_id, subtotal_cents, discount_percent, volume_bonus_percent, \
                      discount_cents, total_cents, created_at FROM orders WHERE user_id = $1 \
                      ORDER BY id LIMIT $2 OFFSET $3",
                 )
                 .bind(user)
-                .bind(limit as i64)
-                .bind(offset_i)
-                .fetch_all(pool)
-                .await?,
+                .bind(limit_i)
+                .bind(offset_i),
             ),
         };
+        let total: u64 = self.db.read_one(count).await?.get("n")?;
+        let rows = self.db.read_all(orders).await?;
         let mut items = rows.iter().map(order).collect::<Result<Vec<_>, _>>()?;
         if let (Some(first), Some(last)) = (items.first(), items.last()) {
             // The page's lines only: for one user's page, not the lines of
             // other users' orders that fall between its first and last id.
-            let sql = match user {
-                None => {
+            let (first, last) = (id_param(first.id)?, id_param(last.id)?);
+            let lines = match user {
+                None => query(
                     "SELECT order_id, sku, quantity, unit_price_cents, line_total_cents \
                      FROM order_lines WHERE order_id BETWEEN $1 AND $2 \
-                     ORDER BY order_id, line_no"
-                }
-                Some(_) => {
+                     ORDER BY order_id, line_no",
+                )
+                .bind(first)
+                .bind(last),
+                Some(user) => query(
                     "SELECT l.order_id, l.sku, l.quantity, l.unit_price_cents, l.line_total_cents \
                      FROM order_lines l JOIN orders o ON o.id = l.order_id \
                      WHERE l.order_id BETWEEN $1 AND $2 AND o.user_id = $3 \
-                     ORDER BY l.order_id, l.line_no"
-                }
+                     ORDER BY l.order_id, l.line_no",
+                )
+                .bind(first)
+                .bind(last)
+                .bind(user),
             };
-            let mut query = sqlx::query(sql).bind(first.id as i64).bind(last.id as i64);
-            if let Some(user) = user {
-                query = query.bind(user);
-            }
-            let lines = query.fetch_all(pool).await?;
+            let lines = self.db.read_all(lines).await?;
             let mut at = 0;
             for row in &lines {
                 let (order_id, line) = line(row)?;
@@ -176,56 +179,40 @@ impl OrderStore {
             items,
             offset,
             limit,
-            total: total as usize,
+            total: usize::try_from(total).unwrap_or(usize::MAX),
         })
     }
 }
 
-fn cents(row: &AnyRow, column: &str) -> Result<Cents, DbError> {
-    let value: i64 = row.try_get(column)?;
-    u64::try_from(value)
-        .ok()
-        .and_then(|v| Cents::new(v).ok())
-        .ok_or_else(|| {
-            DbError::Other(sqlx::Error::Decode(
-                format!("{column} = {value} is not an amount of cents").into(),
-            ))
-        })
-}
-
-fn small<T: TryFrom<i64>>(row: &AnyRow, column: &str) -> Result<T, DbError> {
-    let value: i64 = row.try_get(column)?;
-    T::try_from(value).map_err(|_| {
-        DbError::Other(sqlx::Error::Decode(
-            format!("{column} = {value} is out of range").into(),
-        ))
-    })
+/// An id as a statement's parameter (the database's integers are signed).
+fn id_param(id: u64) -> Result<i64, DbError> {
+    i64::try_from(id).map_err(|_| DbError::Other(format!("id {id} is beyond the database's range")))
 }
 
 /// An order row, without its lines.
-fn order(row: &AnyRow) -> Result<Order, DbError> {
+fn order(row: &Row) -> Result<Order, DbError> {
     Ok(Order {
-        id: small(row, "id")?,
-        user_id: small(row, "user_id")?,
+        id: row.get("id")?,
+        user_id: row.get("user_id")?,
         items: Vec::new(),
-        subtotal_cents: cents(row, "subtotal_cents")?,
-        discount_percent: small(row, "discount_percent")?,
-        volume_bonus_percent: small(row, "volume_bonus_percent")?,
-        discount_cents: cents(row, "discount_cents")?,
-        total_cents: cents(row, "total_cents")?,
-        created_at: row.try_get("created_at")?,
+        subtotal_cents: row.get("subtotal_cents")?,
+        discount_percent: row.get("discount_percent")?,
+        volume_bonus_percent: row.get("volume_bonus_percent")?,
+        discount_cents: row.get("discount_cents")?,
+        total_cents: row.get("total_cents")?,
+        created_at: row.get("created_at")?,
     })
 }
 
 /// A line row and the id of its order.
-fn line(row: &AnyRow) -> Result<(u64, OrderLine), DbError> {
+fn line(row: &Row) -> Result<(u64, OrderLine), DbError> {
     Ok((
-        small(row, "order_id")?,
+        row.get("order_id")?,
         OrderLine {
-            sku: row.try_get("sku")?,
-            quantity: small(row, "quantity")?,
-            unit_price_cents: cents(row, "unit_price_cents")?,
-            line_total_cents: cents(row, "line_total_cents")?,
+            sku: row.get("sku")?,
+            quantity: row.get("quantity")?,
+            unit_price_cents: row.get("unit_price_cents")?,
+            line_total_cents: row.get("line_total_cents")?,
         },
     ))
 }

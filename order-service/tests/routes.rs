@@ -12,7 +12,8 @@ mod common;
 
 use common::{Peer, Resp, dead_url, error_code, post_json, state, stub_users};
 use serde_json::{Value, json};
-use shared_lib::discount::{DiscountRule, SeedableRng, StdRng};
+use shared_lib::config::ServiceConfig;
+use shared_lib::discount::{DiscountRng, DiscountRule};
 use shared_lib::money::Cents;
 use shared_lib::wire::{Order, Page, ServiceInfo};
 use warp::test::request;
@@ -36,7 +37,7 @@ async fn orders_are_priced_with_the_shared_discount_rule() {
     let (state, _db) = state(&users.url).await;
     let api = order_service::routes::routes(state);
     // The service is seeded with DISCOUNT_SEED=7: the same draws as shared-lib's rule.
-    let mut rng = StdRng::seed_from_u64(7);
+    let mut rng = DiscountRng::seeded(7);
     for _ in 0..5 {
         let body = json!({"user_id": 1, "items": [
             {"sku": "BOOK", "quantity": 3, "unit_price_cents": 1999},
@@ -60,7 +61,7 @@ async fn ten_units_or_more_earn_the_volume_bonus() {
     let users = stub_users(Peer::Healthy).await;
     let (state, _db) = state(&users.url).await;
     let api = order_service::routes::routes(state);
-    let mut rng = StdRng::seed_from_u64(7);
+    let mut rng = DiscountRng::seeded(7);
     let body = json!({"user_id": 2, "items": [
         {"sku": "CUP", "quantity": 6, "unit_price_cents": 500},
         {"sku": "LID", "quantity": 4, "unit_price_cents": 100}

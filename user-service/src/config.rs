@@ -1,6 +1,6 @@
 //! Settings, read from the environment.
 
-use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig, process_env, var_or};
+use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig, var_or};
 use shared_lib::db::DbConfig;
 
 /// The port user-service listens on unless `PORT` says otherwise.
@@ -20,9 +20,8 @@ pub struct Config {
     pub fault_signup_every: Option<u64>,
 }
 
-impl Config {
-    /// Reads the settings through `lookup`.
-    pub fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+impl ServiceConfig for Config {
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         Ok(Config {
             server: ServerConfig::from_lookup(lookup, DEFAULT_PORT)?,
             database: DbConfig::from_lookup(lookup, crate::SERVICE)?,
@@ -31,13 +30,6 @@ impl Config {
         })
     }
 
-    /// Reads the settings from the process environment.
-    pub fn from_env() -> Result<Config, ConfigError> {
-        Config::from_lookup(&process_env)
-    }
-}
-
-impl ServiceConfig for Config {
     fn server(&self) -> &ServerConfig {
         &self.server
     }

@@ -4,8 +4,7 @@
 //! key on the lower-cased email, so two sign-ups racing with the same
 //! address cannot both succeed.
 
-use shared_lib::db::sqlx::{self, Row, any::AnyRow};
-use shared_lib::db::{Database, DbError, Migration};
+use shared_lib::db::{Database, DbError, Migration, Row, query};
 use shared_lib::wire::{Page, User};
 
 /// This service's schema, in application order. Add a migration at the
@@ -42,22 +41,25 @@ impl UserStore {
     pub async fn add(&self, name: String, email: String) -> Result<User, AddError> {
         let key = email.to_lowercase();
         let created_at = shared_lib::wire::timestamp_now();
-        let pool = self.db.writer().map_err(AddError::Db)?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (name, email, email_key, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(&name)
-        .bind(&email)
-        .bind(&key)
-        .bind(&created_at)
-        .fetch_one(pool)
-        .await
-        .map_err(|e| match DbError::from(e) {
-            e if e.is_unique_violation() => AddError::EmailTaken,
-            e => AddError::Db(e),
-        })?;
+        let row = self
+            .db
+            .write_returning(
+                query(
+                    "INSERT INTO users (name, email, email_key, created_at) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(&name)
+                .bind(&email)
+                .bind(key)
+                .bind(&created_at),
+            )
+            .await
+            .map_err(|e| match e {
+                e if e.is_unique_violation() => AddError::EmailTaken,
+                e => AddError::Db(e),
+            })?;
         Ok(User {
-            id: id as u64,
+            id: row.get("id").map_err(AddError::Db)?,
             name,
             email,
             created_at,
@@ -69,40 +71,46 @@ impl UserStore {
         let Ok(id) = i64::try_from(id) else {
             return Ok(None);
         };
-        let row = sqlx::query("SELECT id, name, email, created_at FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.db.pool()?)
-            .await?;
-        row.map(|r| user(&r)).transpose()
+        self.db
+            .read_optional(
+                query("SELECT id, name, email, created_at FROM users WHERE id = $1").bind(id),
+            )
+            .await?
+            .map(|r| user(&r))
+            .transpose()
     }
 
     /// A page of users in id order.
     pub async fn page(&self, offset: usize, limit: usize) -> Result<Page<User>, DbError> {
-        let pool = self.db.pool()?;
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(pool)
+        let total: u64 = self
+            .db
+            .read_one(query("SELECT COUNT(*) AS n FROM users"))
+            .await?
+            .get("n")?;
+        let rows = self
+            .db
+            .read_all(
+                query(
+                    "SELECT id, name, email, created_at FROM users ORDER BY id LIMIT $1 OFFSET $2",
+                )
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .bind(i64::try_from(offset).unwrap_or(i64::MAX)),
+            )
             .await?;
-        let rows = sqlx::query(
-            "SELECT id, name, email, created_at FROM users ORDER BY id LIMIT $1 OFFSET $2",
-        )
-        .bind(limit as i64)
-        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
-        .fetch_all(pool)
-        .await?;
         Ok(Page {
             items: rows.iter().map(user).collect::<Result<_, _>>()?,
             offset,
             limit,
-            total: total as usize,
+            total: usize::try_from(total).unwrap_or(usize::MAX),
         })
     }
 }
 
-fn user(row: &AnyRow) -> Result<User, DbError> {
+fn user(row: &Row) -> Result<User, DbError> {
     Ok(User {
-        id: row.try_get::<i64, _>("id")? as u64,
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        created_at: row.try_get("created_at")?,
+        id: row.get("id")?,
+        name: row.get("name")?,
+        email: row.get("email")?,
+        created_at: row.get("created_at")?,
     })
 }

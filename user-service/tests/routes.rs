@@ -10,6 +10,7 @@ mod common;
 
 use common::{error_code, state};
 use serde_json::json;
+use shared_lib::config::ServiceConfig;
 use shared_lib::wire::{Page, ServiceInfo, User};
 use user_service::routes::routes;
 use warp::test::request;
@@ -21,7 +22,7 @@ async fn api() -> (
     + Send
     + Sync
     + 'static,
-    shared_lib::db::ScratchDb,
+    shared_lib::testing::ScratchDb,
 ) {
     let (state, db) = state().await;
     (routes(state), db)

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use order_service::{AppState, Config};
-use shared_lib::db::ScratchDb;
-use shared_lib::testing::TestServer;
+use shared_lib::config::ServiceConfig;
+use shared_lib::testing::{ScratchDb, TestServer};
 use shared_lib::wire::User;
 use tokio::sync::oneshot;
 use warp::Filter;

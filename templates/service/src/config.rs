@@ -1,6 +1,6 @@
 //! Settings, read from the environment.
 
-use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig, process_env};
+use shared_lib::config::{ConfigError, ServerConfig, ServiceConfig};
 use shared_lib::db::DbConfig;
 
 /// The port {{name}} listens on unless `PORT` says otherwise.
@@ -16,22 +16,14 @@ pub struct Config {
     pub database: DbConfig,
 }
 
-impl Config {
-    /// Reads the settings through `lookup`.
-    pub fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+impl ServiceConfig for Config {
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         Ok(Config {
             server: ServerConfig::from_lookup(lookup, DEFAULT_PORT)?,
             database: DbConfig::from_lookup(lookup, crate::SERVICE)?,
         })
     }
 
-    /// Reads the settings from the process environment.
-    pub fn from_env() -> Result<Config, ConfigError> {
-        Config::from_lookup(&process_env)
-    }
-}
-
-impl ServiceConfig for Config {
     fn server(&self) -> &ServerConfig {
         &self.server
     }

@@ -5,6 +5,8 @@
 
 use std::process::ExitCode;
 
+use shared_lib::config::ServiceConfig;
+
 use {{crate}}::{Config, SERVICE, run};
 
 #[tokio::main]

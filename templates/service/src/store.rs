@@ -4,8 +4,7 @@
 //! tables, one migration per change.
 
 use serde::{Deserialize, Serialize};
-use shared_lib::db::sqlx::{self, Row, any::AnyRow};
-use shared_lib::db::{Database, DbError, Migration};
+use shared_lib::db::{Database, DbError, Migration, Row, query};
 
 /// This service's schema, in application order. Add a migration at the
 /// end; never edit one that has shipped.
@@ -43,15 +42,16 @@ impl ItemStore {
     /// once committed.
     pub async fn add(&self, name: String) -> Result<Item, DbError> {
         let created_at = shared_lib::wire::timestamp_now();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO items (name, created_at) VALUES ($1, $2) RETURNING id",
-        )
-        .bind(&name)
-        .bind(&created_at)
-        .fetch_one(self.db.writer()?)
-        .await?;
+        let row = self
+            .db
+            .write_returning(
+                query("INSERT INTO items (name, created_at) VALUES ($1, $2) RETURNING id")
+                    .bind(&name)
+                    .bind(&created_at),
+            )
+            .await?;
         Ok(Item {
-            id: id as u64,
+            id: row.get("id")?,
             name,
             created_at,
         })
@@ -62,18 +62,18 @@ impl ItemStore {
         let Ok(id) = i64::try_from(id) else {
             return Ok(None);
         };
-        let row = sqlx::query("SELECT id, name, created_at FROM items WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.db.pool()?)
-            .await?;
-        row.map(|r| item(&r)).transpose()
+        self.db
+            .read_optional(query("SELECT id, name, created_at FROM items WHERE id = $1").bind(id))
+            .await?
+            .map(|r| item(&r))
+            .transpose()
     }
 }
 
-fn item(row: &AnyRow) -> Result<Item, DbError> {
+fn item(row: &Row) -> Result<Item, DbError> {
     Ok(Item {
-        id: row.try_get::<i64, _>("id")? as u64,
-        name: row.try_get("name")?,
-        created_at: row.try_get("created_at")?,
+        id: row.get("id")?,
+        name: row.get("name")?,
+        created_at: row.get("created_at")?,
     })
 }

@@ -6,8 +6,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use shared_lib::db::ScratchDb;
-use shared_lib::testing::TestServer;
+use shared_lib::config::ServiceConfig;
+use shared_lib::testing::{ScratchDb, TestServer};
 use {{crate}}::{AppState, Config};
 
 /// In-process requests and the shared error body's code, as every service
