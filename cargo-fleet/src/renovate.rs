@@ -72,8 +72,8 @@ struct RawUpdate {
     branch_name: Option<String>,
 }
 
-/// Every project whose Cargo.toml depends on `krate`, with what Renovate
-/// proposes for it, in the report's order; a project is named by its
+/// Every project whose Cargo.toml depends on `krate`, once, with what
+/// Renovate proposes for it, in the report's order; a project is named by its
 /// directory in the repository Renovate ran on (`""` at its root).
 pub fn proposals(report_json: &str, krate: &str) -> Result<Vec<Proposal>> {
     let report: Report =
@@ -81,7 +81,9 @@ pub fn proposals(report_json: &str, krate: &str) -> Result<Vec<Proposal>> {
     let mut all = Vec::new();
     for repo in report.repositories.into_values() {
         for file in repo.package_files.get("cargo").into_iter().flatten() {
-            for dep in file.deps.iter().filter(|d| d.dep_name == krate) {
+            // The first is its `[dependencies]` entry; a `[dev-dependencies]`
+            // entry of the same crate (for its test helpers) moves with it.
+            if let Some(dep) = file.deps.iter().find(|d| d.dep_name == krate) {
                 let project = match file.package_file.as_str() {
                     "Cargo.toml" => String::new(),
                     other => other
@@ -126,7 +128,9 @@ mod tests {
                 {"depName": "serde", "currentValue": "1", "skipReason": "disabled", "updates": []}
               ]},
               {"packageFile": "users-svc/Cargo.toml", "deps": [
-                {"depName": "shared-lib", "currentValue": "0.3.2", "lockedVersion": "0.3.2", "updates": []}
+                {"depName": "shared-lib", "currentValue": "0.3.2", "lockedVersion": "0.3.2", "updates": []},
+                {"depName": "shared-lib", "depType": "dev-dependencies", "currentValue": "0.3.2",
+                 "lockedVersion": "0.3.2", "updates": []}
               ]},
               {"packageFile": "xtask/Cargo.toml", "deps": []}
             ],

@@ -67,7 +67,17 @@ impl std::fmt::Display for TelemetryError {
 impl std::error::Error for TelemetryError {}
 
 /// The level filter: `RUST_LOG` when set, else `info`.
+#[deprecated(
+    since = "0.5.1",
+    note = "lends out tracing-subscriber's EnvFilter; `init` and `init_non_blocking` read RUST_LOG themselves. Removed at the next breaking release."
+)]
+#[doc(hidden)]
 pub fn filter_from_env() -> Result<EnvFilter, TelemetryError> {
+    env_filter()
+}
+
+/// The level filter: `RUST_LOG` when set, else `info`.
+fn env_filter() -> Result<EnvFilter, TelemetryError> {
     match std::env::var("RUST_LOG") {
         Ok(spec) => {
             EnvFilter::try_new(&spec).map_err(|e| TelemetryError::InvalidFilter(e.to_string()))
@@ -89,7 +99,7 @@ where
 {
     let colour = use_colour();
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter_from_env()?)
+        .with_env_filter(env_filter()?)
         .with_ansi(colour)
         .with_writer(writer);
     // Lines logged while a request is served carry its id as a `request`
@@ -433,7 +443,7 @@ pub fn init_for_tests() {
     ONCE.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
             let _ = tracing_subscriber::fmt()
-                .with_env_filter(filter_from_env().unwrap_or_else(|_| EnvFilter::new("info")))
+                .with_env_filter(env_filter().unwrap_or_else(|_| EnvFilter::new("info")))
                 .event_format(RequestScoped::new(format::Format::default(), false))
                 .with_test_writer()
                 .try_init();

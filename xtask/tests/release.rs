@@ -469,9 +469,9 @@ fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_ad
     }
 
     // Break the API: remove a public method.
-    let store = sb.copy.project(SHARED_LIB).join("src/db.rs");
+    let store = sb.copy.project(SHARED_LIB).join("src/db/mod.rs");
     let original = std::fs::read_to_string(&store).unwrap();
-    let removed = "    /// Which engine this is.\n    pub fn backend(&self) -> Backend {\n        self.backend\n    }\n";
+    let removed = "    /// Which engine this is.\n    pub fn backend(&self) -> Backend {\n        match self.pools {\n            Pools::Sqlite { .. } => Backend::Sqlite,\n            Pools::Postgres(_) => Backend::Postgres,\n        }\n    }\n";
     assert!(
         original.contains(removed),
         "db.rs changed: update this test's break"
@@ -487,8 +487,8 @@ fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_ad
 
     // An addition instead, committed with a CHANGELOG entry, released as a
     // patch through cargo-release: commit, tag and publish.
-    let addition = "    /// Which engine this is.\n    pub fn backend(&self) -> Backend {\n        self.backend\n    }\n\n    /// Whether this is a SQLite file.\n    pub fn is_sqlite(&self) -> bool {\n        self.backend == Backend::Sqlite\n    }\n";
-    std::fs::write(&store, original.replace(removed, addition)).unwrap();
+    let addition = format!("{removed}\n    /// Whether this is a SQLite file.\n    pub fn is_sqlite(&self) -> bool {{\n        self.backend() == Backend::Sqlite\n    }}\n");
+    std::fs::write(&store, original.replace(removed, &addition)).unwrap();
     let changelog = sb.copy.project(SHARED_LIB).join("CHANGELOG.md");
     let text = std::fs::read_to_string(&changelog).unwrap();
     let entry = "## [Unreleased] - ReleaseDate\n\n### Added\n- `Database::is_sqlite`.\n";
@@ -651,7 +651,7 @@ fn the_consumer_check_catches_a_behaviour_change_the_semver_guard_cannot_see() {
     // 3. A breaking API change, released as a new line: every service needs
     // a breaking bump, and the report says what that bump would break.
     reset_shared_lib(&sb);
-    edit(&lib, "pub fn price<R", "pub fn price_order<R");
+    edit(&lib, "pub fn price(self", "pub fn price_order(self");
     let minor = Level::Minor.next(&current);
     let report = sb.check(&minor, &mut progress).unwrap();
     assert!(report.broken().is_empty(), "nobody accepts {minor}");
@@ -1101,6 +1101,11 @@ mod fleet_tool {
                 format!(r#"shared-lib = {{ version = "{}""#, pin.version).as_str(),
             )
             .replacen("name = \"user-service\"", &format!("name = \"{name}\""), 1);
+        // Its tests are the one below: no shared-lib test helpers (the
+        // older line has no `testing` feature).
+        let dev = regex::Regex::new(r#"(?m)^shared-lib = \{ version = "[^"]*", registry = "local", features = \["testing"\] \}\n"#).unwrap();
+        assert!(dev.is_match(&manifest), "user-service's shared-lib dev-dependency moved");
+        let manifest = dev.replace(&manifest, "").into_owned();
         let lock = std::fs::read_to_string(user.join("Cargo.lock")).unwrap();
         let entry = regex::Regex::new(
             r#"name = "shared-lib"\nversion = "[^"]*"\nsource = "[^"]*"\nchecksum = "[0-9a-f]*""#,

@@ -68,12 +68,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::migrate::{MigrateError, MigrationType, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
-use sqlx::{Connection, Postgres, SqlSafeStr, Sqlite};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Connection, SqlSafeStr};
 
 use crate::config::{ConfigError, var_or};
 use crate::sync::lock;
@@ -273,7 +270,13 @@ fn migrator(backend: Backend, migrations: &'static [Migration]) -> Migrator {
 }
 
 mod error;
+mod pool;
 mod query;
+mod writer;
+
+pub use pool::PoolStats;
+use pool::{Pool, Pooled};
+use writer::Writer;
 
 pub use error::DbError;
 pub use query::{Column, Query, Raw, Row, Value, query};
@@ -293,30 +296,18 @@ struct Progress {
     done: tokio::sync::Notify,
 }
 
-/// One pool's connections at a moment ([`Database::pool_stats`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolStats {
-    /// `read`, `write` or `shared`.
-    pub name: &'static str,
-    /// Connections open (in use or idle).
-    pub size: u32,
-    /// Connections open and idle.
-    pub idle: u32,
-    /// The most it opens.
-    pub max: u32,
-}
-
-/// The pools of one backend, with the driver of that backend (no `Any`
-/// layer: a row is decoded once, by the service's [`Row::get`]).
+/// The connections of one backend, with the driver of that backend (no
+/// `Any` layer: a row is decoded once, by the service's [`Row::get`]).
 #[derive(Debug, Clone)]
 enum Pools {
-    /// Reads through `read`; writes through `write`, one connection of its
-    /// own (SQLite takes one writer at a time; writers queueing in the
-    /// pool, first come first served, wait far less at the tail than
-    /// writers retrying in SQLite's busy handler).
-    Sqlite { read: SqlitePool, write: SqlitePool },
-    /// One pool for both.
-    Postgres(PgPool),
+    /// Reads through `read`; writes queue on `write`, one connection that
+    /// commits them in groups ([`writer`]).
+    Sqlite {
+        read: Arc<Pool<SqliteConnection>>,
+        write: Writer,
+    },
+    /// One pool for both: concurrent commits share PostgreSQL's WAL flush.
+    Postgres(Arc<Pool<PgConnection>>),
 }
 
 /// How a connection is opened, for the pools and the migrations.
@@ -342,43 +333,21 @@ impl Connect {
     }
 }
 
-/// A service's database: the pools, and the migrations applied in the
-/// background. Cheap to clone (clones share the pools).
+/// A service's database: the connections, and the migrations applied in
+/// the background. Cheap to clone (clones share the connections).
 ///
-/// Reads (`read_*`) go to the read pool, writes (`write*`, [`Database::begin`])
-/// to the writer; every method answers [`DbError::Unavailable`] until the
-/// migrations are applied, so no query meets a schema that is not there yet.
+/// Reads (`read_*`) go to the read pool, writes (`write*`,
+/// [`Database::begin`]) to the writer; every method answers
+/// [`DbError::Unavailable`] until the migrations are applied, so no query
+/// meets a schema that is not there yet.
 #[derive(Debug, Clone)]
 pub struct Database {
     pools: Pools,
     progress: Arc<Progress>,
 }
 
-/// Runs `$body` with `$q` bound for the backend of `$pool` and the pool
-/// itself as `$exec`, converting the driver's rows into [`Row`]s.
-macro_rules! on {
-    ($pools:expr, $q:ident, $exec:ident => $body:expr) => {
-        match $pools {
-            Either::Sqlite($exec) => {
-                let $q = $q.sqlite();
-                $body
-            }
-            Either::Postgres($exec) => {
-                let $q = $q.postgres();
-                $body
-            }
-        }
-    };
-}
-
-/// A pool (or connection) of either backend.
-enum Either<S, P> {
-    Sqlite(S),
-    Postgres(P),
-}
-
 impl Database {
-    /// The pools for `config`, connecting lazily, and a task that applies
+    /// The connections for `config`, opened lazily, and a task that applies
     /// `migrations` as soon as the database answers. Creates the SQLite
     /// file's directory. Call it inside a tokio runtime.
     pub fn open(config: &DbConfig, migrations: &'static [Migration]) -> Result<Database, DbError> {
@@ -390,30 +359,15 @@ impl Database {
             })?;
         }
         let connect = Connect::of(config)?;
-        // No ping before a pooled connection is handed out: a connection
-        // that died fails its query (503, `DbError::Unavailable`) and sqlx
-        // closes it when it comes back, so the next request opens a new one.
+        let (max, timeout) = (config.max_connections, config.acquire_timeout);
         let pools = match &connect {
-            Connect::Sqlite(options) => {
-                let pool = |size: u32| {
-                    SqlitePoolOptions::new()
-                        .max_connections(size)
-                        .acquire_timeout(config.acquire_timeout)
-                        .test_before_acquire(false)
-                        .connect_lazy_with(options.clone())
-                };
-                Pools::Sqlite {
-                    read: pool(config.max_connections),
-                    write: pool(1),
-                }
+            Connect::Sqlite(options) => Pools::Sqlite {
+                read: Arc::new(Pool::new("read", options.clone(), max, timeout)),
+                write: Writer::start(options.clone()),
+            },
+            Connect::Postgres(options) => {
+                Pools::Postgres(Arc::new(Pool::new("shared", options.clone(), max, timeout)))
             }
-            Connect::Postgres(options) => Pools::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(config.max_connections)
-                    .acquire_timeout(config.acquire_timeout)
-                    .test_before_acquire(false)
-                    .connect_lazy_with(options.clone()),
-            ),
         };
         let progress = Arc::new(Progress {
             state: AtomicU8::new(PENDING),
@@ -429,63 +383,88 @@ impl Database {
         Ok(Database { pools, progress })
     }
 
-    fn gate(&self) -> Result<(), DbError> {
+    fn gate(&self) -> Result<&Pools, DbError> {
         match self.progress.state.load(Ordering::Acquire) {
-            MIGRATED => Ok(()),
+            MIGRATED => Ok(&self.pools),
             _ => Err(DbError::Unavailable(lock(&self.progress.why).clone())),
         }
     }
 
-    fn reader(&self) -> Result<Either<&SqlitePool, &PgPool>, DbError> {
-        self.gate()?;
-        Ok(match &self.pools {
-            Pools::Sqlite { read, .. } => Either::Sqlite(read),
-            Pools::Postgres(pool) => Either::Postgres(pool),
-        })
-    }
-
-    fn writer(&self) -> Result<Either<&SqlitePool, &PgPool>, DbError> {
-        self.gate()?;
-        Ok(match &self.pools {
-            Pools::Sqlite { write, .. } => Either::Sqlite(write),
-            Pools::Postgres(pool) => Either::Postgres(pool),
-        })
+    /// The rows `q` reads, through the read pool.
+    async fn read(&self, q: Query) -> Result<Vec<Row>, DbError> {
+        match self.gate()? {
+            Pools::Sqlite { read, .. } => {
+                let q = q.sqlite();
+                let rows = read
+                    .get()
+                    .await?
+                    .run(async |c| q.fetch_all(c).await)
+                    .await?;
+                Ok(rows.into_iter().map(Row::from).collect())
+            }
+            Pools::Postgres(pool) => {
+                let q = q.postgres();
+                let rows = pool
+                    .get()
+                    .await?
+                    .run(async |c| q.fetch_all(c).await)
+                    .await?;
+                Ok(rows.into_iter().map(Row::from).collect())
+            }
+        }
     }
 
     /// The one row `q` reads; an error when there is none.
     pub async fn read_one(&self, q: Query) -> Result<Row, DbError> {
-        on!(self.reader()?, q, pool => Ok(q.fetch_one(pool).await?.into()))
+        let sql = q.sql();
+        self.read_optional(q)
+            .await?
+            .ok_or_else(|| DbError::Other(format!("no row for {sql}")))
     }
 
-    /// The row `q` reads, if any.
+    /// The row `q` reads, if any (the first, if several).
     pub async fn read_optional(&self, q: Query) -> Result<Option<Row>, DbError> {
-        on!(self.reader()?, q, pool => Ok(q.fetch_optional(pool).await?.map(Row::from)))
+        Ok(self.read(q).await?.into_iter().next())
     }
 
     /// Every row `q` reads (bound it with `LIMIT`).
     pub async fn read_all(&self, q: Query) -> Result<Vec<Row>, DbError> {
-        on!(self.reader()?, q, pool => Ok(q.fetch_all(pool).await?.into_iter().map(Row::from).collect()))
+        self.read(q).await
     }
 
-    /// Runs the write `q` (its own transaction, committed before this
-    /// returns: on SQLite, on disk) and returns how many rows it changed.
+    /// Runs the write `q` in a transaction of its own and returns how many
+    /// rows it changed, once committed (on SQLite: on disk).
     pub async fn write(&self, q: Query) -> Result<u64, DbError> {
-        on!(self.writer()?, q, pool => Ok(q.execute(pool).await?.rows_affected()))
+        let mut tx = self.begin().await?;
+        let n = tx.write(q).await?;
+        tx.commit().await?;
+        Ok(n)
     }
 
-    /// Runs the write `q` that returns one row (`INSERT ... RETURNING id`),
-    /// committed before this returns.
+    /// Runs the write `q` that returns one row (`INSERT ... RETURNING id`)
+    /// in a transaction of its own; the row, once committed.
     pub async fn write_returning(&self, q: Query) -> Result<Row, DbError> {
-        on!(self.writer()?, q, pool => Ok(q.fetch_one(pool).await?.into()))
+        let mut tx = self.begin().await?;
+        let row = tx.write_returning(q).await?;
+        tx.commit().await?;
+        Ok(row)
     }
 
     /// A transaction on the writer: several statements that are stored
     /// together or not at all ([`Transaction::commit`]; dropped
     /// uncommitted, it rolls back).
     pub async fn begin(&self) -> Result<Transaction, DbError> {
-        Ok(Transaction(match self.writer()? {
-            Either::Sqlite(pool) => Either::Sqlite(pool.begin().await?),
-            Either::Postgres(pool) => Either::Postgres(pool.begin().await?),
+        Ok(Transaction(match self.gate()? {
+            Pools::Sqlite { write, .. } => Tx::Sqlite(write.begin()?),
+            Pools::Postgres(pool) => {
+                let mut conn = pool.get().await?;
+                conn.run(async |c| sqlx::raw_sql("BEGIN").execute(c).await)
+                    .await?;
+                // Until the commit, dropping it closes the session, which
+                // rolls the transaction back.
+                conn.uncommitted();
+                Tx::Postgres(conn)
+            }
         }))
     }
 
@@ -520,24 +499,16 @@ impl Database {
     }
 
     /// Each pool's connections now (for [`crate::metrics`]): on SQLite the
-    /// `read` pool and the one-connection `write` pool, on PostgreSQL the
-    /// one `shared` pool.
+    /// `read` pool and the writer's one connection (`write`), on
+    /// PostgreSQL the one `shared` pool.
     pub fn pool_stats(&self) -> Vec<PoolStats> {
-        fn stats<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> PoolStats {
-            PoolStats {
-                name,
-                size: pool.size(),
-                idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-                max: pool.options().get_max_connections(),
-            }
-        }
         match &self.pools {
-            Pools::Sqlite { read, write } => vec![stats("read", read), stats("write", write)],
-            Pools::Postgres(pool) => vec![stats("shared", pool)],
+            Pools::Sqlite { read, write } => vec![read.stats(), write.stats()],
+            Pools::Postgres(pool) => vec![pool.stats()],
         }
     }
 
-    /// Closes the pools: waits for checked-out connections to come back.
+    /// Writes what is queued, then closes the connections.
     pub async fn close(&self) {
         match &self.pools {
             Pools::Sqlite { read, write } => {
@@ -551,63 +522,105 @@ impl Database {
 
 /// Statements stored together or not at all, on the writer
 /// ([`Database::begin`]). Dropped without [`Transaction::commit`], it
-/// rolls back.
+/// rolls back. On SQLite it is one request of a group the writer commits
+/// at once; on PostgreSQL a session's transaction.
 #[derive(Debug)]
-pub struct Transaction(
-    Either<sqlx::Transaction<'static, Sqlite>, sqlx::Transaction<'static, Postgres>>,
-);
+pub struct Transaction(Tx);
 
-impl<S, P> std::fmt::Debug for Either<S, P> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Either::Sqlite(_) => "Sqlite",
-            Either::Postgres(_) => "Postgres",
-        })
-    }
+#[derive(Debug)]
+enum Tx {
+    Sqlite(tokio::sync::mpsc::UnboundedSender<writer::Cmd>),
+    Postgres(Pooled<PgConnection>),
 }
 
 impl Transaction {
-    fn conn(&mut self) -> Either<&mut SqliteConnection, &mut PgConnection> {
+    /// The rows `q` gives.
+    async fn rows(&mut self, q: Query) -> Result<Vec<Row>, DbError> {
         match &mut self.0 {
-            Either::Sqlite(tx) => Either::Sqlite(&mut **tx),
-            Either::Postgres(tx) => Either::Postgres(&mut **tx),
+            Tx::Sqlite(cmds) => match ask(cmds, q, writer::Want::Rows).await? {
+                writer::Out::Rows(rows) => Ok(rows),
+                writer::Out::Affected(_) => Err(DbError::Other("rows expected".into())),
+            },
+            Tx::Postgres(conn) => {
+                let q = q.postgres();
+                let rows = conn.run(async |c| q.fetch_all(c).await).await?;
+                Ok(rows.into_iter().map(Row::from).collect())
+            }
         }
     }
 
     /// The one row `q` reads; an error when there is none.
     pub async fn read_one(&mut self, q: Query) -> Result<Row, DbError> {
-        on!(self.conn(), q, conn => Ok(q.fetch_one(conn).await?.into()))
+        let sql = q.sql();
+        self.read_optional(q)
+            .await?
+            .ok_or_else(|| DbError::Other(format!("no row for {sql}")))
     }
 
-    /// The row `q` reads, if any.
+    /// The row `q` reads, if any (the first, if several).
     pub async fn read_optional(&mut self, q: Query) -> Result<Option<Row>, DbError> {
-        on!(self.conn(), q, conn => Ok(q.fetch_optional(conn).await?.map(Row::from)))
+        Ok(self.rows(q).await?.into_iter().next())
     }
 
     /// Every row `q` reads.
     pub async fn read_all(&mut self, q: Query) -> Result<Vec<Row>, DbError> {
-        on!(self.conn(), q, conn => Ok(q.fetch_all(conn).await?.into_iter().map(Row::from).collect()))
+        self.rows(q).await
     }
 
     /// Runs the write `q`; how many rows it changed.
     pub async fn write(&mut self, q: Query) -> Result<u64, DbError> {
-        on!(self.conn(), q, conn => Ok(q.execute(conn).await?.rows_affected()))
+        match &mut self.0 {
+            Tx::Sqlite(cmds) => match ask(cmds, q, writer::Want::Affected).await? {
+                writer::Out::Affected(n) => Ok(n),
+                writer::Out::Rows(_) => Err(DbError::Other("a count expected".into())),
+            },
+            Tx::Postgres(conn) => {
+                let q = q.postgres();
+                let done = conn.run(async |c| q.execute(c).await).await?;
+                Ok(done.rows_affected())
+            }
+        }
     }
 
     /// Runs the write `q` that returns one row (`INSERT ... RETURNING id`).
     pub async fn write_returning(&mut self, q: Query) -> Result<Row, DbError> {
-        on!(self.conn(), q, conn => Ok(q.fetch_one(conn).await?.into()))
+        self.read_one(q).await
     }
 
-    /// Stores every statement of the transaction (on SQLite: on disk
-    /// before this returns).
+    /// Stores every statement of the transaction; returns once they are
+    /// committed (on SQLite: on disk, with the rest of the writer's group).
     pub async fn commit(self) -> Result<(), DbError> {
         match self.0 {
-            Either::Sqlite(tx) => tx.commit().await?,
-            Either::Postgres(tx) => tx.commit().await?,
+            Tx::Sqlite(cmds) => {
+                let (reply, done) = tokio::sync::oneshot::channel();
+                cmds.send(writer::Cmd::Commit { reply })
+                    .map_err(|_| stopped())?;
+                done.await.map_err(|_| stopped())?
+            }
+            Tx::Postgres(mut conn) => {
+                conn.run(async |c| sqlx::raw_sql("COMMIT").execute(c).await)
+                    .await?;
+                conn.committed();
+                Ok(())
+            }
         }
-        Ok(())
     }
+}
+
+/// Runs `q` in the SQLite writer's transaction `cmds`.
+async fn ask(
+    cmds: &tokio::sync::mpsc::UnboundedSender<writer::Cmd>,
+    query: Query,
+    want: writer::Want,
+) -> Result<writer::Out, DbError> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    cmds.send(writer::Cmd::Run { query, want, reply })
+        .map_err(|_| stopped())?;
+    answer.await.map_err(|_| stopped())?
+}
+
+fn stopped() -> DbError {
+    DbError::Unavailable("the writer stopped before answering".into())
 }
 
 /// Applies the migrations on a connection of their own, retrying while the
@@ -805,6 +818,85 @@ mod tests {
             (503, "database_unavailable")
         );
         db.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writes_commit_together_and_a_failing_one_rolls_back_alone() {
+        let scratch = ScratchDb::new("notes").await;
+        let db = Database::open(&scratch.config, NOTES).unwrap();
+        db.migrated().await.unwrap();
+        db.write(query("INSERT INTO notes (body) VALUES ($1)").bind("taken"))
+            .await
+            .unwrap();
+        // 200 writers at once: every tenth repeats a body (refused by the
+        // unique key), every seventh writes two rows in a transaction and
+        // drops it before its commit.
+        let writes = (0..200).map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                if i % 10 == 0 {
+                    let err = db
+                        .write(query("INSERT INTO notes (body) VALUES ($1)").bind("taken"))
+                        .await
+                        .unwrap_err();
+                    assert!(err.is_unique_violation(), "{err}");
+                    return None;
+                }
+                if i % 7 == 0 {
+                    let mut tx = db.begin().await.unwrap();
+                    tx.write(
+                        query("INSERT INTO notes (body) VALUES ($1)").bind(format!("gone {i}")),
+                    )
+                    .await
+                    .unwrap();
+                    tx.write(
+                        query("INSERT INTO notes (body) VALUES ($1)").bind(format!("gone too {i}")),
+                    )
+                    .await
+                    .unwrap();
+                    return None;
+                }
+                let mut tx = db.begin().await.unwrap();
+                let id: i64 = tx
+                    .write_returning(
+                        query("INSERT INTO notes (body) VALUES ($1) RETURNING id")
+                            .bind(format!("kept {i}")),
+                    )
+                    .await
+                    .unwrap()
+                    .get("id")
+                    .unwrap();
+                tx.write(
+                    query("UPDATE notes SET body = body || $1 WHERE id = $2")
+                        .bind("!")
+                        .bind(id),
+                )
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
+                Some(format!("kept {i}!"))
+            })
+        });
+        let mut acknowledged = Vec::new();
+        for write in writes.collect::<Vec<_>>() {
+            acknowledged.extend(write.await.unwrap());
+        }
+        db.close().await;
+        // What was answered as done is there after the database is
+        // opened again; nothing else is.
+        let again = Database::open(&scratch.config, NOTES).unwrap();
+        again.migrated().await.unwrap();
+        let rows = again
+            .read_all(query("SELECT body FROM notes WHERE body <> $1 ORDER BY id").bind("taken"))
+            .await
+            .unwrap();
+        let mut stored: Vec<String> = rows.iter().map(|r| r.get("body").unwrap()).collect();
+        stored.sort();
+        acknowledged.sort();
+        assert_eq!(stored, acknowledged);
+        let closed = db.write(query("SELECT 1")).await.unwrap_err();
+        assert!(closed.is_unavailable(), "{closed}");
+        again.close().await;
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Postgres, Row as _, Sqlite, TypeInfo as _, ValueRef as _};
 
-use super::DbError;
+use super::error::DbError;
 use crate::money::Cents;
 
 /// A statement and its parameters: SQL with `$1, $2, ...` placeholders (the
