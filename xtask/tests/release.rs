@@ -487,7 +487,9 @@ fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_ad
 
     // An addition instead, committed with a CHANGELOG entry, released as a
     // patch through cargo-release: commit, tag and publish.
-    let addition = format!("{removed}\n    /// Whether this is a SQLite file.\n    pub fn is_sqlite(&self) -> bool {{\n        self.backend() == Backend::Sqlite\n    }}\n");
+    let addition = format!(
+        "{removed}\n    /// Whether this is a SQLite file.\n    pub fn is_sqlite(&self) -> bool {{\n        self.backend() == Backend::Sqlite\n    }}\n"
+    );
     std::fs::write(&store, original.replace(removed, &addition)).unwrap();
     let changelog = sb.copy.project(SHARED_LIB).join("CHANGELOG.md");
     let text = std::fs::read_to_string(&changelog).unwrap();
@@ -1020,7 +1022,7 @@ mod fleet_tool {
     use snapbox::{Redactions, str};
     use xtask::index::Published;
 
-    use super::{SHARED_LIB, Sandbox, git, sandbox};
+    use super::{SHARED_LIB, Sandbox, Verify, Version, git, history, sandbox};
 
     // Crate docs first: the manifest is user-service's, missing_docs denied.
     const PASSES: &str = "//! A fixture service.\n#[test]\nfn sees_shared_lib() {\n    assert!(!shared_lib::VERSION.is_empty());\n}\n";
@@ -1104,7 +1106,10 @@ mod fleet_tool {
         // Its tests are the one below: no shared-lib test helpers (the
         // older line has no `testing` feature).
         let dev = regex::Regex::new(r#"(?m)^shared-lib = \{ version = "[^"]*", registry = "local", features = \["testing"\] \}\n"#).unwrap();
-        assert!(dev.is_match(&manifest), "user-service's shared-lib dev-dependency moved");
+        assert!(
+            dev.is_match(&manifest),
+            "user-service's shared-lib dev-dependency moved"
+        );
         let manifest = dev.replace(&manifest, "").into_owned();
         let lock = std::fs::read_to_string(user.join("Cargo.lock")).unwrap();
         let entry = regex::Regex::new(
@@ -1142,20 +1147,34 @@ mod fleet_tool {
     fn cargo_fleet_serves_services_in_their_own_repositories() {
         let sb = sandbox();
         let scratch = sb.copy.root.parent().unwrap().join("own-repos");
-        let versions: Vec<Published> = xtask::index::published(&sb.registry.client(), SHARED_LIB)
-            .unwrap()
-            .into_iter()
-            .filter(|p| !p.yanked)
-            .collect();
-        let newest = versions.last().expect("shared-lib is published").clone();
-        let older = versions
+        let published = || -> Vec<Published> {
+            xtask::index::published(&sb.registry.client(), SHARED_LIB)
+                .unwrap()
+                .into_iter()
+                .filter(|p| !p.yanked)
+                .collect()
+        };
+        let newest = published().last().expect("shared-lib is published").clone();
+        let line = |v: &Version| (v.major, v.minor);
+        // gamma pins the newest release of the line before: published from
+        // history when nothing in the tree pins that line.
+        if !published()
             .iter()
+            .any(|p| line(&p.version) < line(&newest.version))
+        {
+            let releases = history::releases(&sb.copy.root).unwrap();
+            let before = releases
+                .iter()
+                .filter(|r| line(&r.version) < line(&newest.version))
+                .max_by(|a, b| a.version.cmp(&b.version))
+                .expect("the history holds an older line of shared-lib");
+            history::publish_release(&sb.copy, &sb.registry, before, Verify::Skip).unwrap();
+        }
+        let older = published()
+            .into_iter()
             .rev()
-            .find(|p| {
-                (p.version.major, p.version.minor) < (newest.version.major, newest.version.minor)
-            })
-            .expect("an older line of shared-lib is pinned (bench/db-anchor pins one)")
-            .clone();
+            .find(|p| line(&p.version) < line(&newest.version))
+            .expect("an older line of shared-lib is published");
         let shared = scratch.join("work").join(SHARED_LIB);
         xtask::ops::fs::copy_tree(&sb.copy.project(SHARED_LIB), &shared, &["target"], None)
             .unwrap();

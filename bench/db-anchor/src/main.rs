@@ -6,7 +6,7 @@
 //! "ops_per_sec": R}`. A bind that parses as an integer is bound as one
 //! (`i64`), anything else as text, `{unique}` replaced by a value no other
 //! execution uses. A `SELECT` goes through the read pool, anything else
-//! through the writer pool, as in the services. `cargo xtask bench` runs it
+//! through the writer (on SQLite, committed in groups), as in the services. `cargo xtask bench` runs it
 //! beside each HTTP run that names a `driver` query, for the ratio "HTTP
 //! service / its database".
 
@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use shared_lib::config::process_env;
-use shared_lib::db::{Database, DbConfig, sqlx};
+use shared_lib::db::{Database, DbConfig, query};
 
 fn usage() -> ExitCode {
     eprintln!("usage: db-anchor SERVICE CONCURRENCY SECONDS SQL [BIND...]");
@@ -53,7 +53,9 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let is_read = sql.trim_start().to_ascii_uppercase().starts_with("SELECT");
-    let sql: Arc<str> = sql.as_str().into();
+    // shared-lib takes SQL as `&'static str` (values go in as parameters,
+    // never into the text): this one query lives as long as the program.
+    let sql: &'static str = Box::leak(sql.clone().into_boxed_str());
     let binds: Arc<[String]> = binds.into();
     let (ops, stop) = (
         Arc::new(AtomicU64::new(0)),
@@ -62,29 +64,27 @@ async fn main() -> ExitCode {
     let started = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
         .map(|task| {
-            let (db, sql, binds, ops, stop) = (
-                db.clone(),
-                sql.clone(),
-                binds.clone(),
-                ops.clone(),
-                stop.clone(),
-            );
+            let (db, binds, ops, stop) = (db.clone(), binds.clone(), ops.clone(), stop.clone());
             tokio::spawn(async move {
                 let mut n = 0_u64;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
-                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+                    let mut q = query(sql);
                     for bind in binds.iter() {
-                        query = match bind.parse::<i64>() {
-                            Ok(i) => query.bind(i),
-                            Err(_) => query.bind(bind.replace("{unique}", &format!("a{task}-{n}"))),
+                        q = match bind.parse::<i64>() {
+                            Ok(i) => q.bind(i),
+                            Err(_) => q.bind(bind.replace("{unique}", &format!("a{task}-{n}"))),
                         };
                     }
                     // Reads through the read pool, anything else through the
                     // writer, as the services do.
-                    let pool =
-                        if is_read { db.pool() } else { db.writer() }.map_err(|e| e.to_string())?;
-                    query.fetch_all(pool).await.map_err(|e| e.to_string())?;
+                    if is_read {
+                        db.read_all(q).await.map_err(|e| e.to_string())?;
+                    } else {
+                        let mut tx = db.begin().await.map_err(|e| e.to_string())?;
+                        tx.read_all(q).await.map_err(|e| e.to_string())?;
+                        tx.commit().await.map_err(|e| e.to_string())?;
+                    }
                     ops.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok::<(), String>(())

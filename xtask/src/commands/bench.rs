@@ -19,9 +19,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use crate::bench_plan::{Bench, BenchRequest};
+use crate::bench_plan::{Bench, BenchRequest, DriverQuery};
 use crate::fleet;
 use crate::ops::cargo::cargo;
+use crate::ops::postgres::Postgres;
 use crate::ops::procs::{self, free_port};
 use crate::ops::run::program;
 use crate::ops::run::run as exec;
@@ -278,14 +279,20 @@ fn start_as(
 /// `bench-results/` (git-ignored).
 pub fn run(layout: &Layout, load: Load) -> Result<()> {
     let wrk = prepare(layout)?;
+    crate::ops::postgres::ensure_installed()?;
+    let pg = crate::ops::postgres::Throwaway::start("bench")?;
+    eprintln!(
+        "==> a throwaway PostgreSQL 15 on 127.0.0.1:{} for the PostgreSQL pass",
+        pg.0.port
+    );
     let mut runs = Vec::new();
     for i in 1..=load.runs.max(1) {
         eprintln!("==> run {i} of {}", load.runs.max(1));
-        let report = bench(layout, load, &wrk)?;
+        let report = bench(layout, load, &wrk, Some(&pg.0))?;
         eprint!("{}", render(&report));
         runs.push(report);
     }
-    let counted = instructions(layout)?;
+    let counted = instructions(layout, Some(&pg.0))?;
     let summary = summarize(&runs, &counted);
     print!("{}", render_summary(&summary, &runs));
     let all = Runs {
@@ -411,117 +418,94 @@ pub fn prepare(layout: &Layout) -> Result<std::path::PathBuf> {
 
 /// One run of the load on the builds [`prepare`] made, every process
 /// started afresh.
-pub fn bench(layout: &Layout, load: Load, wrk: &Path) -> Result<Report> {
+pub fn bench(layout: &Layout, load: Load, wrk: &Path, pg: Option<&Postgres>) -> Result<Report> {
     let fleet = layout.fleet()?;
     let plan = Bench::load(&layout.root, &fleet)?;
     let release = layout.target_dir().join("release");
     let logs = layout.state_dir().join("bench");
     std::fs::create_dir_all(&logs)?;
-    // Each service on a fresh SQLite file of its own, thrown away after.
-    let data = tempfile::tempdir()?;
-    let Started {
-        ports,
-        services: procs_by_name,
-        bare,
-        bare_url,
-    } = start_all(&fleet, &plan, &release, &logs, data.path(), &|bin| {
-        Ok(program(bin))
-    })?;
-
     let started_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let scripts = tempfile::tempdir()?;
-    let bare_run = bare_request();
-    let mut results: Vec<Measured> = Vec::new();
+    let (bare, bare_url) = start_bare(&release, &logs, &|bin| Ok(program(bin)))?;
+    let bare_row = measure(
+        load,
+        wrk,
+        scripts.path(),
+        &bare_request(),
+        &bare,
+        &bare_url,
+        None,
+        "",
+    )?;
+    let bare_rps = bare_row.requests_per_sec;
+    let mut results = vec![bare_row];
     let mut after_reads = Vec::new();
-    let all_procs = || procs_by_name.iter().chain(std::iter::once(&bare));
-    for (i, req) in std::iter::once(&bare_run).chain(&plan.run).enumerate() {
-        if req.method != "GET" && after_reads.is_empty() {
-            for p in all_procs() {
-                after_reads.push((p.name.clone(), peak_rss_kib(p.child.id())?));
-            }
-        }
-        let target = all_procs()
-            .find(|p| p.name == req.service)
-            .context("bench request for a service that is not running")?;
-        let base = if req.service == "bare-warp" {
-            bare_url.clone()
-        } else {
-            fleet::url(ports[&req.service])
-        };
-        eprintln!(
-            "==> {}: {}s, {} connections",
-            req.label(),
-            load.seconds,
-            load.connections
-        );
-        let script = scripts.path().join(format!("run-{i}.lua"));
-        std::fs::write(&script, wrk_lua(req))?;
-        let cpu_before = cpu_ticks(target.child.id())?;
-        let text = crate::ops::run::capture(
-            program(wrk)
-                .args([
-                    format!("-t{}", load.threads),
-                    format!("-c{}", load.connections),
-                    format!("-d{}s", load.seconds),
-                    "--timeout".into(),
-                    "2s".into(),
-                    "--latency".into(),
-                    "-s".into(),
-                ])
-                .arg(&script)
-                .arg(format!("{base}{}", req.path)),
-        )?;
-        let cpu = cpu_ticks(target.child.id())?.saturating_sub(cpu_before);
-        let (rps, p50, p99, non_2xx, socket_errors) = parse_wrk(&text)?;
-        let driver_ops_per_sec = match &req.driver {
-            Some(query) => {
-                eprintln!("==> {}: its query alone, through the driver", req.label());
-                let mut anchor = program(release.join("db-anchor"));
-                anchor
-                    .env(
-                        "DATA_DIR",
-                        data.path().join(&req.service).to_string_lossy().as_ref(),
-                    )
-                    .arg(&req.service)
-                    .arg(load.connections.to_string())
-                    .arg(load.seconds.to_string())
-                    .arg(&query.sql)
-                    .args(&query.binds);
-                let out = crate::ops::run::capture(&mut anchor)?;
-                let value: serde_json::Value = serde_json::from_str(out.trim())
-                    .with_context(|| format!("db-anchor printed {out:?}"))?;
-                value["ops_per_sec"].as_f64()
-            }
-            None => None,
-        };
-        let requests = rps * f64::from(load.seconds);
-        let bare_rps = results.first().map(|b| b.requests_per_sec).unwrap_or(rps);
-        results.push(Measured {
-            endpoint: req.label(),
-            target: req.service.clone(),
-            requests_per_sec: rps,
-            p50_ms: p50,
-            p99_ms: p99,
-            non_2xx,
-            socket_errors,
-            ratio_to_bare: if bare_rps > 0.0 { rps / bare_rps } else { 0.0 },
-            cpu_us_per_request: if requests > 0.0 {
-                cpu as f64 * 1e6 / clock_ticks_per_sec() / requests
-            } else {
-                0.0
-            },
-            driver_ops_per_sec,
-            ratio_to_driver: driver_ops_per_sec.filter(|d| *d > 0.0).map(|d| rps / d),
-        });
-    }
     let mut peaks = Vec::new();
-    for p in all_procs() {
-        peaks.push((p.name.clone(), peak_rss_kib(p.child.id())?));
+    // Each service on a fresh SQLite file of its own, thrown away after;
+    // then, with a server, on a fresh PostgreSQL database of its own.
+    let data = tempfile::tempdir()?;
+    let stores: Vec<Store> = std::iter::once(Store::Sqlite(data.path()))
+        .chain(pg.map(Store::Postgres))
+        .collect();
+    for store in &stores {
+        let started = start_services(&fleet, &plan, &release, &logs, store, &|bin| {
+            Ok(program(bin))
+        })?;
+        for req in &plan.run {
+            if req.method != "GET" && after_reads.is_empty() {
+                for p in started.services.iter().chain(std::iter::once(&bare)) {
+                    after_reads.push((p.name.clone(), peak_rss_kib(p.child.id())?));
+                }
+            }
+            let target = started
+                .services
+                .iter()
+                .find(|p| p.name == req.service)
+                .context("bench request for a service that is not running")?;
+            let base = fleet::url(started.ports[&req.service]);
+            let mut row = measure(
+                load,
+                wrk,
+                scripts.path(),
+                req,
+                target,
+                &base,
+                Some(bare_rps),
+                store.suffix(),
+            )?;
+            if let Some(query) = &req.driver {
+                eprintln!(
+                    "==> {}{}: its query alone, {}",
+                    req.label(),
+                    store.suffix(),
+                    store.anchor()
+                );
+                let env = &started.env[&req.service];
+                let ops = anchor(
+                    &release,
+                    store,
+                    env,
+                    &req.service,
+                    query,
+                    load,
+                    scripts.path(),
+                )?;
+                row.driver_ops_per_sec = Some(ops);
+                row.ratio_to_driver = (ops > 0.0).then(|| row.requests_per_sec / ops);
+            }
+            results.push(row);
+        }
+        for p in &started.services {
+            peaks.push((
+                format!("{}{}", p.name, store.suffix()),
+                peak_rss_kib(p.child.id())?,
+            ));
+        }
     }
-    drop((procs_by_name, bare));
+    peaks.push((bare.name.clone(), peak_rss_kib(bare.child.id())?));
     Ok(Report {
         started_unix,
         seconds: load.seconds,
@@ -532,24 +516,215 @@ pub fn bench(layout: &Layout, load: Load, wrk: &Path) -> Result<Report> {
     })
 }
 
-/// The fleet and bare warp as the benchmark runs them, ready, the
-/// manifest's setup requests made.
+/// wrk's load on `req` at `base` for `load.seconds`, with the answering
+/// process's CPU; `bare_rps` is bare warp's rate of the same run (`None`
+/// for bare warp itself); `suffix` names the backend in the label.
+#[allow(clippy::too_many_arguments)]
+fn measure(
+    load: Load,
+    wrk: &Path,
+    scripts: &Path,
+    req: &BenchRequest,
+    target: &Proc,
+    base: &str,
+    bare_rps: Option<f64>,
+    suffix: &str,
+) -> Result<Measured> {
+    let label = format!("{}{suffix}", req.label());
+    eprintln!(
+        "==> {label}: {}s, {} connections",
+        load.seconds, load.connections
+    );
+    let script = scripts.join(format!(
+        "run-{}.lua",
+        label.replace(['/', ' ', '{', '}', '(', ')'], "_")
+    ));
+    std::fs::write(&script, wrk_lua(req))?;
+    let cpu_before = cpu_ticks(target.child.id())?;
+    let text = crate::ops::run::capture(
+        program(wrk)
+            .args([
+                format!("-t{}", load.threads),
+                format!("-c{}", load.connections),
+                format!("-d{}s", load.seconds),
+                "--timeout".into(),
+                "2s".into(),
+                "--latency".into(),
+                "-s".into(),
+            ])
+            .arg(&script)
+            .arg(format!("{base}{}", req.path)),
+    )?;
+    let cpu = cpu_ticks(target.child.id())?.saturating_sub(cpu_before);
+    let (rps, p50, p99, non_2xx, socket_errors) = parse_wrk(&text)?;
+    let requests = rps * f64::from(load.seconds);
+    let bare_rps = bare_rps.unwrap_or(rps);
+    Ok(Measured {
+        endpoint: label,
+        target: req.service.clone(),
+        requests_per_sec: rps,
+        p50_ms: p50,
+        p99_ms: p99,
+        non_2xx,
+        socket_errors,
+        ratio_to_bare: if bare_rps > 0.0 { rps / bare_rps } else { 0.0 },
+        cpu_us_per_request: if requests > 0.0 {
+            cpu as f64 * 1e6 / clock_ticks_per_sec() / requests
+        } else {
+            0.0
+        },
+        driver_ops_per_sec: None,
+        ratio_to_driver: None,
+    })
+}
+
+/// Where the services keep their data for one pass of the benchmark.
+enum Store<'a> {
+    /// A fresh SQLite file per service under this directory.
+    Sqlite(&'a Path),
+    /// A fresh database per service on this server.
+    Postgres(&'a Postgres),
+}
+
+impl Store<'_> {
+    /// What the endpoint labels of this pass end with.
+    fn suffix(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "",
+            Store::Postgres(_) => " (PostgreSQL)",
+        }
+    }
+
+    /// What the database anchor of this pass is.
+    fn anchor(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "through shared-lib's data layer (bench/db-anchor)",
+            Store::Postgres(_) => "pgbench, prepared",
+        }
+    }
+
+    /// The environment that points `service` at a fresh database.
+    fn env(&self, service: &str) -> Result<Vec<(String, String)>> {
+        Ok(match self {
+            Store::Sqlite(dir) => vec![(
+                "DATA_DIR".into(),
+                dir.join(service).to_string_lossy().into_owned(),
+            )],
+            Store::Postgres(pg) => {
+                pg.drop_database(service)?;
+                vec![("DATABASE_URL".into(), pg.ensure_database(service)?)]
+            }
+        })
+    }
+}
+
+/// `query` alone against `service`'s database at the load's concurrency
+/// for the load's seconds: on SQLite through `bench/db-anchor` (shared-lib's
+/// data layer, no HTTP), on PostgreSQL through pgbench (prepared protocol,
+/// `-c connections -j 2`). Executions per second.
+fn anchor(
+    release: &Path,
+    store: &Store,
+    env: &[(String, String)],
+    service: &str,
+    query: &DriverQuery,
+    load: Load,
+    scripts: &Path,
+) -> Result<f64> {
+    match store {
+        Store::Sqlite(_) => {
+            let mut anchor = program(release.join(DB_ANCHOR));
+            anchor
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .arg(service)
+                .arg(load.connections.to_string())
+                .arg(load.seconds.to_string())
+                .arg(&query.sql)
+                .args(&query.binds);
+            let out = crate::ops::run::capture(&mut anchor)?;
+            let value: serde_json::Value = serde_json::from_str(out.trim())
+                .with_context(|| format!("{DB_ANCHOR} printed {out:?}"))?;
+            value["ops_per_sec"]
+                .as_f64()
+                .with_context(|| format!("{DB_ANCHOR} printed {out:?}"))
+        }
+        Store::Postgres(_) => {
+            let url = env
+                .iter()
+                .find(|(k, _)| k == "DATABASE_URL")
+                .map(|(_, v)| v.clone())
+                .context("no DATABASE_URL for the PostgreSQL pass")?;
+            let script = scripts.join(format!("{service}.pgbench.sql"));
+            std::fs::write(&script, pgbench_script(query))?;
+            let out = crate::ops::run::capture(
+                program(Path::new(crate::ops::postgres::BIN_DIR).join("pgbench"))
+                    .args(["-n", "-M", "prepared", "-f"])
+                    .arg(&script)
+                    .args([
+                        format!("-c{}", load.connections),
+                        "-j2".into(),
+                        format!("-T{}", load.seconds),
+                    ])
+                    .arg(&url),
+            )?;
+            parse_pgbench(&out)
+        }
+    }
+}
+
+/// The driver query as a pgbench script: `$n` becomes a pgbench variable
+/// (`\set pN` for an integer bind; a text bind is written in place, its
+/// `{unique}` made unique from the client id and a random number).
+pub fn pgbench_script(query: &DriverQuery) -> String {
+    let mut script = String::new();
+    let mut sql = query.sql.clone();
+    if query.binds.iter().any(|b| b.contains("{unique}")) {
+        script.push_str("\\set u random(1, 1000000000000)\n");
+    }
+    // From the last, so `$1` does not match the start of `$10`.
+    for (i, bind) in query.binds.iter().enumerate().rev() {
+        let n = i + 1;
+        let value = if bind.parse::<i64>().is_ok() {
+            script.push_str(&format!("\\set p{n} {bind}\n"));
+            format!(":p{n}")
+        } else {
+            let quoted = format!("'{}'", bind.replace('\'', "''"));
+            quoted.replace("{unique}", "' || :client_id || '-' || :u || '")
+        };
+        sql = sql.replace(&format!("${n}"), &value);
+    }
+    script.push_str(&sql);
+    script.push_str(";\n");
+    script
+}
+
+/// Transactions per second from pgbench's report (`tps = 1234.5 (...)`).
+pub fn parse_pgbench(output: &str) -> Result<f64> {
+    output
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("tps = "))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .with_context(|| format!("pgbench printed no tps line: {output}"))
+}
+
+/// The fleet as the benchmark runs it, ready, the plan's setup requests
+/// made.
 struct Started {
     ports: BTreeMap<String, u16>,
     services: Vec<Proc>,
-    bare: Proc,
-    bare_url: String,
+    /// Each service's database settings.
+    env: BTreeMap<String, Vec<(String, String)>>,
 }
 
-/// Starts every service (its data under `data`) and bare warp from the
-/// release builds, each through `wrap` (plain, or under callgrind), then
-/// makes the plan's `[[setup]]` requests.
-fn start_all(
+/// Starts every service (its data in `store`) from the release builds,
+/// each through `wrap` (plain, or under callgrind), then makes the plan's
+/// `[[setup]]` requests.
+fn start_services(
     fleet: &crate::manifest::Fleet,
     plan: &Bench,
     release: &Path,
     logs: &Path,
-    data: &Path,
+    store: &Store,
     wrap: &dyn Fn(&Path) -> Result<Command>,
 ) -> Result<Started> {
     let mut ports = BTreeMap::new();
@@ -557,26 +732,23 @@ fn start_all(
         ports.insert(s.name.clone(), free_port()?);
     }
     let mut services = Vec::new();
+    let mut envs = BTreeMap::new();
     for s in &fleet.services {
         let mut env = fleet::service_env(fleet, s, |s| ports[&s.name])?;
-        env.push((
-            "DATA_DIR".into(),
-            data.join(&s.name).to_string_lossy().into_owned(),
-        ));
+        let data = store.env(&s.name)?;
+        env.extend(data.iter().cloned());
         env.extend(plan.env_of(&s.name).map(|(k, v)| (k.clone(), v.clone())));
         let ready = format!("{}{}", fleet::url(ports[&s.name]), s.ready);
         let cmd = wrap(&release.join(&s.name))?;
-        services.push(start_as(&s.name, cmd, &env, &ready, logs)?);
+        let log_name = match store {
+            Store::Sqlite(_) => s.name.clone(),
+            Store::Postgres(_) => format!("{}-postgres", s.name),
+        };
+        let mut proc = start_as(&log_name, cmd, &env, &ready, logs)?;
+        proc.name = s.name.clone();
+        services.push(proc);
+        envs.insert(s.name.clone(), data);
     }
-    let bare_port = free_port()?;
-    let bare_url = fleet::url(bare_port);
-    let bare = start_as(
-        "bare-warp",
-        wrap(&release.join("bare-warp"))?,
-        &[("PORT".to_string(), bare_port.to_string())],
-        &bare_url,
-        logs,
-    )?;
     let http = crate::ops::http::client();
     for req in &plan.setup {
         let url = format!("{}{}", fleet::url(ports[&req.service]), req.path);
@@ -585,9 +757,26 @@ fn start_all(
     Ok(Started {
         ports,
         services,
-        bare,
-        bare_url,
+        env: envs,
     })
+}
+
+/// bare warp from its release build, through `wrap`, on a free port.
+fn start_bare(
+    release: &Path,
+    logs: &Path,
+    wrap: &dyn Fn(&Path) -> Result<Command>,
+) -> Result<(Proc, String)> {
+    let bare_port = free_port()?;
+    let bare_url = fleet::url(bare_port);
+    let bare = start_as(
+        BARE_WARP,
+        wrap(&release.join(BARE_WARP))?,
+        &[("PORT".to_string(), bare_port.to_string())],
+        &bare_url,
+        logs,
+    )?;
+    Ok((bare, bare_url))
 }
 
 /// `req` to `url`, `{unique}` in its body replaced by `unique`; an error
@@ -623,7 +812,7 @@ fn bare_request() -> BenchRequest {
 /// under callgrind (counting off), then for each endpoint 200 requests to
 /// warm up and [`COUNTED_REQUESTS`] counted, on one keep-alive connection,
 /// one at a time.
-pub fn instructions(layout: &Layout) -> Result<Vec<Counted>> {
+pub fn instructions(layout: &Layout, pg: Option<&Postgres>) -> Result<Vec<Counted>> {
     let fleet = layout.fleet()?;
     let plan = Bench::load(&layout.root, &fleet)?;
     let release = layout.target_dir().join("release");
@@ -634,45 +823,65 @@ pub fn instructions(layout: &Layout) -> Result<Vec<Counted>> {
     std::fs::create_dir_all(&logs)?;
     let data = tempfile::tempdir()?;
     let wrap = |bin: &Path| crate::ops::callgrind::command(bin, &logs);
-    let started = start_all(&fleet, &plan, &release, &logs, data.path(), &wrap)?;
     let http = crate::ops::http::client();
-    let mut counted: Vec<Counted> = Vec::new();
-    for req in std::iter::once(&bare_request()).chain(&plan.run) {
-        let (proc, base) = if req.service == "bare-warp" {
-            (&started.bare, started.bare_url.clone())
-        } else {
+    let (bare, bare_url) = start_bare(&release, &logs, &wrap)?;
+    let bare_count = count(&http, &bare_request(), &bare, &bare_url, &logs)?;
+    let mut counted = vec![Counted {
+        endpoint: bare_request().label(),
+        target: BARE_WARP.into(),
+        requests: COUNTED_REQUESTS,
+        instructions_per_request: bare_count,
+        ratio_to_bare: 1.0,
+    }];
+    let stores: Vec<Store> = std::iter::once(Store::Sqlite(data.path()))
+        .chain(pg.map(Store::Postgres))
+        .collect();
+    for store in &stores {
+        let started = start_services(&fleet, &plan, &release, &logs, store, &wrap)?;
+        for req in &plan.run {
             let proc = started
                 .services
                 .iter()
                 .find(|p| p.name == req.service)
                 .context("bench request for a service that is not running")?;
-            (proc, fleet::url(started.ports[&req.service]))
-        };
-        eprintln!(
-            "==> {}: instructions per request (callgrind, {COUNTED_REQUESTS} requests)",
-            req.label()
-        );
-        let url = format!("{base}{}", req.path);
-        for n in 0..200 {
-            send(&http, req, &url, &format!("warm-{n}"))?;
+            let base = fleet::url(started.ports[&req.service]);
+            let per = count(&http, req, proc, &base, &logs)?;
+            counted.push(Counted {
+                endpoint: format!("{}{}", req.label(), store.suffix()),
+                target: req.service.clone(),
+                requests: COUNTED_REQUESTS,
+                instructions_per_request: per,
+                ratio_to_bare: per / bare_count,
+            });
         }
-        let total = crate::ops::callgrind::count(proc.child.id(), &logs, || {
-            for n in 0..COUNTED_REQUESTS {
-                send(&http, req, &url, &format!("counted-{n}"))?;
-            }
-            Ok(())
-        })?;
-        let per = total as f64 / f64::from(COUNTED_REQUESTS);
-        let bare = counted.first().map_or(per, |b| b.instructions_per_request);
-        counted.push(Counted {
-            endpoint: req.label(),
-            target: req.service.clone(),
-            requests: COUNTED_REQUESTS,
-            instructions_per_request: per,
-            ratio_to_bare: per / bare,
-        });
     }
     Ok(counted)
+}
+
+/// Instructions per request of `req` answered by `proc` (under callgrind):
+/// 200 requests to warm up, then [`COUNTED_REQUESTS`] counted.
+fn count(
+    http: &crate::ops::http::Client,
+    req: &BenchRequest,
+    proc: &Proc,
+    base: &str,
+    logs: &Path,
+) -> Result<f64> {
+    eprintln!(
+        "==> {}: instructions per request (callgrind, {COUNTED_REQUESTS} requests)",
+        req.label()
+    );
+    let url = format!("{base}{}", req.path);
+    for n in 0..200 {
+        send(http, req, &url, &format!("warm-{n}"))?;
+    }
+    let total = crate::ops::callgrind::count(proc.child.id(), logs, || {
+        for n in 0..COUNTED_REQUESTS {
+            send(http, req, &url, &format!("counted-{n}"))?;
+        }
+        Ok(())
+    })?;
+    Ok(total as f64 / f64::from(COUNTED_REQUESTS))
 }
 
 /// User plus system CPU time of `pid` so far, in clock ticks
@@ -791,6 +1000,38 @@ Transfer/sec:      8.00MB
         assert_eq!(Spread::of(&[1.0, 2.0, 3.0, 10.0]).unwrap().median, 2.5);
         assert!(Spread::of(&[]).is_none());
         assert!((Spread::of(&[90.0, 100.0, 110.0]).unwrap().range_percent() - 20.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_driver_query_becomes_a_pgbench_script() {
+        let read = DriverQuery {
+            sql: "SELECT id FROM users WHERE id = $1".into(),
+            binds: vec!["1".into()],
+        };
+        assert_eq!(
+            pgbench_script(&read),
+            "\\set p1 1\nSELECT id FROM users WHERE id = :p1;\n"
+        );
+        let write = DriverQuery {
+            sql: "INSERT INTO t (a, b, c, d, e, f, g, h, i, j) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)".into(),
+            binds: ["x{unique}@e", "it's", "3", "4", "5", "6", "7", "8", "9", "10"]
+                .map(String::from)
+                .to_vec(),
+        };
+        let script = pgbench_script(&write);
+        assert!(
+            script.starts_with("\\set u random(1, 1000000000000)\n"),
+            "{script}"
+        );
+        assert!(
+            script.contains("VALUES ('x' || :client_id || '-' || :u || '@e', 'it''s', :p3, :p4, :p5, :p6, :p7, :p8, :p9, :p10);"),
+            "{script}"
+        );
+        assert_eq!(
+            parse_pgbench("number of failed transactions: 0 (0.000%)\ntps = 86612.345678 (without initial connection time)\n").unwrap(),
+            86612.345678
+        );
+        assert!(parse_pgbench("connection refused").is_err());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::fleet::{self, DataBackend, RegistryStart};
 use crate::history::SHARED_LIB;
 use crate::ops::cargo::cargo;
 use crate::ops::docker::{self, Engine};
-use crate::ops::postgres::{self, Postgres};
+use crate::ops::postgres;
 use crate::ops::procs;
 use crate::ops::tools::{
     CARGO_RELEASE, KUBERNETES_VALIDATE, RENOVATE, SCHEMATHESIS, SEMVER_CHECKS,
@@ -63,7 +63,7 @@ pub fn run(layout: &Layout) -> Result<()> {
     let outcome = super::publish_pinned(layout, &registry).and_then(|_| {
         // The observability tests scrape the services with a real one.
         crate::ops::prometheus::ensure_installed()?;
-        let pg = ThrowawayPostgres::start()?;
+        let pg = postgres::Throwaway::start("test")?;
         println!(
             "postgres: a throwaway PostgreSQL 15 on 127.0.0.1:{} for the database-backed tests (data in {})",
             pg.0.port,
@@ -331,31 +331,6 @@ fn running_backend(layout: &Layout) -> Result<DataBackend> {
         }
     }
     Ok(DataBackend::Sqlite)
-}
-
-/// A PostgreSQL server for one run, deleted when dropped.
-struct ThrowawayPostgres(Postgres);
-
-impl ThrowawayPostgres {
-    fn start() -> Result<ThrowawayPostgres> {
-        let pg = Postgres::new(
-            postgres::base_dir().join(format!("test-{}", std::process::id())),
-            crate::ops::procs::free_port()?,
-        )
-        .scratch();
-        // Guard first: a failed start still removes what it made.
-        let pg = ThrowawayPostgres(pg);
-        pg.0.ensure_running()?;
-        Ok(pg)
-    }
-}
-
-impl Drop for ThrowawayPostgres {
-    fn drop(&mut self) {
-        if let Err(err) = self.0.destroy() {
-            eprintln!("cannot remove the throwaway PostgreSQL server: {err:#}");
-        }
-    }
 }
 
 /// The variable that points the database-backed tests at a PostgreSQL

@@ -347,3 +347,32 @@ fn chown_postgres(path: &Path) -> Result<()> {
     )
     .map(|_| ())
 }
+
+/// A PostgreSQL server of its own for one run (the tests', the
+/// benchmark's), on a free port, deleted when dropped.
+#[derive(Debug)]
+pub struct Throwaway(pub Postgres);
+
+impl Throwaway {
+    /// Initialises and starts it, its data under [`base_dir`] named after
+    /// `purpose` and this process.
+    pub fn start(purpose: &str) -> Result<Throwaway> {
+        let pg = Postgres::new(
+            base_dir().join(format!("{purpose}-{}", std::process::id())),
+            crate::ops::procs::free_port()?,
+        )
+        .scratch();
+        // Guard first: a failed start still removes what it made.
+        let pg = Throwaway(pg);
+        pg.0.ensure_running()?;
+        Ok(pg)
+    }
+}
+
+impl Drop for Throwaway {
+    fn drop(&mut self) {
+        if let Err(err) = self.0.destroy() {
+            eprintln!("cannot remove the throwaway PostgreSQL server: {err:#}");
+        }
+    }
+}
