@@ -272,10 +272,12 @@ fn migrator(backend: Backend, migrations: &'static [Migration]) -> Migrator {
 mod error;
 mod pool;
 mod query;
+mod readers;
 mod writer;
 
 pub use pool::PoolStats;
 use pool::{Pool, Pooled};
+use readers::Readers;
 use writer::Writer;
 
 pub use error::DbError;
@@ -302,10 +304,7 @@ struct Progress {
 enum Pools {
     /// Reads through `read`; writes queue on `write`, one connection that
     /// commits them in groups ([`writer`]).
-    Sqlite {
-        read: Arc<Pool<SqliteConnection>>,
-        write: Writer,
-    },
+    Sqlite { read: Arc<Readers>, write: Writer },
     /// One pool for both: concurrent commits share PostgreSQL's WAL flush.
     Postgres(Arc<Pool<PgConnection>>),
 }
@@ -362,7 +361,12 @@ impl Database {
         let (max, timeout) = (config.max_connections, config.acquire_timeout);
         let pools = match &connect {
             Connect::Sqlite(options) => Pools::Sqlite {
-                read: Arc::new(Pool::new("read", options.clone(), max, timeout)),
+                read: Arc::new(Readers::new(
+                    options.get_filename().to_path_buf(),
+                    max,
+                    timeout,
+                    SQLITE_BUSY_TIMEOUT,
+                )),
                 write: Writer::start(options.clone()),
             },
             Connect::Postgres(options) => {
@@ -393,15 +397,7 @@ impl Database {
     /// The rows `q` reads, through the read pool.
     async fn read(&self, q: Query) -> Result<Vec<Row>, DbError> {
         match self.gate()? {
-            Pools::Sqlite { read, .. } => {
-                let q = q.sqlite();
-                let rows = read
-                    .get()
-                    .await?
-                    .run(async |c| q.fetch_all(c).await)
-                    .await?;
-                Ok(rows.into_iter().map(Row::from).collect())
-            }
+            Pools::Sqlite { read, .. } => read.read(q).await,
             Pools::Postgres(pool) => {
                 let q = q.postgres();
                 let rows = pool
@@ -513,7 +509,7 @@ impl Database {
         match &self.pools {
             Pools::Sqlite { read, write } => {
                 write.close().await;
-                read.close().await;
+                read.close();
             }
             Pools::Postgres(pool) => pool.close().await,
         }

@@ -1,6 +1,8 @@
 //! Statements, their parameters and the rows they return, in shared-lib's
 //! own types: a service never names the driver.
 
+use std::sync::Arc;
+
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Postgres, Row as _, Sqlite, TypeInfo as _, ValueRef as _};
@@ -43,6 +45,10 @@ impl Query {
     /// The SQL text.
     pub fn sql(&self) -> &'static str {
         self.sql
+    }
+
+    pub(super) fn params(&self) -> &[Value] {
+        &self.params
     }
 
     pub(super) fn sqlite(self) -> sqlx::query::Query<'static, Sqlite, SqliteArguments> {
@@ -143,6 +149,22 @@ pub struct Row(Inner);
 enum Inner {
     Sqlite(SqliteRow),
     Postgres(PgRow),
+    /// Read by SQLite's own API ([`super::readers`]): the values copied
+    /// out of the statement, the column names shared by the result's rows.
+    Owned {
+        columns: Arc<[String]>,
+        values: Vec<Owned>,
+    },
+}
+
+/// A value copied out of a SQLite row.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Owned {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Bytes(Vec<u8>),
 }
 
 impl From<SqliteRow> for Row {
@@ -158,25 +180,44 @@ impl From<PgRow> for Row {
 }
 
 impl Row {
+    pub(super) fn owned(columns: Arc<[String]>, values: Vec<Owned>) -> Row {
+        Row(Inner::Owned { columns, values })
+    }
+
     /// The value of `column` as a `T`; [`DbError::Other`] naming the
     /// column when there is no such column or its value does not fit `T`
     /// (`NULL` fits only an `Option`).
     pub fn get<T: Column>(&self, column: &str) -> Result<T, DbError> {
         let raw = match &self.0 {
-            Inner::Sqlite(row) => row.try_get_raw(column).map(|v| {
-                if v.is_null() {
-                    RawInner::Null
-                } else {
-                    RawInner::Sqlite(row, column)
-                }
-            }),
-            Inner::Postgres(row) => row.try_get_raw(column).map(|v| {
-                if v.is_null() {
-                    RawInner::Null
-                } else {
-                    RawInner::Postgres(row, column, pg_int(v.type_info().name()))
-                }
-            }),
+            Inner::Sqlite(row) => row
+                .try_get_raw(column)
+                .map(|v| {
+                    if v.is_null() {
+                        RawInner::Null
+                    } else {
+                        RawInner::Sqlite(row, column)
+                    }
+                })
+                .map_err(|e| e.to_string()),
+            Inner::Postgres(row) => row
+                .try_get_raw(column)
+                .map(|v| {
+                    if v.is_null() {
+                        RawInner::Null
+                    } else {
+                        RawInner::Postgres(row, column, pg_int(v.type_info().name()))
+                    }
+                })
+                .map_err(|e| e.to_string()),
+            Inner::Owned { columns, values } => columns
+                .iter()
+                .position(|c| c == column)
+                .and_then(|i| values.get(i))
+                .map(|v| match v {
+                    Owned::Null => RawInner::Null,
+                    v => RawInner::Owned(v),
+                })
+                .ok_or_else(|| "no such column".to_string()),
         }
         .map_err(|e| DbError::decode(column, e))?;
         T::decode(&Raw(raw)).map_err(|why| DbError::decode(column, why))
@@ -211,6 +252,7 @@ enum RawInner<'r> {
     Null,
     Sqlite(&'r SqliteRow, &'r str),
     Postgres(&'r PgRow, &'r str, PgInt),
+    Owned(&'r Owned),
 }
 
 impl Raw<'_> {
@@ -236,6 +278,32 @@ impl Raw<'_> {
                 .map(i64::from)
                 .map_err(|e| e.to_string()),
             Raw::Postgres(_, _, PgInt::NotInt) => Err("not an integer column".into()),
+            Raw::Owned(Owned::Int(v)) => Ok(*v),
+            Raw::Owned(other) => Err(format!("{other:?} is not an integer")),
+        }
+    }
+
+    fn text(&self) -> Result<String, String> {
+        match self.0 {
+            RawInner::Owned(Owned::Text(v)) => Ok(v.clone()),
+            RawInner::Owned(other) => Err(format!("{other:?} is not text")),
+            _ => self.get(),
+        }
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        match self.0 {
+            RawInner::Owned(Owned::Bytes(v)) => Ok(v.clone()),
+            RawInner::Owned(other) => Err(format!("{other:?} is not bytes")),
+            _ => self.get(),
+        }
+    }
+
+    fn boolean(&self) -> Result<bool, String> {
+        match self.0 {
+            RawInner::Owned(Owned::Int(v)) => Ok(*v != 0),
+            RawInner::Owned(other) => Err(format!("{other:?} is not a boolean")),
+            _ => self.get(),
         }
     }
 
@@ -251,6 +319,7 @@ impl Raw<'_> {
             Raw::Null => Err(NULL.into()),
             Raw::Sqlite(row, c) => row.try_get::<T, _>(c).map_err(|e| e.to_string()),
             Raw::Postgres(row, c, _) => row.try_get::<T, _>(c).map_err(|e| e.to_string()),
+            Raw::Owned(v) => Err(format!("{v:?}: not this type")),
         }
     }
 }
@@ -280,19 +349,19 @@ int_columns!(i64, i32, i16, u64, u32, u16, u8);
 
 impl Column for String {
     fn decode(raw: &Raw<'_>) -> Result<String, String> {
-        raw.get()
+        raw.text()
     }
 }
 
 impl Column for Vec<u8> {
     fn decode(raw: &Raw<'_>) -> Result<Vec<u8>, String> {
-        raw.get()
+        raw.bytes()
     }
 }
 
 impl Column for bool {
     fn decode(raw: &Raw<'_>) -> Result<bool, String> {
-        raw.get()
+        raw.boolean()
     }
 }
 

@@ -633,7 +633,7 @@ fn anchor(
 ) -> Result<f64> {
     match store {
         Store::Sqlite(_) => {
-            let mut anchor = program(release.join(DB_ANCHOR));
+            let mut anchor = program(release.join("db-anchor"));
             anchor
                 .envs(env.iter().map(|(k, v)| (k, v)))
                 .arg(service)
@@ -770,8 +770,8 @@ fn start_bare(
     let bare_port = free_port()?;
     let bare_url = fleet::url(bare_port);
     let bare = start_as(
-        BARE_WARP,
-        wrap(&release.join(BARE_WARP))?,
+        "bare-warp",
+        wrap(&release.join("bare-warp"))?,
         &[("PORT".to_string(), bare_port.to_string())],
         &bare_url,
         logs,
@@ -828,7 +828,7 @@ pub fn instructions(layout: &Layout, pg: Option<&Postgres>) -> Result<Vec<Counte
     let bare_count = count(&http, &bare_request(), &bare, &bare_url, &logs)?;
     let mut counted = vec![Counted {
         endpoint: bare_request().label(),
-        target: BARE_WARP.into(),
+        target: "bare-warp".into(),
         requests: COUNTED_REQUESTS,
         instructions_per_request: bare_count,
         ratio_to_bare: 1.0,
