@@ -367,7 +367,7 @@ impl Database {
                     timeout,
                     SQLITE_BUSY_TIMEOUT,
                 )),
-                write: Writer::start(options.clone()),
+                write: Writer::start(options.get_filename().to_path_buf(), SQLITE_BUSY_TIMEOUT)?,
             },
             Connect::Postgres(options) => {
                 Pools::Postgres(Arc::new(Pool::new("shared", options.clone(), max, timeout)))

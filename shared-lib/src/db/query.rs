@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use sqlx::postgres::{PgArguments, PgRow};
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Postgres, Row as _, Sqlite, TypeInfo as _, ValueRef as _};
 
 use super::error::DbError;
@@ -49,19 +49,6 @@ impl Query {
 
     pub(super) fn params(&self) -> &[Value] {
         &self.params
-    }
-
-    pub(super) fn sqlite(self) -> sqlx::query::Query<'static, Sqlite, SqliteArguments> {
-        let mut q = sqlx::query(self.sql);
-        for value in self.params {
-            q = match value {
-                Value::Int(v) => q.bind(v),
-                Value::Text(v) => q.bind(v),
-                Value::Bytes(v) => q.bind(v),
-                Value::Bool(v) => q.bind(v),
-            };
-        }
-        q
     }
 
     pub(super) fn postgres(self) -> sqlx::query::Query<'static, Postgres, PgArguments> {

@@ -83,7 +83,7 @@ impl Readers {
         match known {
             Some(plan) if plan.point => {
                 let mut conn = self.checkout(permit)?;
-                let rows = run(conn.conn(), &q, &plan);
+                let rows = rows(conn.conn(), &q, Some(&plan.columns));
                 conn.finish(&rows);
                 rows
             }
@@ -95,7 +95,7 @@ impl Readers {
                         Some(plan) => plan,
                         None => readers.learn(conn.conn(), q.sql())?,
                     };
-                    let rows = run(conn.conn(), &q, &plan);
+                    let rows = rows(conn.conn(), &q, Some(&plan.columns));
                     conn.finish(&rows);
                     rows
                 })
@@ -212,8 +212,8 @@ impl Drop for Reader {
     }
 }
 
-/// Runs `q` on `conn` with the statement's cached plan.
-fn run(conn: &Connection, q: &Query, plan: &Plan) -> Result<Vec<Row>, DbError> {
+/// Prepares (once per connection) and binds `q` on `conn`.
+fn bound<'c>(conn: &'c Connection, q: &Query) -> Result<rusqlite::CachedStatement<'c>, DbError> {
     let mut stmt = conn.prepare_cached(q.sql()).map_err(error)?;
     for (i, value) in q.params().iter().enumerate() {
         let at = i + 1;
@@ -225,7 +225,22 @@ fn run(conn: &Connection, q: &Query, plan: &Plan) -> Result<Vec<Row>, DbError> {
         }
         .map_err(error)?;
     }
-    let width = plan.columns.len();
+    Ok(stmt)
+}
+
+/// The rows `q` gives on `conn`, its column names shared by them
+/// (`columns` when the caller knows them).
+pub(super) fn rows(
+    conn: &Connection,
+    q: &Query,
+    columns: Option<&Arc<[String]>>,
+) -> Result<Vec<Row>, DbError> {
+    let mut stmt = bound(conn, q)?;
+    let columns: Arc<[String]> = match columns {
+        Some(columns) => columns.clone(),
+        None => stmt.column_names().into_iter().map(String::from).collect(),
+    };
+    let width = columns.len();
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(error)? {
@@ -240,15 +255,30 @@ fn run(conn: &Connection, q: &Query, plan: &Plan) -> Result<Vec<Row>, DbError> {
                 ValueRef::Blob(v) => Owned::Bytes(v.to_vec()),
             });
         }
-        out.push(Row::owned(plan.columns.clone(), values));
+        out.push(Row::owned(columns.clone(), values));
     }
     Ok(out)
 }
 
-/// SQLite's error, classified as the writer's are.
-fn error(err: rusqlite::Error) -> DbError {
+/// Runs the write `q` on `conn`; how many rows it changed.
+pub(super) fn affected(conn: &Connection, q: &Query) -> Result<u64, DbError> {
+    let mut stmt = bound(conn, q)?;
+    let n = stmt.raw_execute().map_err(error)?;
+    Ok(u64::try_from(n).unwrap_or(u64::MAX))
+}
+
+/// SQLite's error, classified once: a unique or primary key refused the
+/// write; busy, locked, I/O, full or cannot open (the database cannot
+/// answer now); anything else.
+pub(super) fn error(err: rusqlite::Error) -> DbError {
     use rusqlite::ErrorCode;
     match &err {
+        rusqlite::Error::SqliteFailure(e, _)
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            DbError::UniqueViolation(err.to_string())
+        }
         rusqlite::Error::SqliteFailure(e, _)
             if matches!(
                 e.code,

@@ -1,4 +1,5 @@
-//! SQLite's writer: one connection, one task, writes committed in groups.
+//! SQLite's writer: one connection on a thread of its own, writes
+//! committed in groups.
 //!
 //! SQLite takes one writer at a time, and with `synchronous=FULL` each
 //! commit waits for the disk. Requests that write queue here (first come,
@@ -14,13 +15,16 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{ConnectOptions, Connection};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
 
 use super::error::DbError;
 use super::pool::PoolStats;
 use super::query::{Query, Row};
+use super::readers::{affected, error, rows};
 
 /// The most requests committed together: a bound on how long the first of
 /// a group waits behind the others.
@@ -86,13 +90,17 @@ struct State {
 }
 
 impl Writer {
-    /// Starts the writer task; it opens its connection with `options` when
+    /// Starts the writer's thread; it opens its connection to `file` when
     /// the first request comes, and again after a failure.
-    pub(super) fn start(options: SqliteConnectOptions) -> Writer {
+    pub(super) fn start(file: PathBuf, busy_timeout: Duration) -> Result<Writer, DbError> {
         let (queue, jobs) = mpsc::unbounded_channel();
         let state = Arc::new(State::default());
-        tokio::spawn(run(options, jobs, state.clone()));
-        Writer { queue, state }
+        let shared = state.clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(&file, busy_timeout, jobs, &shared))
+            .map_err(|e| DbError::Unavailable(format!("cannot start the writer: {e}")))?;
+        Ok(Writer { queue, state })
     }
 
     /// Queues a new transaction; its statements go through the returned
@@ -136,14 +144,16 @@ enum End {
     RolledBack,
 }
 
-async fn run(
-    options: SqliteConnectOptions,
+/// The writer's thread: groups of requests, each group one transaction.
+fn run(
+    file: &std::path::Path,
+    busy_timeout: Duration,
     mut queue: mpsc::UnboundedReceiver<Msg>,
-    state: Arc<State>,
+    state: &State,
 ) {
-    let mut conn: Option<SqliteConnection> = None;
+    let mut conn: Option<Connection> = None;
     let mut closing = None;
-    while let Some(msg) = queue.recv().await {
+    while let Some(msg) = queue.blocking_recv() {
         let first = match msg {
             Msg::Job(job) => job,
             Msg::Close(done) => {
@@ -153,19 +163,19 @@ async fn run(
         };
         let mut group = vec![first];
         if conn.is_none() {
-            match options.connect().await {
+            match open(file, busy_timeout) {
                 Ok(c) => conn = Some(c),
                 Err(err) => {
-                    refuse(group, DbError::from(err)).await;
+                    refuse(group, err);
                     continue;
                 }
             }
         }
-        let Some(c) = conn.as_mut() else { continue };
+        let Some(c) = conn.as_ref() else { continue };
         state.open.store(true, Ordering::Relaxed);
         state.busy.store(true, Ordering::Relaxed);
-        if let Err(err) = exec(c, "BEGIN IMMEDIATE").await {
-            refuse(group, err).await;
+        if let Err(err) = exec(c, "BEGIN IMMEDIATE") {
+            refuse(group, err);
             conn = None;
             continue;
         }
@@ -175,12 +185,12 @@ async fn run(
         while at < group.len() {
             let job = &mut group[at];
             at += 1;
-            if let Err(err) = exec(c, "SAVEPOINT request").await {
+            if let Err(err) = exec(c, "SAVEPOINT request") {
                 broken = Some(err);
                 break;
             }
-            match serve(c, job).await {
-                End::Commit(reply) => match exec(c, "RELEASE request").await {
+            match serve(c, job) {
+                End::Commit(reply) => match exec(c, "RELEASE request") {
                     Ok(()) => done.push(reply),
                     Err(err) => {
                         let _ = reply.send(Err(err.clone()));
@@ -189,11 +199,9 @@ async fn run(
                     }
                 },
                 End::RolledBack => {
-                    let undone = async {
-                        exec(c, "ROLLBACK TO request").await?;
-                        exec(c, "RELEASE request").await
-                    };
-                    if let Err(err) = undone.await {
+                    let undone =
+                        exec(c, "ROLLBACK TO request").and_then(|()| exec(c, "RELEASE request"));
+                    if let Err(err) = undone {
                         broken = Some(err);
                         break;
                     }
@@ -209,7 +217,7 @@ async fn run(
             }
         }
         let committed = match broken {
-            None => exec(c, "COMMIT").await,
+            None => exec(c, "COMMIT"),
             Some(err) => Err(err),
         };
         match committed {
@@ -222,12 +230,12 @@ async fn run(
                 // Nothing of this group is stored: every request of it
                 // hears so, none is answered as done.
                 tracing::warn!(%err, "a group of writes failed; rolled back");
-                let _ = exec(c, "ROLLBACK").await;
+                let _ = exec(c, "ROLLBACK");
                 for reply in done {
                     let _ = reply.send(Err(err.clone()));
                 }
                 let rest = group.split_off(at);
-                refuse(rest, err).await;
+                refuse(rest, err);
                 conn = None;
             }
         }
@@ -239,7 +247,7 @@ async fn run(
     }
     queue.close();
     if let Some(conn) = conn.take() {
-        let _ = conn.close().await;
+        let _ = conn.close();
     }
     state.open.store(false, Ordering::Relaxed);
     if let Some(done) = closing {
@@ -247,13 +255,32 @@ async fn run(
     }
 }
 
+/// The writer's connection: WAL, `synchronous=FULL` (a commit is on disk
+/// before it returns), foreign keys, the busy timeout.
+fn open(file: &std::path::Path, busy_timeout: Duration) -> Result<Connection, DbError> {
+    let conn = Connection::open_with_flags(
+        file,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(error)?;
+    conn.busy_timeout(busy_timeout).map_err(error)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(error)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
 /// Runs one request's statements until it commits or goes away.
-async fn serve(conn: &mut SqliteConnection, job: &mut Job) -> End {
+fn serve(conn: &Connection, job: &mut Job) -> End {
     let mut failed = false;
-    while let Some(cmd) = job.recv().await {
+    while let Some(cmd) = job.blocking_recv() {
         match cmd {
             Cmd::Run { query, want, reply } => {
-                let out = statement(conn, query, want).await;
+                let out = statement(conn, &query, want);
                 failed |= out.is_err();
                 let _ = reply.send(out);
             }
@@ -269,29 +296,21 @@ async fn serve(conn: &mut SqliteConnection, job: &mut Job) -> End {
     End::RolledBack
 }
 
-async fn statement(conn: &mut SqliteConnection, query: Query, want: Want) -> Result<Out, DbError> {
-    let q = query.sqlite();
+fn statement(conn: &Connection, query: &Query, want: Want) -> Result<Out, DbError> {
     Ok(match want {
-        Want::Rows => Out::Rows(
-            q.fetch_all(&mut *conn)
-                .await?
-                .into_iter()
-                .map(Row::from)
-                .collect(),
-        ),
-        Want::Affected => Out::Affected(q.execute(&mut *conn).await?.rows_affected()),
+        Want::Rows => Out::Rows(rows(conn, query, None)?),
+        Want::Affected => Out::Affected(affected(conn, query)?),
     })
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), DbError> {
-    sqlx::raw_sql(sql).execute(conn).await?;
-    Ok(())
+fn exec(conn: &Connection, sql: &'static str) -> Result<(), DbError> {
+    conn.execute_batch(sql).map_err(error)
 }
 
 /// Answers every statement and the commit of `jobs` with `err`.
-async fn refuse(jobs: Vec<Job>, err: DbError) {
+fn refuse(jobs: Vec<Job>, err: DbError) {
     for mut job in jobs {
-        while let Some(cmd) = job.recv().await {
+        while let Some(cmd) = job.blocking_recv() {
             match cmd {
                 Cmd::Run { reply, .. } => {
                     let _ = reply.send(Err(err.clone()));
