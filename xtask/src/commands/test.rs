@@ -277,6 +277,17 @@ fn container_flow(
         "(engine and base images ready in {:.0}s)",
         started.elapsed().as_secs_f64()
     );
+    // The swarm stack publishes the ports compose needs. One left on the
+    // project's engine (an `up --swarm`, or a run cut off mid-way) makes
+    // room here, as the swarm test itself removes it before deploying.
+    match crate::ops::swarm::remove(&engine, crate::swarm::STACK) {
+        Ok(true) => println!(
+            "(making room: removed the swarm stack {} left on the project's engine; it holds the ports compose publishes)",
+            crate::swarm::STACK
+        ),
+        Ok(false) => {}
+        Err(err) => println!("(removing a leftover swarm stack failed: {err:#})"),
+    }
     let mut live = step(
         layout,
         "test containers (live, docker compose)".into(),

@@ -195,6 +195,12 @@ fn docker(layout: &Layout) -> Result<()> {
             record.pid
         );
     }
+    if crate::ops::swarm::stack_exists(&engine, crate::swarm::STACK)? {
+        bail!(
+            "the swarm stack {} runs on this engine and holds port 8000 and the services' ports; run `cargo xtask down --swarm` first",
+            crate::swarm::STACK
+        );
+    }
     let registry = fleet::container_registry(layout);
     // Only the registry's volume: the services' data volumes stay.
     let reset_volume = || -> Result<()> {

@@ -13,12 +13,7 @@ use crate::ops::run::{capture, run};
 /// Makes the engine a swarm manager (a one-node swarm advertised on
 /// 127.0.0.1) unless it already is; whether this call did it.
 pub fn ensure_swarm(engine: &Engine) -> Result<bool> {
-    let state = capture(
-        engine
-            .docker()
-            .args(["info", "--format", "{{.Swarm.LocalNodeState}}"]),
-    )?;
-    if state.trim() == "active" {
+    if swarm_active(engine)? {
         return Ok(false);
     }
     capture(
@@ -53,8 +48,22 @@ pub fn deploy(engine: &Engine, file: &Path, stack: &str, env: &[(&str, String)])
     run(&mut cmd)
 }
 
-/// Whether `stack` has any service.
+/// Whether the engine is in swarm mode (a manager here: the project makes
+/// one-node swarms only).
+fn swarm_active(engine: &Engine) -> Result<bool> {
+    let state = capture(
+        engine
+            .docker()
+            .args(["info", "--format", "{{.Swarm.LocalNodeState}}"]),
+    )?;
+    Ok(state.trim() == "active")
+}
+
+/// Whether `stack` has any service (none on an engine outside swarm mode).
 pub fn stack_exists(engine: &Engine, stack: &str) -> Result<bool> {
+    if !swarm_active(engine)? {
+        return Ok(false);
+    }
     let out = capture(engine.docker().args([
         "service",
         "ls",
