@@ -11,6 +11,7 @@
 //! - [`index`]: what the registry holds of a crate.
 //! - [`lock`]: what a project's Cargo.toml and Cargo.lock say.
 //! - [`pins`]: where each service stands against the registry.
+//! - [`advisories`]: the team's advisory database (RustSec format).
 //! - [`consumers`]: every service built and tested against a candidate.
 //! - [`renovate`]: Renovate's proposals, read from its report.
 //! - [`level`]: how far a release moves a version.
@@ -19,6 +20,7 @@
 //! - [`ops`]: every process and HTTP call (the registry's sparse index,
 //!   with cargo's token, among them), and the tree copies.
 
+pub mod advisories;
 pub mod commands;
 pub mod consumers;
 pub mod error;

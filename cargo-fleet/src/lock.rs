@@ -41,9 +41,10 @@ pub fn pin(project_dir: &Path, krate: &str) -> Result<Pin> {
     })
 }
 
-/// The requirement on `krate` in the manifest of `project_dir`.
-pub fn requirement(project_dir: &Path, krate: &str) -> Result<VersionReq> {
-    dependency(project_dir, krate)?.with_context(|| {
+/// The requirement on `krate` in the manifest of `project_dir`, which
+/// must name it from `registry` (see [`dependency`]).
+pub fn requirement(project_dir: &Path, krate: &str, registry: &str) -> Result<VersionReq> {
+    dependency(project_dir, krate, registry)?.with_context(|| {
         format!(
             "{} does not depend on {krate}",
             project_dir.join("Cargo.toml").display()
@@ -53,15 +54,39 @@ pub fn requirement(project_dir: &Path, krate: &str) -> Result<VersionReq> {
 
 /// The requirement on `krate` in the manifest of `project_dir`, `None`
 /// when it does not depend on it; an error when the manifest cannot be
-/// read or the dependency has no valid version.
-pub fn dependency(project_dir: &Path, krate: &str) -> Result<Option<VersionReq>> {
+/// read or the dependency has no valid version, and a problem (exit 1)
+/// when the dependency or dev-dependency does not name `registry`: cargo
+/// would then take a crate of that name from crates.io (dependency
+/// confusion, cargo issues 9162 and 10656).
+pub fn dependency(project_dir: &Path, krate: &str, registry: &str) -> Result<Option<VersionReq>> {
     let (path, manifest) = read_manifest(project_dir)?;
+    for table in ["dev-dependencies", "dependencies"] {
+        let Some(dep) = manifest.get(table).and_then(|d| d.get(krate)) else {
+            continue;
+        };
+        let named = dep.get("registry").and_then(|r| r.as_str());
+        if named != Some(registry) {
+            let req = dep
+                .as_str()
+                .or_else(|| dep.get("version").and_then(|v| v.as_str()))
+                .unwrap_or("X.Y");
+            return Err(crate::error::problem(format!(
+                "{}: [{table}] {krate} {}: cargo would take a crate of that name from {} (dependency confusion); write {krate} = {{ version = \"{req}\", registry = \"{registry}\" }}",
+                path.display(),
+                named.map_or_else(
+                    || "names no registry".to_string(),
+                    |n| format!("names registry {n:?}, not {registry:?}")
+                ),
+                named.map_or("crates.io", |_| "another registry"),
+            )));
+        }
+    }
     let Some(dep) = manifest.get("dependencies").and_then(|d| d.get(krate)) else {
         return Ok(None);
     };
     let req = dep
-        .as_str()
-        .or_else(|| dep.get("version").and_then(|v| v.as_str()))
+        .get("version")
+        .and_then(|v| v.as_str())
         .with_context(|| format!("{}: the {krate} dependency has no version", path.display()))?;
     VersionReq::parse(req)
         .map(Some)
@@ -119,16 +144,43 @@ mod tests {
             "[package]\nname = \"s\"\n[dependencies]\nshared-lib = { version = \"0.4\", registry = \"local\" }\n",
         );
         assert_eq!(
-            dependency(dir.path(), "shared-lib")
+            dependency(dir.path(), "shared-lib", "local")
                 .unwrap()
                 .unwrap()
                 .to_string(),
             "^0.4"
         );
-        assert!(dependency(dir.path(), "other").unwrap().is_none());
-        assert!(requirement(dir.path(), "other").is_err());
+        assert!(dependency(dir.path(), "other", "local").unwrap().is_none());
+        assert!(requirement(dir.path(), "other", "local").is_err());
         write("[package\n");
-        assert!(dependency(dir.path(), "shared-lib").is_err());
+        assert!(dependency(dir.path(), "shared-lib", "local").is_err());
+    }
+
+    #[test]
+    fn a_shared_crate_without_its_registry_is_a_problem_before_any_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |text: &str| std::fs::write(dir.path().join("Cargo.toml"), text).unwrap();
+        for (deps, says) in [
+            (
+                "[dependencies]\nshared-lib = \"0.4\"\n",
+                "[dependencies] shared-lib names no registry: cargo would take a crate of that name from crates.io (dependency confusion); write shared-lib = { version = \"0.4\", registry = \"local\" }",
+            ),
+            (
+                "[dependencies]\nshared-lib = { version = \"0.4\", registry = \"local\" }\n[dev-dependencies]\nshared-lib = { version = \"0.4\", features = [\"testing\"] }\n",
+                "[dev-dependencies] shared-lib names no registry",
+            ),
+            (
+                "[dependencies]\nshared-lib = { version = \"0.4\", registry = \"other\" }\n",
+                "names registry \"other\", not \"local\"",
+            ),
+        ] {
+            write(&format!("[package]\nname = \"s\"\n{deps}"));
+            let err = dependency(dir.path(), "shared-lib", "local").unwrap_err();
+            assert_eq!(crate::error::Kind::of(&err), crate::error::Kind::Problem);
+            let text = format!("{err:#}");
+            assert!(text.contains(says), "{text}");
+            assert!(!text.contains('\n'), "one line: {text}");
+        }
     }
 
     #[test]

@@ -14,8 +14,9 @@ use clap::{Parser, Subcommand};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  the check found a problem: a consumer breaks, a service pins a yanked
-     or unpublished version, the tests of a bump fail
+  1  the check found a problem: a consumer breaks, a service pins an
+     advised, yanked or unpublished version, a release names an advised
+     version, the tests of a bump fail
   2  usage or configuration: a bad flag, a bad or missing fleet.toml key
   3  the tool could not do its work: the registry does not answer, git or
      cargo failed
@@ -41,8 +42,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Show which version of each shared crate every service requires and
-    /// locks, against the registry. Exit 1 when one pins a yanked or
-    /// unpublished version.
+    /// locks, against the registry and the team's advisories. Exit 1 when
+    /// one pins an advised, yanked or unpublished version.
     Status {
         /// Only this shared crate (default: every one).
         #[arg(long = "crate", value_name = "NAME")]
@@ -113,6 +114,31 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Write an advisory on a published version of a shared crate into the
+    /// team's advisory database (RustSec format, committed there), yank the
+    /// version when asked, and list every service that locks an affected
+    /// version. A dry run unless --execute.
+    Advise {
+        /// The advised version.
+        version: semver::Version,
+        /// What is wrong with it, in one line.
+        #[arg(long)]
+        reason: String,
+        /// The versions with the fix, e.g. ">=0.3.6" (default: from the next
+        /// published version on).
+        #[arg(long, value_name = "RANGE")]
+        patched: Option<semver::VersionReq>,
+        /// Yank the version in the registry too (the token must be an
+        /// owner's).
+        #[arg(long)]
+        yank: bool,
+        /// The shared crate (needed when fleet.toml declares several).
+        #[arg(long = "crate", value_name = "NAME")]
+        krate: Option<String>,
+        /// Really write, commit and yank.
+        #[arg(long)]
+        execute: bool,
+    },
     /// Publish the shared crate's working tree version (a git shared
     /// crate: its branch's head) when the registry lacks it. A dry run
     /// unless --execute; the token must be one that may publish.
@@ -170,6 +196,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             execute,
             allow_break,
         } => commands::release::run(&ws, krate.as_deref(), level, execute, &allow_break),
+        Cmd::Advise {
+            version,
+            reason,
+            patched,
+            yank,
+            krate,
+            execute,
+        } => commands::advise::run(
+            &ws,
+            &commands::advise::Request {
+                krate,
+                version,
+                reason,
+                patched,
+                yank,
+                execute,
+            },
+        )
+        .map(|_| ()),
         Cmd::Publish { krate, execute } => commands::publish::run(&ws, krate.as_deref(), execute),
     }
 }

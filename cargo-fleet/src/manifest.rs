@@ -13,6 +13,10 @@
 //! name = "shared-lib"
 //! path = "shared-lib"         # or git = "<url>", branch = "main"
 //!
+//! [advisories]                # optional: these are the defaults
+//! path = "advisories"         # the team's advisory database (RustSec format)
+//! prefix = "FLEET"            # its ids: FLEET-2026-0001
+//!
 //! [[service]]
 //! name = "user-service"
 //! path = "user-service"       # the default: its name, beside fleet.toml
@@ -46,6 +50,12 @@ pub const DEFAULT_REGISTRY: &str = "local";
 /// The shared crate of a manifest that declares none.
 pub const DEFAULT_SHARED: &str = "shared-lib";
 
+/// Where the advisory database is, by default (beside `fleet.toml`).
+pub const DEFAULT_ADVISORIES: &str = "advisories";
+
+/// The advisories' id prefix, by default.
+pub const DEFAULT_PREFIX: &str = "FLEET";
+
 /// Where a project's files are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -78,6 +88,17 @@ pub struct Shared {
     pub name: String,
     /// Where its sources are.
     pub source: Source,
+}
+
+/// The team's own advisory database: a git repository in the RustSec
+/// format (`crates/<crate>/<ID>.md`), which `cargo fleet advise` writes and
+/// `status`, `release` and each service's cargo-deny read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Advisories {
+    /// Its directory, relative to the directory holding `fleet.toml`.
+    pub path: PathBuf,
+    /// The prefix of its ids (`FLEET` gives `FLEET-2026-0001`).
+    pub prefix: String,
 }
 
 /// A call from one service to another (the harness wires it).
@@ -114,6 +135,8 @@ pub struct Manifest {
     pub shared: Vec<Shared>,
     /// The services, callees before their callers.
     pub services: Vec<Service>,
+    /// The advisory database.
+    pub advisories: Advisories,
 }
 
 #[derive(Deserialize)]
@@ -124,6 +147,14 @@ struct RawManifest {
     shared: Vec<RawProject>,
     #[serde(rename = "service", default)]
     services: Vec<RawService>,
+    advisories: Option<RawAdvisories>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdvisories {
+    path: Option<PathBuf>,
+    prefix: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -226,10 +257,32 @@ impl Manifest {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let advisories = raw.advisories.map_or_else(
+            || Advisories {
+                path: DEFAULT_ADVISORIES.into(),
+                prefix: DEFAULT_PREFIX.into(),
+            },
+            |a| Advisories {
+                path: a.path.unwrap_or_else(|| DEFAULT_ADVISORIES.into()),
+                prefix: a.prefix.unwrap_or_else(|| DEFAULT_PREFIX.into()),
+            },
+        );
+        if advisories.prefix.is_empty()
+            || !advisories
+                .prefix
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        {
+            return Err(usage(format!(
+                "[advisories] prefix {:?}: use capital letters and digits, e.g. \"FLEET\"",
+                advisories.prefix
+            )));
+        }
         let mut manifest = Manifest {
             registry,
             shared,
             services,
+            advisories,
         };
         manifest.check()?;
         manifest.services = start_order(&manifest.services)?;

@@ -7,6 +7,7 @@ use anyhow::Result;
 use semver::{Version, VersionReq};
 use serde::Serialize;
 
+use crate::advisories::{self, Advisory};
 use crate::index::{self, Published};
 use crate::lock;
 use crate::manifest::Shared;
@@ -23,6 +24,8 @@ pub enum Verdict {
     /// Newer versions exist only outside its requirement: its owners must
     /// change the requirement (`cargo fleet bump`).
     NeedsBreakingBump,
+    /// An advisory of the team's database names the locked version.
+    PinsAdvisedVersion,
     /// The locked version was yanked.
     PinsYankedVersion,
     /// The locked version is not in the registry.
@@ -36,6 +39,7 @@ impl Verdict {
             Verdict::UpToDate => "up to date",
             Verdict::CompatibleUpdateAvailable => "compatible update available",
             Verdict::NeedsBreakingBump => "needs a breaking bump",
+            Verdict::PinsAdvisedVersion => "pins an advised version",
             Verdict::PinsYankedVersion => "pins a yanked version",
             Verdict::NotPublished => "not published",
         }
@@ -93,6 +97,29 @@ pub struct Row {
     /// Its running instances and the shared-lib each runs (filled by the
     /// harness's `status`; empty when none answers or nobody looked).
     pub running: Vec<Instance>,
+    /// The advisories that name the locked version.
+    pub advisories: Vec<Advised>,
+}
+
+/// An advisory naming a service's locked version, as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Advised {
+    /// Its id, `FLEET-2026-0001`.
+    pub id: String,
+    /// What is wrong, in one line.
+    pub title: String,
+    /// The versions to move to.
+    pub patched: String,
+}
+
+impl From<&Advisory> for Advised {
+    fn from(a: &Advisory) -> Advised {
+        Advised {
+            id: a.id.clone(),
+            title: a.title.clone(),
+            patched: a.moves_to(),
+        }
+    }
 }
 
 impl Row {
@@ -124,22 +151,34 @@ pub fn status(ws: &Workspace, shared: &Shared) -> Result<Vec<Row>> {
         .filter(|p| !p.yanked)
         .map(|p| p.version.clone())
         .max();
+    let advisories = ws.advisories()?;
     let mut rows = Vec::new();
     for service in &ws.manifest.services {
         let dir = ws.service_dir(service)?;
-        let Some(req) = lock::dependency(&dir, krate)? else {
+        let Some(req) = lock::dependency(&dir, krate, &ws.registry.name)? else {
             continue;
         };
         let pin = lock::pin(&dir, krate)?;
+        let advised: Vec<Advised> =
+            advisories::affecting(&advisories, krate, &pin.source, &pin.version)
+                .into_iter()
+                .map(Advised::from)
+                .collect();
+        let verdict = if advised.is_empty() {
+            verdict(&req, &pin.version, &published)
+        } else {
+            Verdict::PinsAdvisedVersion
+        };
         rows.push(Row {
             service: service.name.clone(),
             shared: krate.to_string(),
             requirement: req.to_string(),
             locked: pin.version.to_string(),
             newest: newest.as_ref().map(ToString::to_string),
-            verdict: verdict(&req, &pin.version, &published),
+            verdict,
             docs_url: format!("{}{}", ws.registry.origin(), docs_path(krate, &pin.version)),
             running: Vec::new(),
+            advisories: advised,
         });
     }
     Ok(rows)

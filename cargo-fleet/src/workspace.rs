@@ -100,6 +100,16 @@ impl Workspace {
         self.dir(&service.name, &service.source)
     }
 
+    /// The advisory database's directory (`[advisories] path`).
+    pub fn advisories_dir(&self) -> PathBuf {
+        self.root.join(&self.manifest.advisories.path)
+    }
+
+    /// Every advisory of the fleet's database.
+    pub fn advisories(&self) -> Result<Vec<crate::advisories::Advisory>> {
+        crate::advisories::load(&self.advisories_dir())
+    }
+
     /// The directory of a shared crate's files (see [`Workspace::service_dir`]).
     pub fn shared_dir(&self, shared: &Shared) -> Result<PathBuf> {
         self.dir(&shared.name, &shared.source)

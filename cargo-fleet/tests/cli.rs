@@ -82,11 +82,12 @@ Day-two tooling for a shared crate and the services that pin it from a private r
 Usage: cargo fleet [OPTIONS] <COMMAND>
 
 Commands:
-  status           Show which version of each shared crate every service requires and locks, against the registry. Exit 1 when one pins a yanked or unpublished version
+  status           Show which version of each shared crate every service requires and locks, against the registry and the team's advisories. Exit 1 when one pins an advised, yanked or unpublished version
   check-consumers  Build and test every service against the shared crate's working tree (the release candidate), each in a throwaway copy. Exit 1 when one whose requirement accepts it breaks
   bump             Move one service to a published version of a shared crate (the newest by default) and run its tests: in place for a path service, on a pushed branch of its repository for a git service. A dry run unless --execute
   release          Release the shared crate with cargo-release after a semver check against the last published version and a build and test of every service against it. A dry run unless --execute; exit 1 when the guard or a consumer refuses it
   renovate         Run Renovate (dry run) on the fleet's repository and on each git service's repository, and print per service the update of the shared crate it proposes beside `status`
+  advise           Write an advisory on a published version of a shared crate into the team's advisory database (RustSec format, committed there), yank the version when asked, and list every service that locks an affected version. A dry run unless --execute
   publish          Publish the shared crate's working tree version (a git shared crate: its branch's head) when the registry lacks it. A dry run unless --execute; the token must be one that may publish
   help             Print this message or the help of the given subcommand(s)
 
@@ -97,8 +98,9 @@ Options:
 
 Exit codes:
   0  success
-  1  the check found a problem: a consumer breaks, a service pins a yanked
-     or unpublished version, the tests of a bump fail
+  1  the check found a problem: a consumer breaks, a service pins an
+     advised, yanked or unpublished version, a release names an advised
+     version, the tests of a bump fail
   2  usage or configuration: a bad flag, a bad or missing fleet.toml key
   3  the tool could not do its work: the registry does not answer, git or
      cargo failed

@@ -245,5 +245,9 @@ fn remove_worktree(root: &Path, worktree: &PathBuf) {
 
 /// The shared-lib requirement in the manifest of `project_dir`.
 pub fn requirement(project_dir: &Path) -> Result<semver::VersionReq> {
-    cargo_fleet::lock::requirement(project_dir, SHARED_LIB)
+    cargo_fleet::lock::requirement(
+        project_dir,
+        SHARED_LIB,
+        cargo_fleet::manifest::DEFAULT_REGISTRY,
+    )
 }

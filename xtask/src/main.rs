@@ -119,6 +119,27 @@ enum Cmd {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// Write an advisory on a published shared-lib version into
+    /// registry/advisories (RustSec format, committed there), yank it when
+    /// asked, and list every service that locks an affected version. A dry
+    /// run unless --execute.
+    Advise {
+        /// The advised version.
+        version: semver::Version,
+        /// What is wrong with it, in one line.
+        #[arg(long)]
+        reason: String,
+        /// The versions with the fix, e.g. ">=0.3.6" (default: from the next
+        /// published version on).
+        #[arg(long, value_name = "RANGE")]
+        patched: Option<semver::VersionReq>,
+        /// Yank the version in the registry too.
+        #[arg(long)]
+        yank: bool,
+        /// Really write, commit and yank.
+        #[arg(long)]
+        execute: bool,
+    },
     /// Move one service to a shared-lib version (the newest by default) and run its tests.
     Bump {
         /// The service to move (a name from fleet.toml).
@@ -236,6 +257,23 @@ fn main() -> ExitCode {
         Cmd::CheckConsumers { level, json } => commands::check_consumers::run(&layout, level, json),
         Cmd::Status { json } => commands::status::run(&layout, json),
         Cmd::Renovate { json } => commands::renovate::run(&layout, json),
+        Cmd::Advise {
+            version,
+            reason,
+            patched,
+            yank,
+            execute,
+        } => commands::advise::run(
+            &layout,
+            &cargo_fleet::commands::advise::Request {
+                krate: None,
+                version,
+                reason,
+                patched,
+                yank,
+                execute,
+            },
+        ),
         Cmd::Bump { service, to } => commands::bump::run(&layout, &service, to.as_ref()),
         Cmd::Bench {
             seconds,

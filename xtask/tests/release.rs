@@ -453,6 +453,162 @@ fn status_and_bump_move_one_service_and_see_yanks() {
     assert!(format!("{err:#}").contains("is yanked"), "{err:#}");
 }
 
+/// `cargo fleet advise` with `request` on the sandbox's registry, with
+/// the publish token (it may yank).
+fn advise(
+    sb: &Sandbox,
+    version: &Version,
+    patched: Option<&str>,
+    yank: bool,
+    execute: bool,
+) -> anyhow::Result<(
+    cargo_fleet::advisories::Advisory,
+    Vec<cargo_fleet::commands::advise::Locker>,
+)> {
+    let ws = sb
+        .copy
+        .workspace_with_token(&sb.registry, sb.registry.token().unwrap())
+        .unwrap();
+    cargo_fleet::commands::advise::run(
+        &ws,
+        &cargo_fleet::commands::advise::Request {
+            krate: None,
+            version: version.clone(),
+            reason: "orders over ten items are undercharged".into(),
+            patched: patched.map(|p| semver::VersionReq::parse(p).unwrap()),
+            yank,
+            execute,
+        },
+    )
+}
+
+#[test]
+fn an_advisory_makes_every_service_that_locks_the_version_move_and_the_release_gate_refuses_it() {
+    let sb = sandbox();
+    let current = manifest_version(&sb.copy);
+    for row in sb.status().unwrap() {
+        assert_eq!(row.locked, current.to_string(), "{row:?}");
+    }
+    // A version that does not exist, and no fix published yet: refused.
+    let err = advise(&sb, &Version::new(9, 9, 9), None, false, false).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("9.9.9 is not in the registry"),
+        "{err:#}"
+    );
+    let err = advise(&sb, &current, None, false, false).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("publish the fix first"),
+        "{err:#}"
+    );
+
+    let fix = Version::new(current.major, current.minor, current.patch + 1);
+    publish_throwaway_version(&sb, &fix);
+    let db = sb.copy.root.join("registry/advisories");
+
+    // The dry run writes nothing and names both services.
+    let (advisory, lockers) = advise(&sb, &current, None, true, false).unwrap();
+    assert!(advisory.id.starts_with("FLEET-20"), "{advisory:?}");
+    assert_eq!(advisory.moves_to(), format!(">={fix}"));
+    assert_eq!(
+        advisory.source.as_deref(),
+        Some(sb.registry.index_url().as_str())
+    );
+    let mut names: Vec<&str> = lockers.iter().map(|l| l.service.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["order-service", "user-service"]);
+    assert!(!db.exists());
+    assert_eq!(
+        verdict_of(&sb, "user-service").0,
+        fleet_status::Verdict::CompatibleUpdateAvailable
+    );
+
+    // --execute --yank: the advisory is committed in its own repository, the
+    // version is yanked, and status names the advisory for both services.
+    let (advisory, _) = advise(&sb, &current, None, true, true).unwrap();
+    let file = db
+        .join("crates")
+        .join(SHARED_LIB)
+        .join(format!("{}.md", advisory.id));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        cargo_fleet::advisories::Advisory::parse(&text).unwrap(),
+        advisory
+    );
+    assert!(
+        git(&db, &["log", "--format=%s"]).contains("orders over ten items are undercharged"),
+        "the advisory is committed"
+    );
+    assert!(git(&db, &["status", "--porcelain"]).is_empty());
+    let yanked = cargo_fleet::index::published(&sb.ws().registry, SHARED_LIB)
+        .unwrap()
+        .into_iter()
+        .find(|p| p.version == current)
+        .unwrap();
+    assert!(yanked.yanked, "advise --yank yanked {current}");
+    let rows = sb.status().unwrap();
+    for row in &rows {
+        assert_eq!(
+            row.verdict,
+            fleet_status::Verdict::PinsAdvisedVersion,
+            "{row:?}"
+        );
+        assert_eq!(row.advisories[0].id, advisory.id);
+    }
+    let err = format!(
+        "{:#}",
+        cargo_fleet::commands::status::problems(&rows).unwrap_err()
+    );
+    assert!(
+        err.contains(&advisory.id) && err.contains(&format!("move to >={fix}")),
+        "{err}"
+    );
+
+    // A bump clears one service; the other still must move.
+    let bumped = sb.bump("user-service", None).unwrap();
+    assert_eq!(bumped.to, fix);
+    assert_eq!(
+        verdict_of(&sb, "user-service"),
+        (fleet_status::Verdict::UpToDate, fix.to_string())
+    );
+    assert_eq!(
+        verdict_of(&sb, "order-service").0,
+        fleet_status::Verdict::PinsAdvisedVersion
+    );
+
+    // An advisory on the fix with no patched version on that line: the
+    // release gate refuses the next patch before any build.
+    let (second, _) = advise(
+        &sb,
+        &fix,
+        Some(&format!(">={}.{}.0", current.major, current.minor + 1)),
+        false,
+        true,
+    )
+    .unwrap();
+    assert_ne!(second.id, advisory.id);
+    let err = release(&sb.copy, &sb.registry, Level::Patch, false, &[]).unwrap_err();
+    let err = format!("{err:#}");
+    assert!(
+        err.contains(&second.id) && err.contains("is named by advisory"),
+        "{err}"
+    );
+
+    // Dependency confusion: shared-lib named without its registry is one
+    // line, before anything is built.
+    edit(
+        &sb.copy.project("order-service").join("Cargo.toml"),
+        &format!("shared-lib = {{ version = \"{current}\", registry = \"local\" }}"),
+        &format!("shared-lib = \"{current}\""),
+    );
+    let err = format!("{:#}", sb.status().unwrap_err());
+    assert!(
+        err.contains("[dependencies] shared-lib names no registry")
+            && err.contains("dependency confusion")
+            && !err.contains('\n'),
+        "{err}"
+    );
+}
+
 #[test]
 fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_addition() {
     let sb = sandbox();

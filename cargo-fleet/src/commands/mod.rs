@@ -3,6 +3,7 @@
 //! [`Kind`](crate::error::Kind); `main` turns one into a line on stderr and
 //! the exit code.
 
+pub mod advise;
 pub mod bump;
 pub mod check_consumers;
 pub mod publish;

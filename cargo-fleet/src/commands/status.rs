@@ -1,8 +1,9 @@
 //! `cargo fleet status [--json]`: which version of each shared crate every
 //! service requires and locks, the newest published, and a verdict
 //! ([`crate::pins`]). Services in repositories of their own are read from
-//! their checkouts. Exit 1 when a service pins a yanked or unpublished
-//! version.
+//! their checkouts, the team's advisories from its database
+//! ([`crate::advisories`]). Exit 1 when a service pins an advised, yanked or
+//! unpublished version.
 
 use anyhow::Result;
 
@@ -52,6 +53,9 @@ pub fn render(rows: &[Row]) -> String {
             r.verdict.as_text().to_string(),
         ]);
         table.row(cells);
+        for a in &r.advisories {
+            table.note(format!("{}: {} (move to {})", a.id, a.title, a.patched));
+        }
     }
     let mut out = table.render();
     out.push_str("docs (sign in to the registry's web UI first):\n");
@@ -78,17 +82,20 @@ pub fn problems(rows: &[Row]) -> Result<()> {
         .filter(|r| {
             matches!(
                 r.verdict,
-                Verdict::PinsYankedVersion | Verdict::NotPublished
+                Verdict::PinsAdvisedVersion | Verdict::PinsYankedVersion | Verdict::NotPublished
             )
         })
         .map(|r| {
-            format!(
-                "{} ({} {}: {})",
-                r.service,
-                r.shared,
-                r.locked,
-                r.verdict.as_text()
-            )
+            let why = if r.advisories.is_empty() {
+                r.verdict.as_text().to_string()
+            } else {
+                r.advisories
+                    .iter()
+                    .map(|a| format!("{} {}, move to {}", a.id, a.title, a.patched))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            format!("{} ({} {}: {why})", r.service, r.shared, r.locked)
         })
         .collect();
     if bad.is_empty() {
@@ -131,6 +138,7 @@ mod tests {
             docs_url: "http://127.0.0.1:8000/docs/shared-lib/0.1.0/doc/shared_lib/index.html"
                 .into(),
             running: Vec::new(),
+            advisories: Vec::new(),
         }
     }
 

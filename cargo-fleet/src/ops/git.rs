@@ -80,6 +80,23 @@ pub fn sync(url: &str, branch: &str, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Makes `dir` a git repository (branch `main`) unless it is one already;
+/// whether this call made it.
+pub fn init(dir: &Path) -> Result<bool> {
+    if dir.join(".git").exists() {
+        return Ok(false);
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    capture(git(dir).args(["init", "--quiet", "--initial-branch", "main"]))?;
+    Ok(true)
+}
+
+/// `git add` of `paths` in the repository `dir`.
+pub fn add(dir: &Path, paths: &[&str]) -> Result<()> {
+    capture(git(dir).args(["add", "--"]).args(paths))?;
+    Ok(())
+}
+
 /// Starts branch `name` in the checkout `dir` at its current commit
 /// (replacing a local branch of that name).
 pub fn start_branch(dir: &Path, name: &str) -> Result<()> {

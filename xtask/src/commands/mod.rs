@@ -2,6 +2,7 @@
 //! for its command. They return errors instead of exiting; `main` turns an
 //! error into one line on stderr and a non-zero exit code.
 
+pub mod advise;
 pub mod bench;
 pub mod bump;
 pub mod check_consumers;

@@ -89,6 +89,7 @@ mod tests {
                     shared_lib_version: "0.2.0".into(),
                 },
             ],
+            advisories: Vec::new(),
         }];
         let text = render_running(&rows, &Source::Prometheus("http://127.0.0.1:9090".into()));
         assert!(

@@ -2,6 +2,8 @@
 //! SERVICE]...`: a shared crate released in steps, each in its own module,
 //! run in this order (cargo-release's `steps/` is the model):
 //!
+//! 0. No advisory of the team's database may name the version to be made
+//!    ([`refuse_advised`]).
 //! 1. [`guard`]: the semver guard. cargo-semver-checks compares the working
 //!    tree with the newest non-yanked version in the registry and refuses
 //!    an API change larger than `level` allows.
@@ -71,10 +73,29 @@ pub fn release(
 ) -> Result<Version> {
     // What the arguments promise is checked before minutes of builds.
     gate::declared_breaks(ws, shared, allow_break)?;
+    let current = crate::lock::crate_version(&ws.shared_dir(shared)?)?;
+    refuse_advised(ws, shared, &level.next(&current))?;
     let next = guard::semver_guard(ws, shared, level, &tools.semver_checks)?;
     gate::consumer_gate(ws, shared, &next, allow_break)?;
     publish::cargo_release(ws, shared, level, execute, &tools.cargo_release)?;
     Ok(next)
+}
+
+/// A version an advisory of the team's database already names is never
+/// published: refused (exit 1) before any build.
+pub fn refuse_advised(ws: &Workspace, shared: &Shared, next: &Version) -> Result<()> {
+    let advisories = ws.advisories()?;
+    let named = crate::advisories::affecting(&advisories, &shared.name, &ws.registry.index, next);
+    if let Some(a) = named.first() {
+        return Err(crate::error::problem(format!(
+            "{} {next} is named by advisory {} ({}): release a version it marks patched ({})",
+            shared.name,
+            a.id,
+            a.title,
+            a.moves_to()
+        )));
+    }
+    Ok(())
 }
 
 /// With `--execute`, the shared crate's files must be committed
