@@ -511,7 +511,7 @@ fn an_advisory_makes_every_service_that_locks_the_version_move_and_the_release_g
     assert_eq!(advisory.moves_to(), format!(">={fix}"));
     assert_eq!(
         advisory.source.as_deref(),
-        Some(sb.registry.index_url().as_str())
+        Some(cargo_fleet::manifest::DEFAULT_INDEX)
     );
     let mut names: Vec<&str> = lockers.iter().map(|l| l.service.as_str()).collect();
     names.sort_unstable();

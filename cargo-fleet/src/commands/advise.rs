@@ -101,7 +101,9 @@ pub fn run(ws: &Workspace, request: &Request) -> Result<(Advisory, Vec<Locker>)>
         id,
         package: name.to_string(),
         date: format!("{:04}-{:02}-{:02}", date.0, date.1, date.2),
-        source: Some(ws.registry.index.clone()),
+        // As every Cargo.lock records it (the declared index, whatever
+        // address this run reaches the registry at).
+        source: Some(ws.manifest.registry.index.clone()),
         patched: vec![patched],
         unaffected: vec![VersionReq::parse(&format!("<{version}"))?],
         title: format!("{name} {version}: {reason}"),

@@ -85,7 +85,8 @@ pub fn release(
 /// published: refused (exit 1) before any build.
 pub fn refuse_advised(ws: &Workspace, shared: &Shared, next: &Version) -> Result<()> {
     let advisories = ws.advisories()?;
-    let named = crate::advisories::affecting(&advisories, &shared.name, &ws.registry.index, next);
+    let named =
+        crate::advisories::affecting(&advisories, &shared.name, &ws.manifest.registry.index, next);
     if let Some(a) = named.first() {
         return Err(crate::error::problem(format!(
             "{} {next} is named by advisory {} ({}): release a version it marks patched ({})",
