@@ -260,7 +260,8 @@ running ([..]):
     "newest": "[NEWEST]",
     "verdict": "up_to_date",
     "docs_url": "http://127.0.0.1:8000/docs/shared-lib/[NEWEST]/doc/shared_lib/index.html",
-    "running": []
+    "running": [],
+    "advisories": []
   },
   {
     "service": "beta-service",
@@ -270,7 +271,8 @@ running ([..]):
     "newest": "[NEWEST]",
     "verdict": "not_published",
     "docs_url": "http://127.0.0.1:8000/docs/shared-lib/0.0.1/doc/shared_lib/index.html",
-    "running": []
+    "running": [],
+    "advisories": []
   }
 ]
 
