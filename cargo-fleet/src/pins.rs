@@ -141,6 +141,33 @@ pub fn docs_path(krate: &str, version: &Version) -> String {
     )
 }
 
+/// A service that depends on a shared crate, as its own files say.
+#[derive(Debug, Clone)]
+pub struct Dependent<'a> {
+    /// The service.
+    pub service: &'a crate::manifest::Service,
+    /// Its requirement (Cargo.toml).
+    pub req: VersionReq,
+    /// What its Cargo.lock holds.
+    pub pin: lock::Pin,
+}
+
+/// Every service of `ws` that depends on `krate`, with its requirement and
+/// lock entry (a dependency without the fleet's registry is an error, see
+/// [`lock::dependency`]).
+pub fn dependents<'a>(ws: &'a Workspace, krate: &str) -> Result<Vec<Dependent<'a>>> {
+    let mut found = Vec::new();
+    for service in &ws.manifest.services {
+        let dir = ws.service_dir(service)?;
+        let Some(req) = lock::dependency(&dir, krate, &ws.registry.name)? else {
+            continue;
+        };
+        let pin = lock::pin(&dir, krate)?;
+        found.push(Dependent { service, req, pin });
+    }
+    Ok(found)
+}
+
 /// The status against the registry of every service of `ws` that depends
 /// on the shared crate `shared`.
 pub fn status(ws: &Workspace, shared: &Shared) -> Result<Vec<Row>> {
@@ -153,12 +180,7 @@ pub fn status(ws: &Workspace, shared: &Shared) -> Result<Vec<Row>> {
         .max();
     let advisories = ws.advisories()?;
     let mut rows = Vec::new();
-    for service in &ws.manifest.services {
-        let dir = ws.service_dir(service)?;
-        let Some(req) = lock::dependency(&dir, krate, &ws.registry.name)? else {
-            continue;
-        };
-        let pin = lock::pin(&dir, krate)?;
+    for Dependent { service, req, pin } in dependents(ws, krate)? {
         let advised: Vec<Advised> =
             advisories::affecting(&advisories, krate, &pin.source, &pin.version)
                 .into_iter()

@@ -16,9 +16,9 @@ use semver::{Version, VersionReq};
 use crate::advisories::{self, Advisory};
 use crate::error::usage;
 use crate::index;
-use crate::lock;
 use crate::ops::cargo::cargo_in;
 use crate::ops::run::run as exec;
+use crate::pins;
 use crate::table::{Column, Table};
 use crate::workspace::Workspace;
 
@@ -189,21 +189,14 @@ fn affected_range(version: &Version, advisory: &Advisory) -> String {
 
 /// The services whose Cargo.lock holds a version `advisory` affects.
 pub fn lockers(ws: &Workspace, advisory: &Advisory) -> Result<Vec<Locker>> {
-    let mut found = Vec::new();
-    for service in &ws.manifest.services {
-        let dir = ws.service_dir(service)?;
-        if lock::dependency(&dir, &advisory.package, &ws.registry.name)?.is_none() {
-            continue;
-        }
-        let pin = lock::pin(&dir, &advisory.package)?;
-        if advisory.affects(&advisory.package, &pin.source, &pin.version) {
-            found.push(Locker {
-                service: service.name.clone(),
-                locked: pin.version,
-            });
-        }
-    }
-    Ok(found)
+    Ok(pins::dependents(ws, &advisory.package)?
+        .into_iter()
+        .filter(|d| advisory.affects(&advisory.package, &d.pin.source, &d.pin.version))
+        .map(|d| Locker {
+            service: d.service.name.clone(),
+            locked: d.pin.version,
+        })
+        .collect())
 }
 
 fn render_lockers(name: &str, advisory: &Advisory, lockers: &[Locker]) -> String {
