@@ -157,7 +157,9 @@ impl Advisory {
 
 /// Two registry URLs name the same registry: equal once the `sparse+`
 /// prefix and a trailing `/` are set aside.
-fn same_source(a: &str, b: &str) -> bool {
+/// Whether two registry sources name the same index (with or without the
+/// `sparse+` or `registry+` prefix and the trailing `/`).
+pub fn same_source(a: &str, b: &str) -> bool {
     let plain = |s: &str| {
         s.trim_start_matches("sparse+")
             .trim_start_matches("registry+")

@@ -178,8 +178,11 @@ pub fn check(
     let lib = work.join(krate);
     copy_project(&ws.shared_dir(shared)?, &lib)?;
     set_package_version(&lib.join("Cargo.toml"), candidate)?;
+    // In each copy's own `.cargo/config.toml`, not on cargo's command
+    // line: the tools a service's tests run (cargo-deny's `cargo
+    // metadata`) see the same dependency graph as its build.
     let patch = format!(
-        "patch.{}.{krate}.path={}",
+        "[patch.{}]\n{krate} = {{ path = {} }}\n",
         ws.registry.name,
         toml::Value::String(lib.display().to_string())
     );
@@ -273,7 +276,7 @@ struct Job<'a> {
     candidate: &'a Version,
     /// `.fleet/consumers/`: the copies, logs and report.
     work: &'a Path,
-    /// cargo's `--config` patching the candidate in.
+    /// The `.cargo/config.toml` patching the candidate in.
     patch: &'a str,
     /// `<target>/consumers`.
     target: PathBuf,
@@ -294,12 +297,21 @@ impl Job<'_> {
         if !accepts {
             set_requirement(&copy.join("Cargo.toml"), krate, candidate)?;
         }
+        // Added to a configuration the service may keep there.
+        let config = copy.join(".cargo");
+        std::fs::create_dir_all(&config)?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(config.join("config.toml"))?;
+        std::io::Write::write_all(&mut file, format!("\n{}", self.patch).as_bytes())?;
         let log = self.work.join(format!("{name}.log"));
         let mut text = String::new();
         let cargo_step = |args: &[&str], text: &mut String| -> Result<bool> {
-            let mut cmd = cargo_in(self.target.clone(), &copy, &["--config", self.patch]);
+            let mut cmd = cargo_in(self.target.clone(), &copy, &[]);
             cmd.args(args).env("CARGO_TERM_COLOR", "never");
             registry.configure(&mut cmd);
+            self.ws.tools_on_path(&mut cmd);
             let (ok, output) = crate::ops::run::transcript(&mut cmd)?;
             text.push_str(&format!("$ cargo {}\n", args.join(" ")));
             text.push_str(&output);

@@ -103,6 +103,17 @@ pub fn dev_dependency(project_dir: &Path, krate: &str) -> Result<bool> {
         .is_some())
 }
 
+/// `package.name` in the manifest of `project_dir`.
+pub fn package_name(project_dir: &Path) -> Result<String> {
+    let (path, manifest) = read_manifest(project_dir)?;
+    manifest
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .map(String::from)
+        .with_context(|| format!("{} has no package.name", path.display()))
+}
+
 /// The path and parsed text of the manifest of `project_dir`.
 fn read_manifest(project_dir: &Path) -> Result<(std::path::PathBuf, toml::Table)> {
     let path = project_dir.join("Cargo.toml");

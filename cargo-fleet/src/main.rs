@@ -33,7 +33,7 @@ CARGO_REGISTRIES_<NAME>_TOKEN or `cargo login --registry <name>`.";
 struct Cli {
     /// The fleet.toml to use (default: the nearest one at or above the
     /// working directory).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", env = "CARGO_FLEET_MANIFEST")]
     manifest_path: Option<PathBuf>,
     #[command(subcommand)]
     command: Cmd,
@@ -51,6 +51,15 @@ enum Cmd {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Check one project (a service's directory; default: the working
+    /// directory): every shared crate named with the fleet's registry, none
+    /// locked at an advised, yanked or unpublished version. For a service's
+    /// own tests and CI; exit 1 naming each advisory and where to move.
+    Audit {
+        /// The project's directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
     },
     /// Build and test every service against the shared crate's working
     /// tree (the release candidate), each in a throwaway copy. Exit 1 when
@@ -180,6 +189,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let ws = workspace(cli.manifest_path)?;
     match cli.command {
         Cmd::Status { krate, json } => commands::status::run(&ws, krate.as_deref(), json),
+        Cmd::Audit { dir } => commands::audit::run(&ws, &dir),
         Cmd::CheckConsumers { krate, level, json } => {
             commands::check_consumers::run(&ws, krate.as_deref(), level, json)
         }

@@ -168,42 +168,84 @@ pub fn dependents<'a>(ws: &'a Workspace, krate: &str) -> Result<Vec<Dependent<'a
     Ok(found)
 }
 
-/// The status against the registry of every service of `ws` that depends
-/// on the shared crate `shared`.
-pub fn status(ws: &Workspace, shared: &Shared) -> Result<Vec<Row>> {
-    let krate = shared.name.as_str();
-    let published = index::published(&ws.registry, krate)?;
-    let newest = published
-        .iter()
-        .filter(|p| !p.yanked)
-        .map(|p| p.version.clone())
-        .max();
-    let advisories = ws.advisories()?;
-    let mut rows = Vec::new();
-    for Dependent { service, req, pin } in dependents(ws, krate)? {
+/// What the registry and the team's advisories say of one shared crate:
+/// read once, then applied to each service's pin with [`Against::row`].
+#[derive(Debug, Clone)]
+pub struct Against {
+    krate: String,
+    published: Vec<Published>,
+    newest: Option<Version>,
+    advisories: Vec<Advisory>,
+    origin: String,
+    /// The index `fleet.toml` declares, which advisories name.
+    declared: String,
+    /// The index the registry is read at now (the declared one, or the one
+    /// in `CARGO_REGISTRIES_<NAME>_INDEX`).
+    serving: String,
+}
+
+impl Against {
+    /// The registry's versions of `krate` and the team's advisories.
+    pub fn read(ws: &Workspace, krate: &str) -> Result<Against> {
+        let published = index::published(&ws.registry, krate)?;
+        let newest = published
+            .iter()
+            .filter(|p| !p.yanked)
+            .map(|p| p.version.clone())
+            .max();
+        Ok(Against {
+            krate: krate.to_string(),
+            published,
+            newest,
+            advisories: ws.advisories()?,
+            origin: ws.registry.origin(),
+            declared: ws.manifest.registry.index.clone(),
+            serving: ws.registry.index.clone(),
+        })
+    }
+
+    /// Where `service`, requiring `req` and locking `pin`, stands.
+    pub fn row(&self, service: &str, req: &VersionReq, pin: &lock::Pin) -> Row {
+        let krate = self.krate.as_str();
+        // A lock made against the registry where it is served now names
+        // that URL: it is the fleet's registry all the same.
+        let source = if advisories::same_source(&pin.source, &self.serving) {
+            &self.declared
+        } else {
+            &pin.source
+        };
         let advised: Vec<Advised> =
-            advisories::affecting(&advisories, krate, &pin.source, &pin.version)
+            advisories::affecting(&self.advisories, krate, source, &pin.version)
                 .into_iter()
                 .map(Advised::from)
                 .collect();
         let verdict = if advised.is_empty() {
-            verdict(&req, &pin.version, &published)
+            verdict(req, &pin.version, &self.published)
         } else {
             Verdict::PinsAdvisedVersion
         };
-        rows.push(Row {
-            service: service.name.clone(),
+        Row {
+            service: service.to_string(),
             shared: krate.to_string(),
             requirement: req.to_string(),
             locked: pin.version.to_string(),
-            newest: newest.as_ref().map(ToString::to_string),
+            newest: self.newest.as_ref().map(ToString::to_string),
             verdict,
-            docs_url: format!("{}{}", ws.registry.origin(), docs_path(krate, &pin.version)),
+            docs_url: format!("{}{}", self.origin, docs_path(krate, &pin.version)),
             running: Vec::new(),
             advisories: advised,
-        });
+        }
     }
-    Ok(rows)
+}
+
+/// The status against the registry of every service of `ws` that depends
+/// on the shared crate `shared`.
+pub fn status(ws: &Workspace, shared: &Shared) -> Result<Vec<Row>> {
+    let against = Against::read(ws, &shared.name)?;
+    Ok(dependents(ws, &shared.name)?
+        .into_iter()
+        .map(|Dependent { service, req, pin }| against.row(&service.name, &req, &pin))
+        .collect())
 }
 
 #[cfg(test)]

@@ -32,6 +32,10 @@ pub struct Workspace {
     pub target: PathBuf,
     /// Where checkouts of git projects are kept.
     pub cache: PathBuf,
+    /// Directories put first on `PATH` for the services' tests (their
+    /// supply-chain test runs `cargo deny` and `cargo fleet audit`): this
+    /// program's own directory by default.
+    pub tools: Vec<PathBuf>,
     synced: Mutex<BTreeSet<PathBuf>>,
 }
 
@@ -72,6 +76,11 @@ impl Workspace {
             registry,
             target,
             cache: cache_dir(),
+            tools: std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(PathBuf::from))
+                .into_iter()
+                .collect(),
             synced: Mutex::new(BTreeSet::new()),
         })
     }
@@ -81,6 +90,19 @@ impl Workspace {
     pub fn with_registry_index(mut self, index: String) -> Workspace {
         self.registry.index = index;
         self
+    }
+
+    /// This fleet with `dirs` first on the services' tests' `PATH` instead
+    /// (a harness that runs the tool as a library passes where its
+    /// `cargo-fleet` and `cargo-deny` are).
+    pub fn with_tools(mut self, dirs: Vec<PathBuf>) -> Workspace {
+        self.tools = dirs;
+        self
+    }
+
+    /// Puts [`Workspace::tools`] first on `cmd`'s `PATH`.
+    pub fn tools_on_path(&self, cmd: &mut std::process::Command) {
+        crate::ops::run::path_first(cmd, &self.tools);
     }
 
     /// This fleet building into `target` instead.

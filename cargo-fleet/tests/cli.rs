@@ -77,12 +77,13 @@ error: the registry local at sparse+http://127.0.0.1:[..]/api/v1/crates/ does no
         .with_assert(assert.clone())
         .success()
         .stdout_eq(str![[r#"
-Day-two tooling for a shared crate and the services that pin it from a private registry: status, consumer check, bump, publish, release (run as `cargo fleet`).
+Day-two tooling for a shared crate and the services that pin it from a private registry: status, audit, consumer check, bump, publish, release, advisories (run as `cargo fleet`).
 
 Usage: cargo fleet [OPTIONS] <COMMAND>
 
 Commands:
   status           Show which version of each shared crate every service requires and locks, against the registry and the team's advisories. Exit 1 when one pins an advised, yanked or unpublished version
+  audit            Check one project (a service's directory; default: the working directory): every shared crate named with the fleet's registry, none locked at an advised, yanked or unpublished version. For a service's own tests and CI; exit 1 naming each advisory and where to move
   check-consumers  Build and test every service against the shared crate's working tree (the release candidate), each in a throwaway copy. Exit 1 when one whose requirement accepts it breaks
   bump             Move one service to a published version of a shared crate (the newest by default) and run its tests: in place for a path service, on a pushed branch of its repository for a git service. A dry run unless --execute
   release          Release the shared crate with cargo-release after a semver check against the last published version and a build and test of every service against it. A dry run unless --execute; exit 1 when the guard or a consumer refuses it
@@ -92,7 +93,7 @@ Commands:
   help             Print this message or the help of the given subcommand(s)
 
 Options:
-      --manifest-path <PATH>  The fleet.toml to use (default: the nearest one at or above the working directory)
+      --manifest-path <PATH>  The fleet.toml to use (default: the nearest one at or above the working directory) [env: CARGO_FLEET_MANIFEST=]
   -h, --help                  Print help
   -V, --version               Print version
 

@@ -119,7 +119,8 @@ impl Layout {
         Ok(
             cargo_fleet::Workspace::open(self.root.clone(), Some(token))?
                 .with_registry_index(registry.index_url())
-                .with_target(self.target_dir()),
+                .with_target(self.target_dir())
+                .with_tools(crate::fleet::tool::service_test_tools(self)?),
         )
     }
 

@@ -208,6 +208,41 @@ impl Sandbox {
         self.copy.workspace(&self.registry).unwrap()
     }
 
+    /// Runs `service`'s supply-chain test (`tests/supply_chain.rs`) against
+    /// the sandbox's registry, as `cargo fleet bump` runs its tests:
+    /// whether it passed, and its output.
+    fn supply_chain_test(&self, service: &str) -> (bool, String) {
+        // Its lock names the registry at the declared URL; cargo reads this
+        // sandbox's registry, whose URL differs: the same versions, locked
+        // against it, as `bump` would leave them.
+        let lock = self.copy.project(service).join("Cargo.lock");
+        let text = std::fs::read_to_string(&lock).unwrap();
+        std::fs::write(
+            &lock,
+            text.replace(
+                cargo_fleet::manifest::DEFAULT_INDEX,
+                &self.registry.index_url(),
+            ),
+        )
+        .unwrap();
+        let mut cmd = cargo(
+            &self.copy,
+            self.copy.project(service),
+            &["test", "--locked", "--test", "supply_chain"],
+        );
+        reading(&mut cmd, &self.registry).unwrap();
+        self.ws().tools_on_path(&mut cmd);
+        let out = cmd.output().unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+
     fn status(&self) -> anyhow::Result<Vec<fleet_status::Row>> {
         let ws = self.ws();
         status(&ws, ws.manifest.shared(None)?)
@@ -563,7 +598,20 @@ fn an_advisory_makes_every_service_that_locks_the_version_move_and_the_release_g
         "{err}"
     );
 
-    // A bump clears one service; the other still must move.
+    // Each service's own tests fail on it: its supply-chain test names the
+    // advisory, its reason and where to move.
+    let (ok, text) = sb.supply_chain_test("order-service");
+    assert!(!ok, "{text}");
+    for says in [
+        advisory.id.as_str(),
+        "orders over ten items are undercharged",
+        &format!("move to >={fix}"),
+    ] {
+        assert!(text.contains(says), "{says:?} in:\n{text}");
+    }
+
+    // A bump (which runs the service's tests, that one included) clears
+    // one service; the other still must move.
     let bumped = sb.bump("user-service", None).unwrap();
     assert_eq!(bumped.to, fix);
     assert_eq!(
@@ -574,6 +622,8 @@ fn an_advisory_makes_every_service_that_locks_the_version_move_and_the_release_g
         verdict_of(&sb, "order-service").0,
         fleet_status::Verdict::PinsAdvisedVersion
     );
+    let (ok, text) = sb.supply_chain_test("user-service");
+    assert!(ok, "{text}");
 
     // An advisory on the fix with no patched version on that line: the
     // release gate refuses the next patch before any build.
@@ -605,6 +655,19 @@ fn an_advisory_makes_every_service_that_locks_the_version_move_and_the_release_g
         err.contains("[dependencies] shared-lib names no registry")
             && err.contains("dependency confusion")
             && !err.contains('\n'),
+        "{err}"
+    );
+    // The service's own check says the same, reading files only.
+    let fleet = sb.ws().tools[1].join("cargo-fleet");
+    let out = Command::new(&fleet)
+        .args(["fleet", "audit"])
+        .current_dir(sb.copy.project("order-service"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("dependency confusion") && err.trim().lines().count() == 1,
         "{err}"
     );
 }

@@ -80,6 +80,7 @@ pub fn apply(ws: &Workspace, dir: &Path, shared: &Shared, to: &Version) -> Resul
     let cargo = |args: &[&str]| {
         let mut cmd = cargo_in(ws.target.clone(), dir, args);
         ws.registry.configure(&mut cmd);
+        ws.tools_on_path(&mut cmd);
         // cargo's own output (the test run's included) is progress, on
         // stderr; stdout carries the command's report only.
         cmd.stdout(std::io::stderr());

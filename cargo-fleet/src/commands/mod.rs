@@ -4,6 +4,7 @@
 //! the exit code.
 
 pub mod advise;
+pub mod audit;
 pub mod bump;
 pub mod check_consumers;
 pub mod publish;

@@ -27,13 +27,22 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The registry `fleet.toml` declares, with cargo's token for it.
+    /// The registry `fleet.toml` declares, with cargo's token for it; at
+    /// the index in `CARGO_REGISTRIES_<NAME>_INDEX` when that is set, as
+    /// cargo would resolve from it (a service's tests run by a tool that
+    /// points cargo at another instance read the same one).
     pub fn from_manifest(declared: &manifest::Registry) -> Registry {
         let token = std::env::var(token_variable(&declared.name))
             .ok()
             .filter(|t| !t.trim().is_empty())
             .or_else(|| credentials_token(&declared.name));
-        Registry::with_token(declared, token)
+        let mut registry = Registry::with_token(declared, token);
+        if let Ok(index) = std::env::var(index_variable(&declared.name))
+            && !index.trim().is_empty()
+        {
+            registry.index = index.trim().to_string();
+        }
+        registry
     }
 
     /// The registry `declared` with `token` (the harness passes the one it

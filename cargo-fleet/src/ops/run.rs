@@ -97,3 +97,12 @@ pub fn capture(cmd: &mut Command) -> Result<String> {
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// Puts `dirs` first on `cmd`'s `PATH` (this process's `PATH` after them).
+pub fn path_first(cmd: &mut Command, dirs: &[std::path::PathBuf]) {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let all = dirs.iter().cloned().chain(std::env::split_paths(&path));
+    if let Ok(joined) = std::env::join_paths(all) {
+        cmd.env("PATH", joined);
+    }
+}

@@ -17,6 +17,7 @@ use crate::ops::cargo::cargo;
 use crate::ops::docker::{self, Engine};
 use crate::ops::postgres;
 use crate::ops::procs;
+use crate::ops::run;
 use crate::ops::tools::{
     CARGO_RELEASE, KUBERNETES_VALIDATE, RENOVATE, SCHEMATHESIS, SEMVER_CHECKS,
 };
@@ -158,13 +159,32 @@ fn registry_stopped_and_containers(
 ) -> (usize, Vec<String>) {
     // Once the lockfiles are complete and the crates cached, a service
     // builds and tests without the registry: check it with Kellnr stopped.
+    // Their supply-chain test asks the registry whether the locked versions
+    // were yanked: it ran in `test <service>`, with the registry up, and
+    // is the one test left out here.
     let offline = match layout.fleet() {
         Ok(fleet) => fleet
             .services
             .iter()
             .map(|s| {
                 let name = format!("test {} with the registry stopped", s.name);
-                step(layout, name, &s.name, &["test", "--locked", "--quiet"])
+                let mut test = step(
+                    layout,
+                    name,
+                    &s.name,
+                    &[
+                        "test",
+                        "--locked",
+                        "--quiet",
+                        "--",
+                        "--skip",
+                        "no_locked_shared_crate_is_advised_yanked_or_unpublished",
+                    ],
+                );
+                if let Ok(tools) = crate::fleet::tool::service_test_tools(layout) {
+                    run::path_first(&mut test.cmd, &tools);
+                }
+                test
             })
             .collect(),
         Err(err) => {
@@ -359,6 +379,9 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
         .map(|s| s.to_string())
         .collect::<Vec<_>>();
     let mut steps = Vec::new();
+    // The services' supply-chain tests run `cargo deny` and `cargo fleet
+    // audit`: the pinned cargo-deny and this checkout's cargo-fleet.
+    let tools = crate::fleet::tool::service_test_tools(layout)?;
     for project in &projects {
         steps.push(step(
             layout,
@@ -380,12 +403,14 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
         steps.push(step(layout, format!("clippy {project}"), project, &clippy));
     }
     for project in std::iter::once(&SHARED_LIB.to_string()).chain(&services) {
-        steps.push(step(
+        let mut test = step(
             layout,
             format!("test {project}"),
             project,
             &["test", "--locked"],
-        ));
+        );
+        run::path_first(&mut test.cmd, &tools);
+        steps.push(test);
         // The same tests again, every database a fresh one on PostgreSQL.
         let mut on_pg = step(
             layout,
@@ -394,6 +419,7 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
             &["test", "--locked", "--quiet"],
         );
         on_pg.cmd.env(TEST_POSTGRES_VAR, pg_url);
+        run::path_first(&mut on_pg.cmd, &tools);
         steps.push(on_pg);
     }
     // `cargo fleet`'s own tests (its commands against a registry, with
@@ -423,6 +449,7 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
     let mut e2e = step(layout, "test xtask (end to end)".into(), "xtask", &e2e_args);
     e2e.cmd
         .env("FLEET_BIN_DIR", layout.target_dir().join("debug"))
+        .env(crate::fleet::tool::BIN_VAR, fleet_bin(layout))
         .env(TEST_POSTGRES_VAR, pg_url);
     steps.push(e2e);
     // Selecting targets leaves the doc tests out: a step of their own.
@@ -473,7 +500,7 @@ fn xtask_test_targets(layout: &Layout) -> Result<Vec<String>> {
 /// `release::guard`), so sandboxes never read each other's rustdoc
 /// output.
 fn release_tests(layout: &Layout) -> Step {
-    step(
+    let mut releases = step(
         layout,
         "test xtask (releases)".into(),
         "xtask",
@@ -484,7 +511,20 @@ fn release_tests(layout: &Layout) -> Step {
             "--test",
             RELEASE_TESTS,
         ],
-    )
+    );
+    releases
+        .cmd
+        .env(crate::fleet::tool::BIN_VAR, fleet_bin(layout));
+    releases
+}
+
+/// This checkout's `cargo-fleet`, built by [`steps`] (through
+/// [`crate::fleet::tool::service_test_tools`]) before the tests that run it.
+fn fleet_bin(layout: &Layout) -> std::path::PathBuf {
+    layout
+        .target_dir()
+        .join("debug")
+        .join(crate::fleet::tool::NAME)
 }
 
 /// Runs `step` with its output in `log` (emptied first), then prints the

@@ -16,6 +16,36 @@ use crate::paths::Layout;
 /// The tool's package name and directory.
 pub const NAME: &str = "cargo-fleet";
 
+/// The variable naming a `cargo-fleet` binary already built from this
+/// checkout's HEAD (the test command passes its own to the release tests'
+/// throwaway clones, which would each compile one otherwise).
+pub const BIN_VAR: &str = "CARGO_FLEET_BIN";
+
+/// The directories a service's tests need first on `PATH`: its supply-chain
+/// test runs `cargo deny` (the pinned cargo-deny, installed when missing)
+/// and `cargo fleet audit` (this checkout's `cargo-fleet`, built when
+/// missing or stale: a no-op build when fresh).
+pub fn service_test_tools(layout: &Layout) -> Result<Vec<std::path::PathBuf>> {
+    let deny = crate::ops::tools::CARGO_DENY.ensure()?;
+    let fleet = match std::env::var_os(BIN_VAR) {
+        Some(bin) => std::path::PathBuf::from(bin),
+        None => {
+            let mut build = crate::ops::cargo::cargo(
+                layout,
+                layout.project(NAME),
+                &["build", "--locked", "--quiet", "--bin", NAME],
+            );
+            crate::ops::run::run(&mut build)
+                .context("building cargo-fleet for the services' tests")?;
+            layout.target_dir().join("debug").join(NAME)
+        }
+    };
+    Ok([deny, fleet]
+        .iter()
+        .filter_map(|bin| bin.parent().map(std::path::PathBuf::from))
+        .collect())
+}
+
 /// Publishes HEAD's `cargo-fleet` to `registry` unless it holds that
 /// version; the version published now, if any.
 pub fn publish_tool(layout: &Layout, registry: &Kellnr) -> Result<Option<Version>> {

@@ -120,6 +120,20 @@ pub const SEMVER_CHECKS: Tool = Tool {
     debian: &[],
 };
 
+/// Checks each service's dependency sources (its `deny.toml`, from its
+/// supply-chain test). 0.20.2 is the newest release and builds with rustc
+/// 1.95; it predates the fix for registries on IP hosts (issue 892, PR
+/// 893), which the services' `deny.toml` works around.
+pub const CARGO_DENY: Tool = Tool {
+    krate: "cargo-deny",
+    version: "0.20.2",
+    bin: "cargo-deny",
+    cost: "a one-time compile of about 2 minutes on 2 cores",
+    build: Build::Debug,
+    args: &[],
+    debian: &[],
+};
+
 impl Tool {
     /// Where the binary lives once installed.
     pub fn path(&self) -> PathBuf {
