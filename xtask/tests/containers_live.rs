@@ -112,6 +112,43 @@ fn the_fleet_runs_as_containers_and_survives_a_stopped_service_and_a_restart() {
             && logs("order-service").contains("container-flow-1")),
         "the request id is in both containers' logs"
     );
+    // Each image says what it contains: its binary's embedded dependency
+    // list (cargo auditable) names the shared-lib its lockfile pins, and its
+    // SBOM names shared-lib with the registry's URL in the package URL.
+    let carried = xtask::fleet::images::carried(&engine, &fleet.names(), SHARED_LIB).unwrap();
+    for s in &fleet.services {
+        let pin = xtask::history::pin(&layout.project(&s.name)).unwrap();
+        let local = format!("shared-fleet/{}:local", s.name);
+        let image = carried
+            .iter()
+            .find(|c| c.tags.contains(&local))
+            .unwrap_or_else(|| panic!("{local} in {carried:?}"));
+        assert!(image.auditable, "{local}: no embedded dependency list");
+        assert_eq!(image.version.as_ref(), Some(&pin.version), "{local}");
+        assert!(!image.containers.is_empty(), "{local} runs: {image:?}");
+        let out = engine
+            .docker()
+            .args(["run", "--rm", "--entrypoint", "cat", &local])
+            .arg(format!("/usr/share/sbom/{}.cdx.json", s.name))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{local}: {out:?}");
+        let sbom: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(sbom["bomFormat"], "CycloneDX", "{local}");
+        let purl = format!(
+            "pkg:cargo/{SHARED_LIB}@{}?repository_url=http://127.0.0.1:8000/api/v1/crates/",
+            pin.version
+        );
+        assert!(
+            sbom["components"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["purl"] == purl.as_str()),
+            "{local}: no component {purl}"
+        );
+    }
+
     // Each runs the shared-lib its lockfile pins.
     for s in &fleet.services {
         let info: Value = http

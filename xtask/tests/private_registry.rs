@@ -48,10 +48,16 @@ fn each_service_alone_in_an_empty_folder_builds_and_tests_with_only_cargo_login(
     // the build cache next to it stays valid between runs.
     let home = layout.target_dir().join("empty-cargo-home");
     let target = layout.target_dir().join("empty-cargo-home-target");
+    // The team's tools, installed once (its supply-chain test runs them),
+    // and where its fleet is declared: a service in a repository of its own
+    // names the platform's fleet.toml.
+    let tools = xtask::fleet::tool::service_test_tools(&layout).unwrap();
     let cargo = |dir: &std::path::Path, args: &[&str], stdin: Option<&str>| {
         let mut cmd = Command::new("cargo");
+        xtask::ops::run::path_first(&mut cmd, &tools);
         cmd.args(args)
             .current_dir(dir)
+            .env("CARGO_FLEET_MANIFEST", layout.root.join("fleet.toml"))
             .env("CARGO_HOME", &home)
             .env("CARGO_TARGET_DIR", &target)
             .env_remove("CARGO_REGISTRIES_LOCAL_TOKEN")

@@ -1007,15 +1007,17 @@ fn a_new_service_is_picked_up_by_every_command_with_no_other_edit() {
 /// `cargo <args>` in `dir` as a person types it, with only what cargo
 /// itself reads: the registry's token in `CARGO_REGISTRIES_LOCAL_TOKEN`
 /// (and, because this registry is a throwaway one on another port, its
-/// index in `CARGO_REGISTRIES_LOCAL_INDEX`).
+/// index in `CARGO_REGISTRIES_LOCAL_INDEX`), and the team's tools on `PATH`
+/// (cargo-deny and cargo-fleet, which a service's tests run).
 fn plain_cargo_output(
     sb: &Sandbox,
     dir: &Path,
     token: &str,
     args: &[&str],
 ) -> std::process::Output {
-    Command::new("cargo")
-        .args(args)
+    let mut cmd = Command::new("cargo");
+    sb.ws().tools_on_path(&mut cmd);
+    cmd.args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", sb.copy.target_dir())
         .env("CARGO_REGISTRIES_LOCAL_INDEX", sb.registry.index_url())

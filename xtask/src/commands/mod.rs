@@ -51,8 +51,9 @@ fn registry(layout: &Layout) -> Result<(Kellnr, RegistryStart)> {
             )
         }
         RegistryStart::Foreign => eprintln!(
-            "registry: a Kellnr already answers at {} (not started from this checkout); using it",
-            kellnr.base_url()
+            "registry: a Kellnr already answers at {} (not the one `cargo xtask up` starts); using it with the tokens in {}",
+            kellnr.base_url(),
+            kellnr.data_dir.display()
         ),
         RegistryStart::Started(pid) => eprintln!(
             "registry: started Kellnr {} at {} (pid {pid}, data in {}, log {})",

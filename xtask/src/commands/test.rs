@@ -451,6 +451,7 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
         .env("FLEET_BIN_DIR", layout.target_dir().join("debug"))
         .env(crate::fleet::tool::BIN_VAR, fleet_bin(layout))
         .env(TEST_POSTGRES_VAR, pg_url);
+    run::path_first(&mut e2e.cmd, &tools);
     steps.push(e2e);
     // Selecting targets leaves the doc tests out: a step of their own.
     steps.push(step(

@@ -11,6 +11,7 @@
 //! - [`stop`]: stopping all of it, deleting its data.
 //! - [`mod@vendor`]: a service's dependencies vendored for its image.
 
+pub mod images;
 pub mod pinned;
 pub mod prometheus;
 pub mod registry;

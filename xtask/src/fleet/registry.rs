@@ -45,7 +45,16 @@ pub fn ensure_registry(layout: &Layout) -> Result<(Kellnr, RegistryStart)> {
     let start = match kellnr.health() {
         Health::Up => match procs::read_record(&record_path)? {
             Some(r) if procs::is_running(&r) => RegistryStart::AlreadyRunning(r.pid),
-            _ => RegistryStart::Foreign,
+            _ => {
+                // This checkout's compose or swarm registry: its own tokens.
+                let ours = [container_registry(layout), swarm_registry(layout)]
+                    .into_iter()
+                    .find(|k| k.password_file().is_file() && k.admin_accepted().unwrap_or(false));
+                if let Some(ours) = ours {
+                    return Ok((ours, RegistryStart::Foreign));
+                }
+                RegistryStart::Foreign
+            }
         },
         Health::Foreign(what) => bail!(
             "port {FLEET_PORT} is taken by something that is not Kellnr ({what}); the registry URL \

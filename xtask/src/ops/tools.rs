@@ -134,6 +134,29 @@ pub const CARGO_DENY: Tool = Tool {
     debian: &[],
 };
 
+/// Builds the services' binaries with their dependency list embedded
+/// (the images' Dockerfiles run it as `cargo auditable build`).
+pub const CARGO_AUDITABLE: Tool = Tool {
+    krate: "cargo-auditable",
+    version: "0.7.7",
+    bin: "cargo-auditable",
+    cost: "a one-time compile of under a minute on 2 cores",
+    build: Build::Debug,
+    args: &[],
+    debian: &[],
+};
+
+/// Writes a CycloneDX SBOM of each service for its image.
+pub const CARGO_CYCLONEDX: Tool = Tool {
+    krate: "cargo-cyclonedx",
+    version: "0.5.9",
+    bin: "cargo-cyclonedx",
+    cost: "a one-time compile of about a minute on 2 cores",
+    build: Build::Debug,
+    args: &[],
+    debian: &[],
+};
+
 impl Tool {
     /// Where the binary lives once installed.
     pub fn path(&self) -> PathBuf {

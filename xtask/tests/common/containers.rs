@@ -290,11 +290,20 @@ pub fn check_dockerfiles_with(layout: &Layout, lock_index: bool) {
         );
 
         // The build is offline from vendor/: --locked, --offline, the vendored
-        // sources' config; the binary built is the service. No `# syntax=`
-        // line (it pulls the frontend image).
+        // sources' config; the binary built is the service, by cargo
+        // auditable (its dependency list embedded). No `# syntax=` line (it
+        // pulls the frontend image).
         assert!(!text.starts_with("# syntax"), "{}", svc.name);
         let runs = run_lines(&all);
-        let builds: Vec<&String> = runs.iter().filter(|r| r.contains("cargo build")).collect();
+        assert!(
+            !runs.iter().any(|r| r.contains("cargo build")),
+            "{}: every build is `cargo auditable build`",
+            svc.name
+        );
+        let builds: Vec<&String> = runs
+            .iter()
+            .filter(|r| r.contains("cargo auditable build"))
+            .collect();
         assert!(!builds.is_empty(), "{}", svc.name);
         for flag in ["--locked", "--offline", "--config vendor/config.toml"] {
             assert!(
@@ -307,6 +316,15 @@ pub fn check_dockerfiles_with(layout: &Layout, lock_index: bool) {
             runs.iter()
                 .any(|r| r.contains(&format!("--bin {}", svc.name))),
             "{}",
+            svc.name
+        );
+
+        // The image carries the service's SBOM.
+        assert!(
+            runtime.instructions.iter().any(|i| i.as_copy().is_some_and(
+                |c| c.destination.content == format!("/usr/share/sbom/{}.cdx.json", svc.name)
+            )),
+            "{}: the runtime stage copies no SBOM",
             svc.name
         );
 
