@@ -37,7 +37,7 @@ fn run(tool: &str, args: &[&str], install: &str) {
 fn every_dependency_comes_from_an_allowed_registry() {
     run(
         "deny",
-        &["--locked", "--offline", "check", "sources"],
+        &["--locked", "check", "sources"],
         "cargo install --locked cargo-deny@0.20.2",
     );
 }
