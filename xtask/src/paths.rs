@@ -119,8 +119,7 @@ impl Layout {
         Ok(
             cargo_fleet::Workspace::open(self.root.clone(), Some(token))?
                 .with_registry_index(registry.index_url())
-                .with_target(self.target_dir())
-                .with_tools(crate::fleet::tool::service_test_tools(self)?),
+                .with_target(self.target_dir()),
         )
     }
 

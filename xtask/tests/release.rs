@@ -205,7 +205,10 @@ impl Drop for Sandbox {
 impl Sandbox {
     /// The clone as `cargo fleet` works on it, on the throwaway registry.
     fn ws(&self) -> cargo_fleet::Workspace {
-        self.copy.workspace(&self.registry).unwrap()
+        self.copy
+            .workspace(&self.registry)
+            .unwrap()
+            .with_tools(xtask::fleet::tool::service_test_tools(&self.copy).unwrap())
     }
 
     /// Runs `service`'s supply-chain test (`tests/supply_chain.rs`) against

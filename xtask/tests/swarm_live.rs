@@ -457,6 +457,125 @@ fn the_fleet_runs_replicated_on_swarm_and_rolls_and_heals_without_losing_a_write
             "replica {task}: the crate file of {version}"
         );
     }
+    // A token revoked through one replica is refused by both at once. The
+    // replicas share the database and keep no token cache (the stack sets
+    // KELLNR_REGISTRY__TOKEN_CACHE_ENABLED=false: Kellnr's cache lives in
+    // each process and a delete empties only the one of the replica that
+    // took it). Each step goes to one replica directly, from inside it.
+    let curl = |container: &str, args: &[&str]| -> String {
+        let out = engine
+            .docker()
+            .args(["exec", container, "curl", "-s"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let base = "http://127.0.0.1:8000";
+    let jar = "/tmp/fleet-revocation.jar";
+    let admin_pwd = std::fs::read_to_string(registry.password_file()).unwrap();
+    let sign_in = |container: &str| {
+        let body = serde_json::json!({"user": "admin", "pwd": admin_pwd.trim()}).to_string();
+        let status = curl(
+            container,
+            &[
+                "-c",
+                jar,
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                &body,
+                &format!("{base}/api/v1/auth/login"),
+            ],
+        );
+        assert_eq!(status, "200", "admin signs in on {container}");
+    };
+    let index_status = |container: &str, token: &str| {
+        curl(
+            container,
+            &[
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-H",
+                &format!("Authorization: {token}"),
+                &format!("{base}/api/v1/crates/sh/ar/shared-lib"),
+            ],
+        )
+    };
+    let (first, second) = (&replicas[0].1, &replicas[1].1);
+    sign_in(first);
+    let name = format!("revocation-{}", std::process::id());
+    let created: serde_json::Value = serde_json::from_str(&curl(
+        first,
+        &[
+            "-b",
+            jar,
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &serde_json::json!({ "name": name }).to_string(),
+            &format!("{base}/api/v1/users/me/tokens"),
+        ],
+    ))
+    .expect("the token is created through the first replica");
+    let revoked = created["token"].as_str().unwrap().to_string();
+    for replica in [first, second] {
+        assert_eq!(
+            index_status(replica, &revoked),
+            "200",
+            "{replica} takes the new token"
+        );
+    }
+    sign_in(second);
+    let tokens: serde_json::Value = serde_json::from_str(&curl(
+        second,
+        &["-b", jar, &format!("{base}/api/v1/users/me/tokens")],
+    ))
+    .unwrap();
+    let id = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name.as_str())
+        .and_then(|t| t["id"].as_i64())
+        .unwrap_or_else(|| panic!("{name} in {tokens}"));
+    let deleted = curl(
+        second,
+        &[
+            "-b",
+            jar,
+            "-X",
+            "DELETE",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &format!("{base}/api/v1/users/me/tokens/{id}"),
+        ],
+    );
+    assert_eq!(
+        deleted, "200",
+        "the token is deleted through the second replica"
+    );
+    for replica in [first, second] {
+        let status = index_status(replica, &revoked);
+        assert!(
+            status == "401" || status == "403",
+            "{replica} still takes the revoked token at once: {status}"
+        );
+    }
+    assert_eq!(
+        index_status(first, &token),
+        "200",
+        "the fleet's own token still works"
+    );
+
     // Both replicas replaced: the registry keeps its data.
     roll(&engine, &swarm_service("registry"), None).expect("the registry rolls");
     assert!(

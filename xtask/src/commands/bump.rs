@@ -13,6 +13,8 @@ pub fn run(layout: &Layout, service: &str, to: Option<&Version>) -> Result<()> {
     layout.fleet()?.service(service)?;
     let (registry, _) = super::registry(layout)?;
     super::publish_pinned(layout, &registry)?;
-    let ws = layout.workspace(&registry)?;
+    let ws = layout
+        .workspace(&registry)?
+        .with_tools(crate::fleet::tool::service_test_tools(layout)?);
     cargo_fleet::commands::bump::run(&ws, service, None, to, true)
 }

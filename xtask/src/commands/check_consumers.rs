@@ -11,6 +11,8 @@ use crate::paths::Layout;
 pub fn run(layout: &Layout, level: Option<Level>, json: bool) -> Result<()> {
     let (registry, _) = super::registry(layout)?;
     super::publish_pinned(layout, &registry)?;
-    let ws = layout.workspace(&registry)?;
+    let ws = layout
+        .workspace(&registry)?
+        .with_tools(crate::fleet::tool::service_test_tools(layout)?);
     cargo_fleet::commands::check_consumers::run(&ws, None, level, json)
 }

@@ -50,8 +50,12 @@ fn registry(layout: &Layout) -> Result<(Kellnr, RegistryStart)> {
                 kellnr.base_url()
             )
         }
+        RegistryStart::Foreign if kellnr.data_dir == layout.registry_data() => eprintln!(
+            "registry: a Kellnr already answers at {} (not started from this checkout); using it",
+            kellnr.base_url()
+        ),
         RegistryStart::Foreign => eprintln!(
-            "registry: a Kellnr already answers at {} (not the one `cargo xtask up` starts); using it with the tokens in {}",
+            "registry: this checkout's registry container answers at {} (its tokens in {})",
             kellnr.base_url(),
             kellnr.data_dir.display()
         ),

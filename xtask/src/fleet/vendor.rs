@@ -51,7 +51,7 @@ fn sbom(
     dir: &std::path::Path,
     to: &std::path::Path,
 ) -> Result<()> {
-    let mut cmd = std::process::Command::new(CARGO_CYCLONEDX.ensure()?);
+    let mut cmd = CARGO_CYCLONEDX.command()?;
     cmd.args([
         "cyclonedx",
         "--format",

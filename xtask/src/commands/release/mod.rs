@@ -54,7 +54,9 @@ pub fn run(layout: &Layout, level: Level, execute: bool, allow_break: &[String])
 /// This checkout as `cargo fleet` releases from it: the registry read and
 /// written with the publish token.
 fn publishing(layout: &Layout, registry: &Kellnr) -> Result<cargo_fleet::Workspace> {
-    layout.workspace_with_token(registry, registry.token()?)
+    Ok(layout
+        .workspace_with_token(registry, registry.token()?)?
+        .with_tools(crate::fleet::tool::service_test_tools(layout)?))
 }
 
 /// The tools the release runs, installed (pinned) when missing.
