@@ -9,9 +9,11 @@
 )]
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+mod common;
+
+use common::load::{Load, all_present, http};
 
 use xtask::commands::{Runtime, down, up};
 use xtask::fleet::{self, DataBackend};
@@ -21,132 +23,6 @@ use xtask::ops::registry::Health;
 use xtask::ops::swarm::{kill, roll, running_tasks};
 use xtask::paths::Layout;
 use xtask::swarm::{REPLICAS, database, swarm_service};
-
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-/// What a steady load saw: users it created (answered 201) and every
-/// request that did not get the answer it should have.
-#[derive(Default)]
-struct Seen {
-    created: Vec<u64>,
-    ok: u64,
-    failed: Vec<String>,
-}
-
-/// Two clients, each creating a user and reading it back in a loop,
-/// through the proxy, until stopped.
-struct Load {
-    stop: Arc<AtomicBool>,
-    seen: Arc<Mutex<Seen>>,
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
-impl Load {
-    fn start(users: &str, tag: &str) -> Load {
-        let stop = Arc::new(AtomicBool::new(false));
-        let seen = Arc::new(Mutex::new(Seen::default()));
-        let threads = (0..2)
-            .map(|t| {
-                let (stop, seen, users, tag) = (
-                    stop.clone(),
-                    seen.clone(),
-                    users.to_string(),
-                    tag.to_string(),
-                );
-                std::thread::spawn(move || {
-                    let http = http();
-                    let mut n = 0;
-                    while !stop.load(Ordering::Relaxed) {
-                        n += 1;
-                        let email = format!("{tag}-{t}-{n}@example.com");
-                        let created = http
-                            .post(format!("{users}/api/users"))
-                            .json(&serde_json::json!({"name": "Load", "email": email}))
-                            .send();
-                        let id = match created {
-                            Ok(r) if r.status() == 201 => r
-                                .json::<serde_json::Value>()
-                                .ok()
-                                .and_then(|v| v["id"].as_u64()),
-                            Ok(r) => {
-                                seen.lock()
-                                    .unwrap()
-                                    .failed
-                                    .push(format!("POST {email}: {}", r.status()));
-                                None
-                            }
-                            Err(e) => {
-                                seen.lock()
-                                    .unwrap()
-                                    .failed
-                                    .push(format!("POST {email}: {e}"));
-                                None
-                            }
-                        };
-                        let Some(id) = id else { continue };
-                        let read = http.get(format!("{users}/api/users/{id}")).send();
-                        let mut s = seen.lock().unwrap();
-                        s.created.push(id);
-                        match read {
-                            Ok(r) if r.status() == 200 => s.ok += 2,
-                            Ok(r) => s.failed.push(format!("GET {id}: {}", r.status())),
-                            Err(e) => s.failed.push(format!("GET {id}: {e}")),
-                        }
-                    }
-                })
-            })
-            .collect();
-        Load {
-            stop,
-            seen,
-            threads,
-        }
-    }
-
-    /// Waits until the load has done at least `requests` more successful
-    /// requests than it had.
-    fn wait_for(&self, requests: u64) {
-        let from = self.seen.lock().unwrap().ok;
-        assert!(
-            wait_until(Duration::from_secs(60), || self.seen.lock().unwrap().ok
-                >= from + requests),
-            "the load made no progress"
-        );
-    }
-
-    fn finish(self) -> Seen {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads {
-            t.join().unwrap();
-        }
-        Arc::try_unwrap(self.seen)
-            .ok()
-            .unwrap()
-            .into_inner()
-            .unwrap()
-    }
-}
-
-/// Every user the load was told was created is there.
-fn all_present(users: &str, created: &[u64]) {
-    let http = http();
-    let missing: Vec<u64> = created
-        .iter()
-        .copied()
-        .filter(|id| {
-            !http
-                .get(format!("{users}/api/users/{id}"))
-                .send()
-                .is_ok_and(|r| r.status() == 200)
-        })
-        .collect();
-    assert!(missing.is_empty(), "acknowledged users lost: {missing:?}");
-}
 
 /// The replicas of `service` (Prometheus' instances) that answered
 /// `GET /health` at least once, by their own `http_requests_total`.

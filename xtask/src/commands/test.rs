@@ -339,7 +339,28 @@ fn container_flow(
         ],
     );
     swarm.cmd.env("DOCKER_HOST", &engine.host);
-    let (mut n, mut f) = run_steps(vec![live, swarm]);
+    // One shared-lib change from commit to every running replica, on a
+    // stack of its own (after the swarm checks: one stack at a time). It
+    // releases, so it waits for the release tools installed beside.
+    let mut whole_path = step(
+        layout,
+        "test the whole path (commit to every running replica)".into(),
+        "xtask",
+        &[
+            "test",
+            "--locked",
+            "--test",
+            "whole_path",
+            "--",
+            "--ignored",
+            "--nocapture",
+        ],
+    );
+    whole_path
+        .cmd
+        .env("DOCKER_HOST", &engine.host)
+        .env(crate::fleet::tool::BIN_VAR, fleet_bin(layout));
+    let (mut n, mut f) = run_steps(vec![live, swarm, whole_path]);
     n += 1;
     if owned {
         match Engine::stop_own() {

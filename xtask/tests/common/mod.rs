@@ -12,6 +12,7 @@ use nix::unistd::Pid;
 use xtask::ops::procs::wait_http_ready;
 
 pub mod containers;
+pub mod load;
 
 /// A service binary running for one test, killed when dropped.
 pub struct Running {
