@@ -21,7 +21,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::ops::docker::{self, Engine};
 use crate::ops::prometheus;
@@ -141,8 +141,11 @@ fn replicas(
     image: &str,
 ) -> Result<(BTreeSet<String>, BTreeSet<String>)> {
     let (mut new, mut old) = (BTreeSet::new(), BTreeSet::new());
+    let target = engine
+        .image_id(image)
+        .with_context(|| format!("the engine has no image {image}"))?;
     for (_, runs, addresses) in engine_swarm::task_containers(engine, name)? {
-        let set = if runs == image { &mut new } else { &mut old };
+        let set = if runs == target { &mut new } else { &mut old };
         set.extend(addresses.iter().map(|a| format!("{a}:{port}")));
     }
     Ok((new, old))

@@ -213,8 +213,8 @@ pub fn tag(engine: &Engine, image: &str, tag: &str) -> Result<()> {
     Ok(())
 }
 
-/// The running containers of a swarm service: (container id, its image,
-/// its addresses on the stack's networks).
+/// The running containers of a swarm service: (container id, its image's
+/// id `sha256:...`, its addresses on the stack's networks).
 pub fn task_containers(
     engine: &Engine,
     service: &str,
@@ -224,27 +224,30 @@ pub fn task_containers(
         "--filter",
         &format!("label=com.docker.swarm.service.name={service}"),
         "--format",
-        "{{.ID}} {{.Image}}",
+        "{{.ID}}",
     ]))?;
     let mut out = Vec::new();
-    for line in listed.lines() {
-        let Some((id, image)) = line.split_once(' ') else {
-            continue;
-        };
+    for id in listed.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        // The image by its id: `docker ps` shows a name, or only a short
+        // id when several tags name the image (a rollout's build is tagged
+        // both `:local` and by its id), so names do not compare.
         // Gone between the listing and this look: not running any more.
-        let Ok(addresses) = capture(engine.docker().args([
+        let Ok(seen) = capture(engine.docker().args([
             "inspect",
             "--format",
-            "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+            "{{.Image}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
             id,
         ])) else {
             continue;
         };
-        let image = image.split_once('@').map_or(image, |(name, _)| name);
+        let mut fields = seen.split_whitespace();
+        let Some(image) = fields.next() else {
+            continue;
+        };
         out.push((
             id.to_string(),
             image.to_string(),
-            addresses.split_whitespace().map(String::from).collect(),
+            fields.map(String::from).collect(),
         ));
     }
     Ok(out)
