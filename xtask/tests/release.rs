@@ -14,6 +14,8 @@ use std::process::{Child, Command};
 
 mod common;
 
+use common::{edit, git};
+
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use semver::Version;
@@ -269,21 +271,6 @@ impl Sandbox {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// Registry up, repository cloned (no remote, a committer set), every
 /// pinned shared-lib version published to the throwaway registry.
 ///
@@ -320,16 +307,7 @@ fn sandbox() -> Sandbox {
     };
     let kellnr = registry.start(&KELLNR.path()).unwrap();
     let root = tmp.path().join("repo");
-    let status = Command::new("git")
-        .args(["clone", "--quiet"])
-        .arg(&real.root)
-        .arg(&root)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    git(&root, &["remote", "remove", "origin"]);
-    git(&root, &["config", "user.name", "Release Test"]);
-    git(&root, &["config", "user.email", "release-test@example.com"]);
+    common::clone_repo(&real.root, &root, "Release Test");
     // Nested cargo runs get a cache of their own: what they build on the
     // throwaway registry is named anew each run, and the prune removes it
     // there without touching the suite's own builds.
@@ -775,16 +753,6 @@ fn the_semver_guard_refuses_a_break_as_a_patch_and_cargo_release_publishes_an_ad
 /// Restores the clone's shared-lib to its committed state.
 fn reset_shared_lib(sb: &Sandbox) {
     git(&sb.copy.root, &["checkout", "--quiet", "--", SHARED_LIB]);
-}
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(
-        text.contains(from),
-        "{} lacks {from:?}: update this test",
-        path.display()
-    );
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
 fn row<'a>(report: &'a check_consumers::Report, service: &str) -> &'a check_consumers::Outcome {

@@ -24,10 +24,11 @@
 )]
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
+
+use common::{edit, git};
 
 use common::load::{Load, all_present};
 use semver::Version;
@@ -56,27 +57,6 @@ impl Steps {
         self.0.push((name.to_string(), took));
         out
     }
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{} lacks {from:?}", path.display());
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
 /// Removes what earlier runs built of this test's crates (shared-lib at a
@@ -115,16 +95,7 @@ fn clone(real: &Layout) -> Layout {
     let target = base.join("target");
     forget_earlier_runs(&target);
     xtask::ops::cargo::seed_target(&real.target_dir(), &target, &[SHARED_LIB]).unwrap();
-    let status = Command::new("git")
-        .args(["clone", "--quiet"])
-        .arg(&real.root)
-        .arg(&root)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    git(&root, &["remote", "remove", "origin"]);
-    git(&root, &["config", "user.name", "Whole Path Test"]);
-    git(&root, &["config", "user.email", "whole-path@example.com"]);
+    common::clone_repo(&real.root, &root, "Whole Path Test");
     Layout::at(root, target)
 }
 

@@ -261,3 +261,47 @@ pub fn fresh_database(backend: Backend, service: &str, dir: &Path) -> Vec<(&'sta
         }
     }
 }
+
+/// `git -C dir <args>`, which must succeed; its output, trimmed.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Replaces the first `from` in the file at `path` with `to`; `from` must
+/// be there (else the code the test edits has changed: update the test).
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.contains(from),
+        "{} lacks {from:?}: update this test",
+        path.display()
+    );
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// A clone of the repository at `from` into `to`: no remote (nothing it
+/// does can reach the original), `committer` as the author of its commits.
+pub fn clone_repo(from: &Path, to: &Path, committer: &str) {
+    let status = Command::new("git")
+        .args(["clone", "--quiet"])
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git clone {}", from.display());
+    git(to, &["remote", "remove", "origin"]);
+    git(to, &["config", "user.name", committer]);
+    let email = format!("{}@example.com", committer.to_lowercase().replace(' ', "-"));
+    git(to, &["config", "user.email", &email]);
+}
