@@ -67,9 +67,48 @@ fn sbom(
     crate::ops::run::capture(&mut cmd)
         .with_context(|| format!("writing the SBOM of {}", dir.display()))?;
     // `--override-filename sbom` writes `sbom.json` beside Cargo.toml.
-    std::fs::rename(dir.join("sbom.json"), to)
+    let written = dir.join("sbom.json");
+    let text = std::fs::read_to_string(&written)
         .with_context(|| format!("cargo-cyclonedx wrote no sbom.json in {}", dir.display()))?;
+    std::fs::remove_file(&written)?;
+    std::fs::write(to, reproducible(&text, dir)?)?;
     Ok(())
+}
+
+/// The SBOM made the same for the same sources: the service's directory
+/// as the image builds it (`/build`), no generation time, and a serial
+/// number derived from the rest. Two checkouts of one commit then give
+/// byte-identical build contexts, and the image build reuses its layers
+/// instead of compiling again.
+fn reproducible(text: &str, dir: &std::path::Path) -> Result<String> {
+    let text = text.replace(&dir.display().to_string(), "/build");
+    let mut bom: serde_json::Value =
+        serde_json::from_str(&text).context("cargo-cyclonedx wrote no JSON")?;
+    let object = bom
+        .as_object_mut()
+        .context("the SBOM is not a JSON object")?;
+    object.remove("serialNumber");
+    if let Some(metadata) = object.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        metadata.remove("timestamp");
+    }
+    let body = serde_json::to_string(&bom)?;
+    let (a, b) = (
+        cargo_fleet::workspace::stable_hash(&body),
+        cargo_fleet::workspace::stable_hash(&format!("sbom {body}")),
+    );
+    // A version-4-shaped UUID from the content's hashes.
+    let serial = format!(
+        "urn:uuid:{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        b >> 52,
+        b & 0xffff_ffff_ffff
+    );
+    if let Some(object) = bom.as_object_mut() {
+        object.insert("serialNumber".into(), serial.into());
+    }
+    Ok(serde_json::to_string_pretty(&bom)? + "\n")
 }
 
 /// The vendoring itself (see [`vendor`]); nothing when `vendor/` holds this
@@ -120,4 +159,38 @@ fn vendor_sources(layout: &Layout, registry: &Kellnr, dir: &std::path::Path) -> 
     )?;
     std::fs::write(&stamp, lock)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_checkouts_of_one_tree_give_the_same_sbom() {
+        let made = |dir: &str, time: &str, serial: &str| {
+            format!(
+                r#"{{"bomFormat":"CycloneDX","serialNumber":"urn:uuid:{serial}","metadata":{{"timestamp":"{time}","component":{{"bom-ref":"path+file://{dir}#0.1.0"}}}},"components":[{{"purl":"pkg:cargo/shared-lib@0.5.3?repository_url=http://127.0.0.1:8000/api/v1/crates/"}}]}}"#
+            )
+        };
+        let one = reproducible(
+            &made("/work/a/user-service", "2026-12-05T06:46:37Z", "1"),
+            std::path::Path::new("/work/a/user-service"),
+        )
+        .unwrap();
+        let two = reproducible(
+            &made("/tmp/b/user-service", "2026-12-06T01:00:00Z", "2"),
+            std::path::Path::new("/tmp/b/user-service"),
+        )
+        .unwrap();
+        assert_eq!(one, two);
+        assert!(one.contains("path+file:///build#0.1.0"), "{one}");
+        assert!(!one.contains("timestamp"), "{one}");
+        assert!(one.contains("\"serialNumber\": \"urn:uuid:"), "{one}");
+        let other = reproducible(
+            &made("/work/a/user-service", "x", "3").replace("0.5.3", "0.5.4"),
+            std::path::Path::new("/work/a/user-service"),
+        )
+        .unwrap();
+        assert_ne!(one, other, "another dependency, another serial");
+    }
 }
