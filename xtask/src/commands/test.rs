@@ -61,6 +61,10 @@ pub fn run(layout: &Layout) -> Result<()> {
     let first_engine = std::thread::spawn(docker::prepare_first_engine);
     let release_tools = install_release_tools(layout);
     let (registry, start) = with_downloads(|| super::registry(layout))?;
+    // The services' supply-chain tests run `cargo deny` and `cargo fleet
+    // audit`: the pinned cargo-deny and this checkout's cargo-fleet, on the
+    // `PATH` of every step that runs them.
+    let tools = crate::fleet::tool::service_test_tools(layout);
     let outcome = super::publish_pinned(layout, &registry).and_then(|_| {
         // The observability tests scrape the services with a real one.
         crate::ops::prometheus::ensure_installed()?;
@@ -70,7 +74,8 @@ pub fn run(layout: &Layout) -> Result<()> {
             pg.0.port,
             pg.0.data.display()
         );
-        Ok(run_steps(steps(layout, &pg.0.superuser_url("postgres")?)?))
+        let tools = tools.as_deref().map_err(|err| anyhow::anyhow!("{err:#}"))?;
+        Ok(run_steps(steps(layout, &pg.0.superuser_url("postgres")?, tools)?))
     });
     // The rest needs port 8000 free and the registry stopped. A fleet this
     // checkout's `up` started makes room (stopped now, started again at the
@@ -118,7 +123,11 @@ pub fn run(layout: &Layout) -> Result<()> {
                 vec!["registry-stopped and container checks (port 8000 held)".into()],
             )
         } else {
-            registry_stopped_and_containers(layout, first_engine)
+            registry_stopped_and_containers(
+                layout,
+                first_engine,
+                tools.as_deref().unwrap_or_default(),
+            )
         };
         let beside = beside
             .join()
@@ -156,6 +165,7 @@ pub fn run(layout: &Layout) -> Result<()> {
 fn registry_stopped_and_containers(
     layout: &Layout,
     first_engine: std::thread::JoinHandle<Result<()>>,
+    tools: &[std::path::PathBuf],
 ) -> (usize, Vec<String>) {
     // Once the lockfiles are complete and the crates cached, a service
     // builds and tests without the registry: check it with Kellnr stopped.
@@ -181,9 +191,7 @@ fn registry_stopped_and_containers(
                         "no_locked_shared_crate_is_advised_yanked_or_unpublished",
                     ],
                 );
-                if let Ok(tools) = crate::fleet::tool::service_test_tools(layout) {
-                    run::path_first(&mut test.cmd, &tools);
-                }
+                run::path_first(&mut test.cmd, tools);
                 test
             })
             .collect(),
@@ -356,10 +364,10 @@ fn container_flow(
             "--nocapture",
         ],
     );
-    whole_path
-        .cmd
-        .env("DOCKER_HOST", &engine.host)
-        .env(crate::fleet::tool::BIN_VAR, fleet_bin(layout));
+    whole_path.cmd.env("DOCKER_HOST", &engine.host).env(
+        crate::fleet::tool::BIN_VAR,
+        crate::fleet::tool::built(layout),
+    );
     let (mut n, mut f) = run_steps(vec![live, swarm, whole_path]);
     n += 1;
     if owned {
@@ -391,7 +399,7 @@ pub const TEST_POSTGRES_VAR: &str = "FLEET_TEST_POSTGRES";
 
 /// The steps of `test`, in order; `pg_url` is a PostgreSQL server URL
 /// whose user may create databases.
-fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
+fn steps(layout: &Layout, pg_url: &str, tools: &[std::path::PathBuf]) -> Result<Vec<Step>> {
     let projects = projects(layout)?;
     let services = layout
         .fleet()?
@@ -400,9 +408,6 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
         .map(|s| s.to_string())
         .collect::<Vec<_>>();
     let mut steps = Vec::new();
-    // The services' supply-chain tests run `cargo deny` and `cargo fleet
-    // audit`: the pinned cargo-deny and this checkout's cargo-fleet.
-    let tools = crate::fleet::tool::service_test_tools(layout)?;
     for project in &projects {
         steps.push(step(
             layout,
@@ -430,7 +435,7 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
             project,
             &["test", "--locked"],
         );
-        run::path_first(&mut test.cmd, &tools);
+        run::path_first(&mut test.cmd, tools);
         steps.push(test);
         // The same tests again, every database a fresh one on PostgreSQL.
         let mut on_pg = step(
@@ -440,7 +445,7 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
             &["test", "--locked", "--quiet"],
         );
         on_pg.cmd.env(TEST_POSTGRES_VAR, pg_url);
-        run::path_first(&mut on_pg.cmd, &tools);
+        run::path_first(&mut on_pg.cmd, tools);
         steps.push(on_pg);
     }
     // `cargo fleet`'s own tests (its commands against a registry, with
@@ -470,9 +475,12 @@ fn steps(layout: &Layout, pg_url: &str) -> Result<Vec<Step>> {
     let mut e2e = step(layout, "test xtask (end to end)".into(), "xtask", &e2e_args);
     e2e.cmd
         .env("FLEET_BIN_DIR", layout.target_dir().join("debug"))
-        .env(crate::fleet::tool::BIN_VAR, fleet_bin(layout))
+        .env(
+            crate::fleet::tool::BIN_VAR,
+            crate::fleet::tool::built(layout),
+        )
         .env(TEST_POSTGRES_VAR, pg_url);
-    run::path_first(&mut e2e.cmd, &tools);
+    run::path_first(&mut e2e.cmd, tools);
     steps.push(e2e);
     // Selecting targets leaves the doc tests out: a step of their own.
     steps.push(step(
@@ -534,19 +542,11 @@ fn release_tests(layout: &Layout) -> Step {
             RELEASE_TESTS,
         ],
     );
+    releases.cmd.env(
+        crate::fleet::tool::BIN_VAR,
+        crate::fleet::tool::built(layout),
+    );
     releases
-        .cmd
-        .env(crate::fleet::tool::BIN_VAR, fleet_bin(layout));
-    releases
-}
-
-/// This checkout's `cargo-fleet`, built by [`steps`] (through
-/// [`crate::fleet::tool::service_test_tools`]) before the tests that run it.
-fn fleet_bin(layout: &Layout) -> std::path::PathBuf {
-    layout
-        .target_dir()
-        .join("debug")
-        .join(crate::fleet::tool::NAME)
 }
 
 /// Runs `step` with its output in `log` (emptied first), then prints the

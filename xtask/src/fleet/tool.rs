@@ -21,6 +21,11 @@ pub const NAME: &str = "cargo-fleet";
 /// throwaway clones, which would each compile one otherwise).
 pub const BIN_VAR: &str = "CARGO_FLEET_BIN";
 
+/// Where this checkout's debug build of `cargo-fleet` is.
+pub fn built(layout: &Layout) -> std::path::PathBuf {
+    layout.target_dir().join("debug").join(NAME)
+}
+
 /// The directories a service's tests need first on `PATH`: its supply-chain
 /// test runs `cargo deny` (the pinned cargo-deny, installed when missing)
 /// and `cargo fleet audit` (this checkout's `cargo-fleet`, built when
@@ -37,7 +42,7 @@ pub fn service_test_tools(layout: &Layout) -> Result<Vec<std::path::PathBuf>> {
             );
             crate::ops::run::run(&mut build)
                 .context("building cargo-fleet for the services' tests")?;
-            layout.target_dir().join("debug").join(NAME)
+            built(layout)
         }
     };
     Ok([deny, fleet]
