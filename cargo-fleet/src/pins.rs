@@ -3,6 +3,8 @@
 //! published, and a verdict. `status` prints it; the harness's `renovate`
 //! prints it beside Renovate's proposals.
 
+use std::path::Path;
+
 use anyhow::Result;
 use semver::{Version, VersionReq};
 use serde::Serialize;
@@ -152,18 +154,36 @@ pub struct Dependent<'a> {
     pub pin: lock::Pin,
 }
 
+/// What the project in `dir` requires of `krate` (its Cargo.toml) and locks
+/// (its Cargo.lock), `None` when it does not depend on it (a dependency
+/// without the fleet's registry is an error, see [`lock::dependency`]). The
+/// lock's source is named as `fleet.toml` declares the registry, which
+/// advisories name: a lock made against the registry where this run reads
+/// it (`CARGO_REGISTRIES_<NAME>_INDEX`) names that URL, and it is the
+/// fleet's registry all the same.
+pub fn dependency_of(
+    ws: &Workspace,
+    dir: &Path,
+    krate: &str,
+) -> Result<Option<(VersionReq, lock::Pin)>> {
+    let Some(req) = lock::dependency(dir, krate, &ws.registry.name)? else {
+        return Ok(None);
+    };
+    let mut pin = lock::pin(dir, krate)?;
+    if advisories::same_source(&pin.source, &ws.registry.index) {
+        pin.source.clone_from(&ws.manifest.registry.index);
+    }
+    Ok(Some((req, pin)))
+}
+
 /// Every service of `ws` that depends on `krate`, with its requirement and
-/// lock entry (a dependency without the fleet's registry is an error, see
-/// [`lock::dependency`]).
+/// lock entry ([`dependency_of`]).
 pub fn dependents<'a>(ws: &'a Workspace, krate: &str) -> Result<Vec<Dependent<'a>>> {
     let mut found = Vec::new();
     for service in &ws.manifest.services {
-        let dir = ws.service_dir(service)?;
-        let Some(req) = lock::dependency(&dir, krate, &ws.registry.name)? else {
-            continue;
-        };
-        let pin = lock::pin(&dir, krate)?;
-        found.push(Dependent { service, req, pin });
+        if let Some((req, pin)) = dependency_of(ws, &ws.service_dir(service)?, krate)? {
+            found.push(Dependent { service, req, pin });
+        }
     }
     Ok(found)
 }
@@ -177,11 +197,6 @@ pub struct Against {
     newest: Option<Version>,
     advisories: Vec<Advisory>,
     origin: String,
-    /// The index `fleet.toml` declares, which advisories name.
-    declared: String,
-    /// The index the registry is read at now (the declared one, or the one
-    /// in `CARGO_REGISTRIES_<NAME>_INDEX`).
-    serving: String,
 }
 
 impl Against {
@@ -199,23 +214,15 @@ impl Against {
             newest,
             advisories: ws.advisories()?,
             origin: ws.registry.origin(),
-            declared: ws.manifest.registry.index.clone(),
-            serving: ws.registry.index.clone(),
         })
     }
 
-    /// Where `service`, requiring `req` and locking `pin`, stands.
+    /// Where `service`, requiring `req` and locking `pin` (as
+    /// [`dependency_of`] reads it), stands.
     pub fn row(&self, service: &str, req: &VersionReq, pin: &lock::Pin) -> Row {
         let krate = self.krate.as_str();
-        // A lock made against the registry where it is served now names
-        // that URL: it is the fleet's registry all the same.
-        let source = if advisories::same_source(&pin.source, &self.serving) {
-            &self.declared
-        } else {
-            &pin.source
-        };
         let advised: Vec<Advised> =
-            advisories::affecting(&self.advisories, krate, source, &pin.version)
+            advisories::affecting(&self.advisories, krate, &pin.source, &pin.version)
                 .into_iter()
                 .map(Advised::from)
                 .collect();

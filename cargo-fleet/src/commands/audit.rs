@@ -14,18 +14,18 @@ use anyhow::Result;
 
 use crate::commands::status;
 use crate::lock;
-use crate::pins::Against;
+use crate::pins::{self, Against};
 use crate::workspace::Workspace;
 
 /// Runs `audit` on the project in `dir`.
 pub fn run(ws: &Workspace, dir: &Path) -> Result<()> {
     let name = lock::package_name(dir)?;
     let mut rows = Vec::new();
+    let mut patched = false;
     for shared in &ws.manifest.shared {
-        let Some(req) = lock::dependency(dir, &shared.name, &ws.registry.name)? else {
+        let Some((req, pin)) = pins::dependency_of(ws, dir, &shared.name)? else {
             continue;
         };
-        let pin = lock::pin(dir, &shared.name)?;
         if pin.source == "path" {
             // `[patch]` took it from a directory: a candidate under test
             // (the consumer check's copies), not a pin of the registry.
@@ -34,28 +34,23 @@ pub fn run(ws: &Workspace, dir: &Path) -> Result<()> {
                  the registry and the advisories judge the version it will lock once published",
                 shared.name, pin.version
             );
+            patched = true;
             continue;
         }
         rows.push(Against::read(ws, &shared.name)?.row(&name, &req, &pin));
     }
     if rows.is_empty() {
-        if ws
-            .manifest
-            .shared
-            .iter()
-            .any(|s| lock::pin(dir, &s.name).is_ok())
-        {
-            return Ok(());
+        if !patched {
+            println!(
+                "{name} depends on none of the fleet's shared crates ({})",
+                ws.manifest
+                    .shared
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
-        println!(
-            "{name} depends on none of the fleet's shared crates ({})",
-            ws.manifest
-                .shared
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
         return Ok(());
     }
     print!("{}", status::render(&rows));
