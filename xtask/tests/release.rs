@@ -37,7 +37,7 @@ use xtask::paths::Layout;
 /// run after run, so `<target>/nested` keeps reusing what their crates.io
 /// dependencies built (temporary paths made new crates of those each
 /// time, about 7 GB a run); what is built on the run's own registry is
-/// removed by [`forget_earlier_sandbox_builds`].
+/// removed by [`common::forget_run_bound_builds`].
 struct SandboxDir(PathBuf);
 
 impl SandboxDir {
@@ -61,83 +61,6 @@ impl Drop for SandboxDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// Removes from the build caches under `nested` what earlier runs' sandboxes
-/// built and no later run can reuse; returns the bytes freed. Each run's
-/// registry has a new URL (see [`sandbox`]), so shared-lib and every crate
-/// built on it (the clone's services, their test targets, a service a test
-/// creates) compile anew under new names each run, and `nested` grew by
-/// 3-4 GB a run. What the crates.io dependencies built keeps its names run
-/// after run and stays.
-///
-/// In each cache (`nested/debug` and the ones of the consumer check,
-/// publishing, docs and the semver guard beside it) the run-bound crates
-/// are shared-lib and the crates with a directory in `incremental/`: cargo
-/// compiles only the local crates incrementally, never a registry's. Their
-/// files in `deps/` go with their `.fingerprint/` entries, and so does
-/// `incremental/`, which holds nothing else.
-fn forget_earlier_sandbox_builds(nested: &Path) -> u64 {
-    let artifact = regex::Regex::new(r"^(?:lib)?([A-Za-z0-9_]+)-([0-9a-f]{16})(?:\..*)?$").unwrap();
-    let names_in = xtask::ops::fs::entry_names;
-    let mut freed = 0;
-    let mut remove = |path: &Path| {
-        freed += du(path);
-        let _ = if path.is_dir() {
-            std::fs::remove_dir_all(path)
-        } else {
-            std::fs::remove_file(path)
-        };
-    };
-    // A cache is a directory holding `deps/`: `nested/debug`, `nested/consumers/debug` ...
-    let caches: Vec<PathBuf> = walkdir::WalkDir::new(nested)
-        .max_depth(4)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_dir() && e.file_name() == "deps")
-        .filter_map(|e| e.path().parent().map(Path::to_path_buf))
-        .collect();
-    for cache in caches {
-        let crates = xtask::ops::cargo::local_crates(&cache, &[SHARED_LIB]);
-        let mut hashes = std::collections::HashSet::new();
-        for file in names_in(&cache.join("deps")) {
-            if let Some(m) = artifact.captures(&file)
-                && crates.iter().any(|c| c == &m[1])
-            {
-                hashes.insert(m[2].to_string());
-                remove(&cache.join("deps").join(&file));
-            }
-        }
-        let fingerprints = cache.join(".fingerprint");
-        let entries = names_in(&fingerprints);
-        let packages: std::collections::HashSet<&str> = entries
-            .iter()
-            .filter_map(|n| n.rsplit_once('-'))
-            .filter(|(_, hash)| hashes.contains(*hash))
-            .map(|(package, _)| package)
-            .collect();
-        for entry in &entries {
-            if entry
-                .rsplit_once('-')
-                .is_some_and(|(package, _)| packages.contains(package))
-            {
-                remove(&fingerprints.join(entry));
-            }
-        }
-        remove(&cache.join("incremental"));
-    }
-    freed
-}
-
-/// Bytes in the files under `path` (a file or a directory).
-fn du(path: &Path) -> u64 {
-    walkdir::WalkDir::new(path)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.metadata().ok())
-        .filter(|m| m.is_file())
-        .map(|m| m.len())
-        .sum()
 }
 
 #[test]
@@ -175,7 +98,7 @@ fn forgetting_earlier_sandbox_builds_keeps_what_crates_io_crates_built() {
         file(path);
     }
     assert_eq!(
-        forget_earlier_sandbox_builds(&nested),
+        common::forget_run_bound_builds(&nested),
         5 * gone.len() as u64
     );
     for path in kept {
@@ -284,7 +207,7 @@ fn sandbox() -> Sandbox {
     static FORGET: std::sync::Once = std::sync::Once::new();
     FORGET.call_once(|| {
         let nested = real.target_dir().join("nested");
-        let freed = forget_earlier_sandbox_builds(&nested);
+        let freed = common::forget_run_bound_builds(&nested);
         // A first run's nested cache starts from what the suite's own
         // steps compiled of crates.io's crates.
         let seeded = xtask::ops::cargo::seed_target(&real.target_dir(), &nested, &[SHARED_LIB])

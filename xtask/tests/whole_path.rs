@@ -59,32 +59,6 @@ impl Steps {
     }
 }
 
-/// Removes what earlier runs built of this test's crates (shared-lib at a
-/// version of its own each run, and the services built on it) from the
-/// caches under `target`, keeping what crates.io's crates built.
-fn forget_earlier_runs(target: &Path) {
-    const LOCAL: [&str; 3] = ["shared_lib", "user_service", "order_service"];
-    let bound = |name: &str| {
-        let name = name.trim_start_matches("lib").replace('-', "_");
-        LOCAL.iter().any(|l| name.starts_with(l))
-    };
-    let walk = walkdir::WalkDir::new(target).max_depth(3);
-    for entry in walk.into_iter().filter_map(Result::ok) {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let parent = entry
-            .path()
-            .parent()
-            .and_then(|p| p.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let in_cache = matches!(parent.as_str(), "deps" | ".fingerprint" | "build");
-        if (in_cache && bound(&name)) || name == "incremental" {
-            let _ = std::fs::remove_dir_all(entry.path());
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
 /// A clone of this checkout's HEAD under the build cache, with a build
 /// cache of its own beside it.
 fn clone(real: &Layout) -> Layout {
@@ -93,7 +67,7 @@ fn clone(real: &Layout) -> Layout {
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&base).unwrap();
     let target = base.join("target");
-    forget_earlier_runs(&target);
+    common::forget_run_bound_builds(&target);
     xtask::ops::cargo::seed_target(&real.target_dir(), &target, &[SHARED_LIB]).unwrap();
     common::clone_repo(&real.root, &root, "Whole Path Test");
     Layout::at(root, target)
